@@ -1,0 +1,438 @@
+"""The command line: parse options, call the workflows, render the results.
+
+No AWS or file logic here; errors become one message and an exit code (SPEC 2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import __version__, config
+from .aws import AwsSession, AwsSettings, aws_message
+from .deploy import Deployer, FunctionResult
+from .errors import EXIT_FAILED, EXIT_INVALID_INPUT, InvalidInputError, LambdaDeployError
+from .model import FunctionConfig, Project
+from .output import Output, human_size
+
+GLOBAL_HELP = """Deploy Python AWS Lambda functions from lambda.yaml: package, publish a
+version, smoke-test it, and only then move the alias.
+
+\b
+Quick start, no AWS account needed:
+  lambdadeploy --sandbox -c lambda.yaml.example push --alias dev
+"""
+
+
+@dataclass
+class App:
+    """Shared state of one CLI run: options, output, and lazily the project and AWS session."""
+
+    config_path: Path
+    settings: AwsSettings
+    out: Output
+    sandbox: bool = False
+    _session: AwsSession | None = field(default=None, repr=False)
+    _projects: dict[str | None, Project] = field(default_factory=dict, repr=False)
+
+    def session(self, project: Project | None = None) -> AwsSession:
+        if self._session is None:
+            self._session = AwsSession(self.settings, project.region if project else None)
+        return self._session
+
+    def project(self, alias: str | None = None) -> Project:
+        """The rendered and validated config; `alias` is the template's `alias` variable."""
+        if alias not in self._projects:
+            context = config.RenderContext(
+                alias=alias,
+                region=lambda: self.session().region,
+                account_id=lambda: self.session().account_id(),
+            )
+            project = config.load(self.config_path, context)
+            for warning in project.warnings:
+                self.out.warn(warning)
+            self._projects[alias] = project
+        return self._projects[alias]
+
+    def functions(self, project: Project, names: tuple[str, ...]) -> tuple[FunctionConfig, ...]:
+        known = {f.key for f in project.functions} | {f.name for f in project.functions}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise InvalidInputError(
+                f"unknown function {unknown[0]!r} in {project.config_file}",
+                hint="functions: " + ", ".join(f.key for f in project.functions),
+            )
+        return project.select(names)
+
+    def deployer(self, project: Project, parallel: int = 4) -> Deployer:
+        return Deployer(self.session(project), project, self.out.event, parallel=parallel)
+
+
+def check_alias(project: Project, alias: str, option: str = "--alias") -> str:
+    if alias not in project.aliases:
+        raise InvalidInputError(
+            f"{option} {alias!r} is not one of the aliases in {project.config_file}",
+            hint="aliases: " + ", ".join(project.aliases) + " (add it under `aliases:`)",
+        )
+    return alias
+
+
+def finish(app: App, command: str, results: list[FunctionResult]) -> None:
+    app.out.summary(command, results)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise click.exceptions.Exit(max(r.exit_code for r in failed))
+
+
+@click.group(help=GLOBAL_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lambdadeploy")
+@click.option("-c", "--config", "config_path", default="lambda.yaml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The project file.")
+@click.option("--profile", help="AWS profile (else the usual AWS environment and files).")
+@click.option("--region", help="AWS region (else AWS_REGION, lambda.yaml, the profile, us-east-1).")
+@click.option("--endpoint-url", envvar="LAMBDADEPLOY_ENDPOINT_URL",
+              help="Any AWS-compatible endpoint, e.g. a local moto server.")
+@click.option("--sandbox", is_flag=True, help="Use the local sandbox instead of AWS (starts one if none runs).")
+@click.option("--json", "json_mode", is_flag=True, help="One JSON document on stdout; human text on stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="More detail, and tracebacks on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only results and errors.")
+@click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is honoured too).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path, profile: str | None, region: str | None,
+        endpoint_url: str | None, sandbox: bool, json_mode: bool, verbose: bool, quiet: bool,
+        no_color: bool) -> None:
+    out = Output(json_mode=json_mode, quiet=quiet, verbose=verbose, color=False if no_color else None)
+    credentials = None
+    if sandbox and ctx.invoked_subcommand not in ("sandbox", "validate", "package", None):
+        from .sandbox import SANDBOX_CREDENTIALS, sandbox_endpoint
+
+        endpoint_url, started = ctx.with_resource(sandbox_endpoint())
+        credentials = (SANDBOX_CREDENTIALS["aws_access_key_id"], SANDBOX_CREDENTIALS["aws_secret_access_key"])
+        region = region or "us-east-1"
+        out.info(
+            f"sandbox: started one at {endpoint_url} for this command only (its state ends with it; "
+            "run `lambdadeploy sandbox` in another terminal to keep one)"
+            if started else f"sandbox: using {endpoint_url}"
+        )
+    elif endpoint_url and not _has_credentials(profile):
+        # A local AWS-compatible endpoint accepts any credentials; don't demand real ones.
+        credentials = ("lambdadeploy", "lambdadeploy")
+    settings = AwsSettings(profile=profile, region=region, endpoint_url=endpoint_url, static_credentials=credentials)
+    ctx.obj = App(config_path=config_path, settings=settings, out=out, sandbox=sandbox)
+
+
+def _has_credentials(profile: str | None) -> bool:
+    import boto3
+
+    try:
+        return boto3.session.Session(profile_name=profile).get_credentials() is not None
+    except Exception:
+        return False
+
+
+functions_argument = click.argument("names", nargs=-1, metavar="[FN]...")
+
+
+@cli.command()
+@click.option("--show", is_flag=True, help="Print the resolved configuration.")
+@click.option("--alias", help="Value of the template's `alias` variable (default: the first alias).")
+@click.pass_obj
+def validate(app: App, show: bool, alias: str | None) -> None:
+    """Render and validate lambda.yaml."""
+    project = app.project(alias)
+    document = project_document(project)
+    if show and not app.out.json_mode:
+        import yaml
+
+        app.out.result(yaml.safe_dump(document, sort_keys=False).rstrip())
+    app.out.info(f"{project.config_file}: valid, {len(project.functions)} function(s)")
+    app.out.document({"command": "validate", "ok": True, "config": document})
+
+
+def project_document(project: Project) -> dict[str, Any]:
+    return {
+        "project": project.project,
+        "region": project.region,
+        "aliases": list(project.aliases),
+        "functions": {
+            fn.key: {
+                "name": fn.name, "source": str(fn.source), "handler": fn.handler, "runtime": fn.runtime,
+                "architecture": fn.architecture, "memory": fn.memory, "timeout": fn.timeout,
+                "role": fn.role, "description": fn.description, "environment": dict(fn.environment),
+                "layers": list(fn.layers), "tags": dict(fn.tags), "exclude": list(fn.exclude),
+                "requirements": str(fn.requirements) if fn.requirements else None,
+                "s3_bucket": fn.s3_bucket,
+                "test": None if fn.test is None else {"payload": fn.test.payload, "expect": fn.test.expect},
+                "triggers": [{"kind": t.kind, "alias": t.alias, **dict(t.settings)} for t in fn.triggers],
+            }
+            for fn in project.functions
+        },
+    }
+
+
+@cli.command()
+@functions_argument
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+              show_default=True, help="Where to write the zips.")
+@click.pass_obj
+def package(app: App, names: tuple[str, ...], out_dir: Path) -> None:
+    """Build the deployment zips only."""
+    from .packaging import build_artifact
+
+    project = app.project()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    built = []
+    for fn in app.functions(project, names):
+        artifact = build_artifact(fn, on_progress=lambda m, key=fn.key: app.out.info(f"{key}: {m}"))
+        path = out_dir / f"{fn.name}.zip"
+        path.write_bytes(artifact.zip_bytes)
+        cache = {None: "no requirements", True: "dependencies from cache", False: "dependencies installed"}
+        app.out.result(
+            f"{fn.key}: {path}  {human_size(artifact.zipped_size)} zipped, {human_size(artifact.unzipped_size)} "
+            f"unzipped, {artifact.file_count} files, sha256 {artifact.sha256_hex}, "
+            f"{cache[artifact.deps_from_cache]}, {artifact.seconds:.2f} s"
+        )
+        built.append({
+            "function": fn.key, "name": fn.name, "path": str(path), "zipped_bytes": artifact.zipped_size,
+            "unzipped_bytes": artifact.unzipped_size, "files": artifact.file_count,
+            "sha256": artifact.sha256, "sha256_hex": artifact.sha256_hex,
+            "dependencies_from_cache": artifact.deps_from_cache, "seconds": round(artifact.seconds, 3),
+        })
+    app.out.document({"command": "package", "ok": True, "functions": built})
+
+
+@cli.command()
+@functions_argument
+@click.option("--alias", required=True, help="The alias to plan for.")
+@click.pass_obj
+def plan(app: App, names: tuple[str, ...], alias: str) -> None:
+    """Show what `push` would change, writing nothing."""
+    project = app.project(alias)
+    check_alias(project, alias)
+    results = app.deployer(project).plan(app.functions(project, names), alias)
+    for result in results:
+        if result.ok:
+            steps = result.planned or ["nothing to do"]
+            app.out.result(f"{result.function.name}:\n" + "\n".join(f"  - {s}" for s in steps))
+        else:
+            app.out.result(f"{result.function.name}: cannot plan: {result.error}")
+    app.out.document({"command": "plan", "ok": all(r.ok for r in results), "alias": alias,
+                      "functions": [{"function": r.function.key, "name": r.function.name, "ok": r.ok,
+                                     "steps": r.planned, "alias_version": r.alias_from,
+                                     "error": r.error} for r in results]})
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise click.exceptions.Exit(max(r.exit_code for r in failed))
+
+
+@cli.command()
+@functions_argument
+@click.option("--alias", required=True, help="The alias to move once the smoke test passes.")
+@click.option("--skip-smoke", is_flag=True, help="Move the alias without a smoke invoke (shown in the summary).")
+@click.option("--parallel", type=click.IntRange(1, 64), default=4, show_default=True, help="Functions deployed at once.")
+@click.pass_obj
+def push(app: App, names: tuple[str, ...], alias: str, skip_smoke: bool, parallel: int) -> None:
+    """Package, update, publish, smoke-test, then move the alias."""
+    project = app.project(alias)
+    check_alias(project, alias)
+    functions = app.functions(project, names)
+    finish(app, "push", app.deployer(project, parallel).push(functions, alias, skip_smoke=skip_smoke))
+
+
+@cli.command()
+@functions_argument
+@click.option("--from", "source", required=True, help="The alias whose version to take.")
+@click.option("--to", "target", required=True, help="The alias to move.")
+@click.option("--force", is_flag=True, help="Promote even when the configuration for --to differs.")
+@click.pass_obj
+def promote(app: App, names: tuple[str, ...], source: str, target: str, force: bool) -> None:
+    """Point alias --to at the version alias --from serves, after a smoke invoke."""
+    project = app.project(target)
+    check_alias(project, source, "--from")
+    check_alias(project, target, "--to")
+    results = app.deployer(project).promote(app.functions(project, names), source, target, force=force)
+    if any(r.conflict for r in results):
+        app.out.info(
+            "versions are immutable (code and configuration). Either make those values alias-independent "
+            "(a handler can read its alias from context.invoked_function_arn), or run "
+            f"`lambdadeploy push --alias {target}` from the same commit; --force promotes anyway."
+        )
+    if force:
+        app.out.warn("--force: promoted without checking that the configuration fits the target alias")
+    finish(app, "promote", results)
+
+
+@cli.command()
+@functions_argument
+@click.option("--alias", required=True, help="The alias to move back.")
+@click.option("--to", "to_version", help="The version to move to (default: the one before the last move).")
+@click.pass_obj
+def rollback(app: App, names: tuple[str, ...], alias: str, to_version: str | None) -> None:
+    """Move an alias back to an earlier version, without rebuilding."""
+    project = app.project(alias)
+    check_alias(project, alias)
+    if to_version is not None and not to_version.isdigit():
+        raise InvalidInputError(f"--to {to_version!r} is not a version number", hint="e.g. --to 7")
+    finish(app, "rollback", app.deployer(project).rollback(app.functions(project, names), alias, to_version))
+
+
+def _read_payload(payload: str | None, fn: FunctionConfig) -> Any:
+    if payload is None:
+        return fn.test.payload if fn.test else {}
+    source = "standard input" if payload == "-" else payload
+    try:
+        text = sys.stdin.read() if payload == "-" else Path(payload).read_text(encoding="utf-8")
+    except OSError as error:
+        raise InvalidInputError(f"cannot read payload {source}: {error.strerror}") from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInputError(
+            f"payload from {source} is not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from error
+
+
+@cli.command()
+@click.argument("name", metavar="FN")
+@click.option("--alias", help="Invoke this alias.")
+@click.option("--version", "version", help="Invoke this version.")
+@click.option("--payload", help="JSON event file, or - for standard input (default: the test payload).")
+@click.option("--local", is_flag=True, help="Build and run the handler on this machine, no AWS.")
+@click.pass_obj
+def invoke(app: App, name: str, alias: str | None, version: str | None, payload: str | None, local: bool) -> None:
+    """Invoke a function; print its result and log tail."""
+    if alias and version:
+        raise InvalidInputError("use either --alias or --version, not both")
+    project = app.project(alias)
+    fn = app.functions(project, (name,))[0]
+    event = _read_payload(payload, fn)
+    if local:
+        from .packaging import build_artifact
+        from .runner import run_handler
+
+        artifact = build_artifact(fn, on_progress=lambda m: app.out.info(f"{fn.key}: {m}"))
+        invocation = run_handler(
+            artifact.zip_bytes, handler=fn.handler, runtime=fn.runtime, event=event, timeout=fn.timeout,
+            memory=fn.memory, environment=fn.environment, function_name=fn.name,
+        )
+        body, function_error, log_tail = invocation.payload, invocation.function_error, invocation.log_tail
+    else:
+        from .smoke import invoke as remote_invoke
+
+        if alias:
+            check_alias(project, alias)
+        try:
+            body, function_error, log_tail = remote_invoke(app.session(project), fn.name, alias or version, event)
+        except ClientError as error:
+            raise LambdaDeployError(f"{fn.name}: {aws_message(error)}") from error
+    text = body.decode("utf-8", errors="replace")
+    try:
+        parsed: Any = json.loads(text)
+        pretty = json.dumps(parsed, indent=2)
+    except ValueError:
+        parsed, pretty = text, text
+    if log_tail and not app.out.quiet:
+        click.echo(log_tail.rstrip(), file=sys.stderr)
+    if app.out.json_mode:
+        app.out.document({"command": "invoke", "ok": function_error is None, "function": fn.key,
+                          "function_error": function_error, "payload": parsed, "log_tail": log_tail})
+    else:
+        app.out.result(pretty)
+    if function_error:
+        raise click.exceptions.Exit(EXIT_FAILED)
+
+
+@cli.command()
+@functions_argument
+@click.pass_obj
+def status(app: App, names: tuple[str, ...]) -> None:
+    """Versions, aliases, code size, last modified and last smoke result per function."""
+    from .remote import read_function
+
+    project = app.project()
+    session = app.session(project)
+    documents = []
+    for fn in app.functions(project, names):
+        try:
+            remote = read_function(session, fn.name)
+        except (ClientError, BotoCoreError) as error:
+            raise LambdaDeployError(f"{fn.name}: {aws_message(error)}") from error
+        if not remote.exists:
+            app.out.result(f"{fn.name}: not deployed")
+            documents.append({"function": fn.key, "name": fn.name, "exists": False})
+            continue
+        versions = [v.version for v in remote.versions]
+        app.out.result(
+            f"{fn.name}: {len(versions)} version(s) (latest {versions[-1] if versions else '-'}), "
+            f"code {human_size(remote.code_size)}, last modified {remote.last_modified}"
+        )
+        for alias in remote.aliases.values():
+            weights = "".join(f", {w:.0%} on version {v}" for v, w in alias.weights.items())
+            app.out.result(f"  {alias.name} -> {alias.version}{weights}  last smoke: {alias.history.smoke or '-'}"
+                           + (f"  previous: {', '.join(alias.history.previous)}" if alias.history.previous else ""))
+        documents.append({
+            "function": fn.key, "name": fn.name, "exists": True, "versions": versions,
+            "code_size": remote.code_size, "last_modified": remote.last_modified,
+            "aliases": {a.name: {"version": a.version, "weights": dict(a.weights), "last_smoke": a.history.smoke,
+                                 "previous": list(a.history.previous)} for a in remote.aliases.values()},
+        })
+    app.out.document({"command": "status", "ok": True, "functions": documents})
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=4599, show_default=True)
+@click.pass_obj
+def sandbox(app: App, port: int) -> None:
+    """Run the local AWS-compatible endpoint in the foreground (Ctrl-C stops it)."""
+    from .sandbox import serve_forever
+
+    app.out.info(
+        f"sandbox: AWS-compatible endpoint on http://127.0.0.1:{port} (loopback only, state lives until stopped)\n"
+        f"  use it with: lambdadeploy --sandbox ...  (or --endpoint-url http://127.0.0.1:{port})"
+    )
+    try:
+        serve_forever(port)
+    except OSError as error:
+        raise InvalidInputError(f"cannot listen on 127.0.0.1:{port}: {error.strerror}",
+                                hint="pick another --port") from error
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning our errors into one message and an exit code."""
+    verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    try:
+        code = cli.main(args=argv, prog_name="lambdadeploy", standalone_mode=False)
+    except click.exceptions.Exit as exit_:
+        code = exit_.exit_code
+    except click.ClickException as error:
+        error.show()
+        code = EXIT_INVALID_INPUT if isinstance(error, click.UsageError) else error.exit_code
+    except click.Abort:
+        click.echo("aborted", err=True)
+        code = 130
+    except LambdaDeployError as error:
+        if verbose:
+            traceback.print_exc()
+        click.echo(Output(color=None).style(f"error: {error.render()}", fg="red"), err=True)
+        code = error.exit_code
+    except (ClientError, BotoCoreError) as error:
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"error: {aws_message(error)}", err=True)
+        code = EXIT_FAILED
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        code = 130
+    sys.exit(code or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,151 @@
+"""The commands' workflows: push, plan, promote, rollback, one function per worker thread.
+
+Each workflow reads remote state, asks plan.py what to do, and hands the plan to
+execute.py. A function's failure is recorded in its result and never stops the
+others; the CLI turns results into output and an exit code.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import roles
+from .aws import AwsSession, aws_message
+from .errors import LambdaDeployError
+from .execute import Emit, Event, Executor, Outcome, describe
+from .model import FunctionConfig, Project
+from .packaging import Artifact, build_artifact
+from .plan import NEW_VERSION, FunctionPlan, PromoteConflict, plan_promote, plan_push, plan_rollback
+from .remote import read_function
+from .smoke import SmokeResult
+
+
+@dataclass
+class FunctionResult:
+    """Everything the summary and --json need about one function."""
+
+    function: FunctionConfig
+    alias: str
+    ok: bool = True
+    version: str | None = None
+    published: bool = False
+    uploaded: bool = False
+    alias_from: str | None = None
+    alias_to: str | None = None
+    alias_moved: bool = False
+    artifact: Artifact | None = None
+    smoke: SmokeResult | None = None
+    smoke_skipped: bool = False
+    steps: list[str] = field(default_factory=list)
+    planned: list[str] = field(default_factory=list)
+    conflict: PromoteConflict | None = None
+    error: str | None = None
+    exit_code: int = 0
+    seconds: float = 0.0
+
+
+class Deployer:
+    """Runs a workflow over the selected functions, in parallel."""
+
+    def __init__(self, session: AwsSession, project: Project, emit: Emit, *, parallel: int = 4) -> None:
+        self.session = session
+        self.project = project
+        self.emit = emit
+        self.parallel = max(1, parallel)
+        self._role_lock = threading.Lock()
+        self._roles_ready = False
+
+    def _each(self, functions: tuple[FunctionConfig, ...], alias: str,
+              work: Callable[[FunctionConfig, FunctionResult], None]) -> list[FunctionResult]:
+        def one(fn: FunctionConfig) -> FunctionResult:
+            result = FunctionResult(fn, alias)
+            started = time.monotonic()
+            try:
+                work(fn, result)
+            except LambdaDeployError as error:
+                result.ok, result.error, result.exit_code = False, error.render(), error.exit_code
+            except (ClientError, BotoCoreError) as error:
+                result.ok, result.error, result.exit_code = False, f"{fn.name}: {aws_message(error)}", 1
+            finally:
+                result.seconds = time.monotonic() - started
+            return result
+
+        with ThreadPoolExecutor(max_workers=min(self.parallel, len(functions)) or 1) as pool:
+            return list(pool.map(one, functions))
+
+    def _role(self, fn: FunctionConfig, create: bool) -> str:
+        if create and fn.role is None:
+            with self._role_lock:
+                if not self._roles_ready:
+                    if roles.ensure_default_role(self.session, self.project):
+                        self.emit(Event(fn.key, f"created execution role {roles.default_role_name(self.project)}"))
+                    self._roles_ready = True
+        return roles.role_arn(self.session, self.project, fn)
+
+    def _plan_push(self, fn: FunctionConfig, alias: str, skip_smoke: bool, write: bool,
+                   result: FunctionResult) -> tuple[FunctionPlan, str | None]:
+        artifact = build_artifact(fn, on_progress=lambda message: self.emit(Event(fn.key, message)))
+        result.artifact = artifact
+        remote = read_function(self.session, fn.name)
+        plan = plan_push(fn, artifact.sha256, self._role(fn, write), remote, alias, skip_smoke=skip_smoke)
+        result.planned = [describe(step) for step in plan.steps]
+        result.alias_from = plan.current_version
+        result.alias_to = plan.target_version
+        result.version = None if plan.target_version == NEW_VERSION else plan.target_version
+        return plan, remote.revision_id
+
+    def plan(self, functions: tuple[FunctionConfig, ...], alias: str) -> list[FunctionResult]:
+        """What push would do, writing nothing (not even the execution role)."""
+        return self._each(functions, alias, lambda fn, result: self._plan_push(fn, alias, False, False, result))
+
+    def push(self, functions: tuple[FunctionConfig, ...], alias: str, *, skip_smoke: bool = False) -> list[FunctionResult]:
+        def work(fn: FunctionConfig, result: FunctionResult) -> None:
+            plan, revision = self._plan_push(fn, alias, skip_smoke, True, result)
+            result.smoke_skipped = skip_smoke
+            if not plan.steps:
+                self.emit(Event(fn.key, f"up to date: alias {alias} -> version {plan.target_version}"))
+            self._execute(plan, result.artifact, result, revision)
+
+        return self._each(functions, alias, work)
+
+    def promote(self, functions: tuple[FunctionConfig, ...], source: str, target: str,
+                *, force: bool = False) -> list[FunctionResult]:
+        def work(fn: FunctionConfig, result: FunctionResult) -> None:
+            remote = read_function(self.session, fn.name)
+            planned = plan_promote(fn, self._role(fn, False), remote, source, target, force=force)
+            if isinstance(planned, PromoteConflict):
+                result.ok, result.conflict, result.exit_code = False, planned, 1
+                result.error = f"{fn.name}: version {planned.version} of {source} is configured differently from what {target} needs"
+                return
+            result.alias_from, result.alias_to, result.version = planned.current_version, planned.target_version, planned.target_version
+            self._execute(planned, None, result, remote.revision_id)
+
+        return self._each(functions, target, work)
+
+    def rollback(self, functions: tuple[FunctionConfig, ...], alias: str, to_version: str | None) -> list[FunctionResult]:
+        def work(fn: FunctionConfig, result: FunctionResult) -> None:
+            remote = read_function(self.session, fn.name)
+            planned = plan_rollback(fn, remote, alias, to_version)
+            result.alias_from, result.alias_to, result.version = planned.current_version, planned.target_version, planned.target_version
+            self._execute(planned, None, result, remote.revision_id)
+
+        return self._each(functions, alias, work)
+
+    def _execute(self, plan: FunctionPlan, artifact: Artifact | None, result: FunctionResult, revision: str | None) -> None:
+        outcome = Outcome()
+        try:
+            Executor(self.session, self.emit).run(plan, artifact, outcome, revision_id=revision)
+        finally:
+            result.steps = outcome.done
+            result.published = outcome.published
+            result.uploaded = outcome.uploaded
+            result.alias_moved = outcome.alias_moved
+            result.smoke = outcome.smoke
+            if outcome.version:
+                result.version = result.alias_to = outcome.version

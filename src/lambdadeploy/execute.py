@@ -1,0 +1,229 @@
+"""Run a FunctionPlan's steps against AWS: waiters, guards, the smoke gate.
+
+The only module (with the trigger reconcilers) that writes Lambda state. Steps run
+in order; the alias step comes last, so any failure before it leaves every alias
+where it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .aws import AwsSession
+from .errors import AwsError, ConcurrentDeployError, SmokeTestFailed
+from .model import FunctionConfig
+from .packaging import Artifact
+from .plan import (
+    NEW_VERSION,
+    CreateFunction,
+    FunctionPlan,
+    MoveAlias,
+    Publish,
+    Smoke,
+    Step,
+    UpdateConfig,
+    UploadCode,
+    UseVersion,
+)
+from .remote import AliasHistory
+from .smoke import SmokeResult, smoke_invoke
+
+# Lambda updates take seconds; poll every second rather than the waiters' default 5 s.
+WAITER_CONFIG = {"Delay": 1, "MaxAttempts": 600}
+# A role created moments ago is not yet assumable by Lambda (IAM is eventually consistent).
+ROLE_PROPAGATION_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something worth telling the person at the terminal; rendered by output.py."""
+
+    function: str
+    message: str
+    level: str = "info"  # info | warning | error
+
+
+Emit = Callable[[Event], None]
+
+
+@dataclass
+class Outcome:
+    """What executing a plan did."""
+
+    version: str | None = None
+    published: bool = False
+    uploaded: bool = False
+    smoke: SmokeResult | None = None
+    alias_moved: bool = False
+    done: list[str] = field(default_factory=list)
+
+
+def describe(step: Step) -> str:
+    """A short human description of a step, for plan output and progress."""
+    match step:
+        case CreateFunction():
+            return "create function"
+        case UpdateConfig(changes=changes):
+            return "update configuration: " + ", ".join(c.field for c in changes)
+        case UploadCode(old_sha256=old, new_sha256=new):
+            return f"upload code {(old or '-')[:8]} -> {new[:8]}"
+        case Publish():
+            return "publish version"
+        case UseVersion(version=version):
+            return f"reuse version {version} (same code and configuration)"
+        case Smoke(version=version):
+            return f"smoke invoke version {version}"
+        case MoveAlias(alias=alias, from_version=old, to_version=new):
+            return f"alias {alias}: {old or '(new)'} -> {new}"
+    raise TypeError(step)  # pragma: no cover - every Step kind is matched above
+
+
+class Executor:
+    """Executes one function's plan; one instance per function, so no shared mutable state."""
+
+    def __init__(self, session: AwsSession, emit: Emit) -> None:
+        self.session = session
+        self.client = session.client("lambda")
+        self.emit = emit
+
+    def run(self, plan: FunctionPlan, artifact: Artifact | None, outcome: Outcome,
+            *, revision_id: str | None = None) -> Outcome:
+        """Run the steps in order, recording progress in `outcome` (also when a step fails)."""
+        fn = plan.function
+        outcome.version = None if plan.target_version == NEW_VERSION else plan.target_version
+        self._revision = revision_id
+        for step in plan.steps:
+            self.emit(Event(fn.key, describe(step).replace(NEW_VERSION, outcome.version or NEW_VERSION)))
+            self._run_step(step, fn, artifact, outcome)
+            outcome.done.append(describe(step).replace(NEW_VERSION, outcome.version or NEW_VERSION))
+        return outcome
+
+    def _run_step(self, step: Step, fn: FunctionConfig, artifact: Artifact | None, outcome: Outcome) -> None:
+        match step:
+            case CreateFunction(config=config):
+                self._create(fn, config, self._code(fn, artifact))
+                outcome.uploaded = True
+            case UpdateConfig(config=config):
+                response = self._guarded(fn, "configuration", lambda: self.client.update_function_configuration(
+                    FunctionName=fn.name, **_config_params(config), **self._revision_guard()))
+                self._revision = response.get("RevisionId")
+                self._wait(fn, "function_updated_v2")
+            case UploadCode(architecture=architecture):
+                response = self._guarded(fn, "code", lambda: self.client.update_function_code(
+                    FunctionName=fn.name, Architectures=[architecture], **self._code(fn, artifact),
+                    **self._revision_guard()))
+                self._revision = response.get("RevisionId")
+                outcome.uploaded = True
+                self._wait(fn, "function_updated_v2")
+            case Publish(code_sha256=sha):
+                # CodeSha256 guards against publishing code someone else uploaded meanwhile.
+                response = self._guarded(fn, "code", lambda: self.client.publish_version(
+                    FunctionName=fn.name, CodeSha256=sha, **self._revision_guard()))
+                outcome.version = response["Version"]
+                outcome.published = True
+            case UseVersion(version=version):
+                outcome.version = version
+            case Smoke():
+                outcome.smoke = smoke_invoke(self.session, fn.name, outcome.version or "",
+                                             fn.test.payload if fn.test else {},
+                                             fn.test.expect if fn.test else None)
+                if not outcome.smoke.passed:
+                    raise SmokeTestFailed(
+                        f"{fn.name}: smoke test of version {outcome.version} "
+                        f"{outcome.smoke.describe()}; alias not moved"
+                    )
+            case MoveAlias():
+                self._move_alias(fn, step, outcome)
+                outcome.alias_moved = True
+
+    def _revision_guard(self) -> dict[str, str]:
+        return {"RevisionId": self._revision} if self._revision else {}
+
+    def _guarded(self, fn: FunctionConfig, what: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code == "PreconditionFailedException" or (code == "InvalidParameterValueException" and "CodeSha256" in str(error)):
+                raise ConcurrentDeployError(fn.name, what) from error
+            raise
+
+    def _code(self, fn: FunctionConfig, artifact: Artifact | None) -> dict[str, Any]:
+        if artifact is None:  # pragma: no cover - plans that upload always come with an artifact
+            raise AwsError(f"{fn.name}: no package was built")
+        if not artifact.needs_s3:
+            return {"ZipFile": artifact.zip_bytes}
+        key = f"lambdadeploy/{fn.name}/{artifact.sha256_hex}.zip"
+        self.emit(Event(fn.key, f"package is {artifact.zipped_size / 1e6:.1f} MB: uploading through s3://{fn.s3_bucket}/{key}"))
+        self.session.client("s3").put_object(Bucket=fn.s3_bucket, Key=key, Body=artifact.zip_bytes)
+        return {"S3Bucket": fn.s3_bucket, "S3Key": key}
+
+    def _create(self, fn: FunctionConfig, config: dict[str, Any], code: dict[str, Any]) -> None:
+        deadline = time.monotonic() + ROLE_PROPAGATION_SECONDS
+        while True:
+            try:
+                response = self.client.create_function(
+                    FunctionName=fn.name,
+                    Code=code,
+                    Publish=False,
+                    PackageType="Zip",
+                    Tags={**fn.tags, "managed-by": "lambdadeploy"},
+                    **_config_params(config),
+                    Architectures=config["Architectures"],
+                )
+                break
+            except ClientError as error:
+                message = str(error)
+                if "cannot be assumed" in message and time.monotonic() < deadline:
+                    time.sleep(2)
+                    continue
+                raise
+        self._revision = response.get("RevisionId")
+        self._wait(fn, "function_active_v2")
+
+    def _wait(self, fn: FunctionConfig, waiter: str) -> None:
+        self.client.get_waiter(waiter).wait(FunctionName=fn.name, WaiterConfig=WAITER_CONFIG)
+        if self._revision:
+            self._revision = self.client.get_function_configuration(FunctionName=fn.name).get("RevisionId")
+
+    def _move_alias(self, fn: FunctionConfig, step: MoveAlias, outcome: Outcome) -> None:
+        version = outcome.version if step.to_version == NEW_VERSION else step.to_version
+        smoke = outcome.smoke.describe() if outcome.smoke else "skipped"
+        params = {
+            "FunctionName": fn.name,
+            "Name": step.alias,
+            "FunctionVersion": version,
+            "Description": AliasHistory(step.previous, f"v{version} {smoke}").encode(),
+            "RoutingConfig": {"AdditionalVersionWeights": {}},
+        }
+        if step.from_version is None:
+            try:
+                self.client.create_alias(**params)
+            except ClientError as error:
+                if error.response["Error"]["Code"] == "ResourceConflictException":
+                    raise ConcurrentDeployError(fn.name, f"alias {step.alias}") from error
+                raise
+            return
+        current = self.client.get_alias(FunctionName=fn.name, Name=step.alias)
+        if current["FunctionVersion"] != step.from_version:
+            raise ConcurrentDeployError(fn.name, f"alias {step.alias}")
+        guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
+        self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(**params, **guard))
+
+
+def _config_params(config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Runtime": config["Runtime"],
+        "Handler": config["Handler"],
+        "Role": config["Role"],
+        "MemorySize": config["MemorySize"],
+        "Timeout": config["Timeout"],
+        "Description": config["Description"],
+        "Environment": {"Variables": dict(config["Environment"])},
+        "Layers": list(config["Layers"]),
+    }

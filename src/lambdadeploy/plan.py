@@ -1,0 +1,246 @@
+"""Pure planning: desired state vs remote state -> an ordered list of Steps.
+
+No AWS here. `plan` prints these steps, `push` executes them, tests assert on them.
+The version a push will publish is unknown until it is published, so steps that
+act on it say `NEW_VERSION` and the executor substitutes the real number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InvalidInputError
+from .model import FunctionConfig
+from .remote import RemoteFunction
+
+NEW_VERSION = "(new)"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str  # e.g. "MemorySize" or "Environment.STAGE"
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class CreateFunction:
+    function: str
+    config: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class UpdateConfig:
+    function: str
+    changes: tuple[FieldChange, ...]
+    config: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class UploadCode:
+    function: str
+    old_sha256: str | None
+    new_sha256: str
+    architecture: str
+
+
+@dataclass(frozen=True)
+class Publish:
+    function: str
+    code_sha256: str
+
+
+@dataclass(frozen=True)
+class UseVersion:
+    """A published version already has exactly this code and configuration: reuse it."""
+
+    function: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Smoke:
+    function: str
+    version: str
+
+
+@dataclass(frozen=True)
+class MoveAlias:
+    function: str
+    alias: str
+    from_version: str | None  # None: the alias does not exist yet
+    to_version: str
+    previous: tuple[str, ...]  # the alias history to record, newest first
+
+
+Step = CreateFunction | UpdateConfig | UploadCode | Publish | UseVersion | Smoke | MoveAlias
+
+
+@dataclass(frozen=True)
+class FunctionPlan:
+    function: FunctionConfig
+    steps: tuple[Step, ...]
+    alias: str
+    current_version: str | None  # where the alias points now
+    target_version: str  # a version number, or NEW_VERSION
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.steps)
+
+    @property
+    def publishes(self) -> bool:
+        return any(isinstance(step, Publish) for step in self.steps)
+
+    @property
+    def uploads(self) -> bool:
+        return any(isinstance(step, CreateFunction | UploadCode) for step in self.steps)
+
+
+def desired_config(fn: FunctionConfig, role_arn: str) -> dict[str, Any]:
+    """The managed configuration lambda.yaml asks for, shaped like remote.managed_config."""
+    return {
+        "Runtime": fn.runtime,
+        "Handler": fn.handler,
+        "Role": role_arn,
+        "MemorySize": fn.memory,
+        "Timeout": fn.timeout,
+        "Description": fn.description,
+        "Environment": dict(fn.environment),
+        "Layers": list(fn.layers),
+        "Architectures": [fn.architecture],
+    }
+
+
+def diff_config(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+    """Field-by-field differences; environment variables are compared one by one."""
+    changes = []
+    for name in new:
+        before, after = old.get(name), new[name]
+        if name == "Environment":
+            before = before or {}
+            for key in sorted(set(before) | set(after)):
+                if before.get(key) != after.get(key):
+                    changes.append(FieldChange(f"Environment.{key}", before.get(key), after.get(key)))
+        elif before != after:
+            changes.append(FieldChange(name, before, after))
+    return tuple(changes)
+
+
+def plan_push(
+    fn: FunctionConfig,
+    code_sha256: str,
+    role_arn: str,
+    remote: RemoteFunction,
+    alias: str,
+    *,
+    skip_smoke: bool = False,
+) -> FunctionPlan:
+    """What `push --alias ALIAS` must do so ALIAS serves this code and configuration."""
+    desired = desired_config(fn, role_arn)
+    steps: list[Step] = []
+    if not remote.exists:
+        steps += [CreateFunction(fn.name, desired), Publish(fn.name, code_sha256)]
+        target = NEW_VERSION
+    elif existing := remote.matching_version(code_sha256, desired):
+        # Reusing the version avoids a new upload and publish; $LATEST is only a draft.
+        target = existing
+    else:
+        config_changes = tuple(c for c in diff_config(remote.config, desired) if c.field != "Architectures")
+        if config_changes:
+            steps.append(UpdateConfig(fn.name, config_changes, desired))
+        if remote.code_sha256 != code_sha256 or remote.config.get("Architectures") != desired["Architectures"]:
+            steps.append(UploadCode(fn.name, remote.code_sha256, code_sha256, fn.architecture))
+        steps.append(Publish(fn.name, code_sha256))
+        target = NEW_VERSION
+    current = remote.aliases.get(alias)
+    if current is None or current.version != target or current.weights:
+        if target != NEW_VERSION:
+            steps.append(UseVersion(fn.name, target))
+        if not skip_smoke:
+            steps.append(Smoke(fn.name, target))
+        previous = _pushed_history(current.version, current.history.previous) if current else ()
+        steps.append(MoveAlias(fn.name, alias, current.version if current else None, target, previous))
+    return FunctionPlan(fn, tuple(steps), alias, current.version if current else None, target)
+
+
+def _pushed_history(from_version: str, history: tuple[str, ...]) -> tuple[str, ...]:
+    return (from_version, *(v for v in history if v != from_version))
+
+
+@dataclass(frozen=True)
+class PromoteConflict:
+    """Why alias B cannot take alias A's version as is: the configuration differs."""
+
+    function: str
+    version: str
+    changes: tuple[FieldChange, ...]
+
+
+def plan_promote(
+    fn: FunctionConfig,
+    role_arn: str,
+    remote: RemoteFunction,
+    source_alias: str,
+    target_alias: str,
+    *,
+    force: bool = False,
+) -> FunctionPlan | PromoteConflict:
+    """Point target_alias at the version source_alias serves, if that version's configuration fits."""
+    source = remote.aliases.get(source_alias) if remote.exists else None
+    if source is None:
+        raise InvalidInputError(
+            f"{fn.name}: alias {source_alias!r} does not exist",
+            hint=f"push it first: lambdadeploy push --alias {source_alias}",
+        )
+    version = remote.version(source.version)
+    frozen = version.config if version else {}
+    changes = tuple(
+        c for c in diff_config(frozen, desired_config(fn, role_arn)) if c.field != "Architectures"
+    )
+    if changes and not force:
+        return PromoteConflict(fn.name, source.version, changes)
+    current = remote.aliases.get(target_alias)
+    if current is not None and current.version == source.version and not current.weights:
+        return FunctionPlan(fn, (), target_alias, current.version, source.version)
+    previous = _pushed_history(current.version, current.history.previous) if current else ()
+    steps: tuple[Step, ...] = (
+        Smoke(fn.name, source.version),
+        MoveAlias(fn.name, target_alias, current.version if current else None, source.version, previous),
+    )
+    return FunctionPlan(fn, steps, target_alias, current.version if current else None, source.version)
+
+
+def plan_rollback(
+    fn: FunctionConfig, remote: RemoteFunction, alias: str, to_version: str | None = None
+) -> FunctionPlan:
+    """Move the alias back: to `to_version`, else to the version recorded before its last move,
+    else to the highest published version below the current one.
+
+    No smoke invoke: rolling back is the emergency exit, and the earlier version passed
+    its own smoke test when it was deployed.
+    """
+    current = remote.aliases.get(alias) if remote.exists else None
+    if current is None:
+        raise InvalidInputError(f"{fn.name}: alias {alias!r} does not exist; nothing to roll back")
+    history = current.history.previous
+    if to_version is not None:
+        if remote.version(to_version) is None:
+            known = ", ".join(v.version for v in remote.versions) or "none"
+            raise InvalidInputError(f"{fn.name}: version {to_version} does not exist", hint=f"published versions: {known}")
+        target, previous = to_version, _pushed_history(current.version, history)
+    elif history:
+        target, previous = history[0], history[1:]
+    else:
+        lower = [v.version for v in remote.versions if int(v.version) < int(current.version)] if current.version.isdigit() else []
+        if not lower:
+            raise InvalidInputError(
+                f"{fn.name}: alias {alias} is at version {current.version} and no earlier version exists"
+            )
+        target, previous = lower[-1], ()
+    if target == current.version and not current.weights:
+        return FunctionPlan(fn, (), alias, current.version, target)
+    steps = (MoveAlias(fn.name, alias, current.version, target, previous),)
+    return FunctionPlan(fn, steps, alias, current.version, target)

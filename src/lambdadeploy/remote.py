@@ -1,0 +1,176 @@
+"""Read what exists in AWS for a function: configuration, code sha, versions, aliases.
+
+The only module that reads Lambda state. It returns frozen snapshots; plan.py
+compares them with the desired state without touching AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .aws import AwsSession
+
+# The fields of a function's configuration that a version freezes (SPEC section 5,
+# "Versions are immutable") and that lambda.yaml controls.
+MANAGED_FIELDS = (
+    "Runtime",
+    "Handler",
+    "Role",
+    "MemorySize",
+    "Timeout",
+    "Description",
+    "Environment",
+    "Layers",
+    "Architectures",
+)
+HISTORY_MARK = "lambdadeploy"
+HISTORY_LIMIT = 10  # alias descriptions hold at most 256 characters
+
+
+def managed_config(configuration: Mapping[str, Any]) -> dict[str, Any]:
+    """The managed fields of a GetFunction/ListVersions configuration, in one canonical shape."""
+    return {
+        "Runtime": configuration.get("Runtime"),
+        "Handler": configuration.get("Handler"),
+        "Role": configuration.get("Role"),
+        "MemorySize": configuration.get("MemorySize"),
+        "Timeout": configuration.get("Timeout"),
+        "Description": configuration.get("Description") or "",
+        "Environment": dict((configuration.get("Environment") or {}).get("Variables") or {}),
+        "Layers": [layer["Arn"] if isinstance(layer, dict) else layer for layer in configuration.get("Layers") or []],
+        "Architectures": list(configuration.get("Architectures") or ["x86_64"]),
+    }
+
+
+@dataclass(frozen=True)
+class AliasHistory:
+    """What the tool records in an alias description: earlier versions (newest first) and the last smoke."""
+
+    previous: tuple[str, ...] = ()
+    smoke: str | None = None
+
+    def encode(self) -> str:
+        document = {"previous": list(self.previous[:HISTORY_LIMIT]), "smoke": self.smoke}
+        return f"{HISTORY_MARK} " + json.dumps(document, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, description: str | None) -> AliasHistory:
+        if not description or not description.startswith(HISTORY_MARK + " "):
+            return cls()
+        try:
+            document = json.loads(description[len(HISTORY_MARK) + 1 :])
+            return cls(tuple(str(v) for v in document.get("previous") or ()), document.get("smoke"))
+        except (ValueError, AttributeError):
+            return cls()
+
+
+@dataclass(frozen=True)
+class AliasState:
+    name: str
+    version: str
+    revision_id: str | None = None
+    history: AliasHistory = AliasHistory()
+    weights: Mapping[str, float] = field(default_factory=dict)  # canary: version -> weight
+
+
+@dataclass(frozen=True)
+class VersionState:
+    version: str
+    code_sha256: str
+    config: Mapping[str, Any]
+    code_size: int = 0
+    last_modified: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteFunction:
+    """A function as it exists in AWS; `exists=False` when it does not."""
+
+    name: str
+    exists: bool
+    config: Mapping[str, Any] = field(default_factory=dict)
+    code_sha256: str | None = None
+    code_size: int = 0
+    last_modified: str = ""
+    revision_id: str | None = None
+    versions: tuple[VersionState, ...] = ()
+    aliases: Mapping[str, AliasState] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def matching_version(self, code_sha256: str, config: Mapping[str, Any]) -> str | None:
+        """The newest published version with exactly this code and configuration."""
+        for version in sorted(self.versions, key=lambda v: int(v.version), reverse=True):
+            if version.code_sha256 == code_sha256 and dict(version.config) == dict(config):
+                return version.version
+        return None
+
+    def version(self, number: str) -> VersionState | None:
+        return next((v for v in self.versions if v.version == number), None)
+
+
+def is_not_found(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in ("ResourceNotFoundException", "404")
+
+
+def read_function(session: AwsSession, name: str) -> RemoteFunction:
+    """One GetFunction, then the versions and aliases (paginated)."""
+    client = session.client("lambda")
+    try:
+        response = client.get_function(FunctionName=name)
+    except ClientError as error:
+        if is_not_found(error):
+            return RemoteFunction(name=name, exists=False)
+        raise
+    configuration = response["Configuration"]
+    return RemoteFunction(
+        name=name,
+        exists=True,
+        config=managed_config(configuration),
+        code_sha256=configuration.get("CodeSha256"),
+        code_size=configuration.get("CodeSize", 0),
+        last_modified=configuration.get("LastModified", ""),
+        revision_id=configuration.get("RevisionId"),
+        versions=read_versions(session, name),
+        aliases=read_aliases(session, name),
+        tags=response.get("Tags") or {},
+    )
+
+
+def read_versions(session: AwsSession, name: str) -> tuple[VersionState, ...]:
+    client = session.client("lambda")
+    versions = []
+    for page in client.get_paginator("list_versions_by_function").paginate(FunctionName=name):
+        for item in page["Versions"]:
+            if item["Version"] == "$LATEST":
+                continue
+            versions.append(
+                VersionState(
+                    version=item["Version"],
+                    code_sha256=item.get("CodeSha256", ""),
+                    config=managed_config(item),
+                    code_size=item.get("CodeSize", 0),
+                    last_modified=item.get("LastModified", ""),
+                )
+            )
+    return tuple(sorted(versions, key=lambda v: int(v.version)))
+
+
+def read_aliases(session: AwsSession, name: str) -> dict[str, AliasState]:
+    client = session.client("lambda")
+    aliases = {}
+    for page in client.get_paginator("list_aliases").paginate(FunctionName=name):
+        for item in page["Aliases"]:
+            weights = (item.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+            aliases[item["Name"]] = AliasState(
+                name=item["Name"],
+                version=item["FunctionVersion"],
+                revision_id=item.get("RevisionId"),
+                history=AliasHistory.decode(item.get("Description")),
+                weights={str(k): float(v) for k, v in weights.items()},
+            )
+    return aliases
