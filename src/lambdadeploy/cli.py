@@ -6,7 +6,7 @@ No AWS or file logic here; errors become one message and an exit code (SPEC 2).
 from __future__ import annotations
 
 import json
-import os
+import re
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -23,6 +23,7 @@ from .errors import EXIT_FAILED, EXIT_INVALID_INPUT, InvalidInputError, LambdaDe
 from .model import FunctionConfig, Project
 from .output import Output, human_size
 
+EXIT_CHANGES_PENDING = 3  # plan --detailed-exitcode
 GLOBAL_HELP = """Deploy Python AWS Lambda functions from lambda.yaml: package, publish a
 version, smoke-test it, and only then move the alias.
 
@@ -142,6 +143,31 @@ functions_argument = click.argument("names", nargs=-1, metavar="[FN]...")
 
 
 @cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--project", "project_name", help="Project name (default: from the folder name).")
+@click.option("--function", "function_name", default="hello", show_default=True, help="The first function's name.")
+@click.option("--runtime", type=click.Choice([f"python3.{m}" for m in range(9, 15)]), default="python3.12",
+              show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.pass_obj
+def init(app: App, folder: Path, project_name: str | None, function_name: str, runtime: str, force: bool) -> None:
+    """Scaffold a project: lambda.yaml, a handler and its test, an event, .lambdaignore, a CI workflow."""
+    from . import scaffold
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", function_name):
+        raise InvalidInputError(f"--function {function_name!r}: use letters, digits, - and _")
+    name = project_name or scaffold.project_name_for(folder)
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise InvalidInputError(f"--project {name!r}: use letters, digits, - and _")
+    folder.mkdir(parents=True, exist_ok=True)
+    created = scaffold.write(folder, scaffold.Scaffold(name, function_name, runtime), force=force)
+    for path in created:
+        app.out.result(f"created {folder / path}")
+    app.out.info(f"next: cd {folder} && lambdadeploy --sandbox push --alias dev")
+    app.out.document({"command": "init", "ok": True, "files": [str(folder / p) for p in created]})
+
+
+@cli.command()
 @click.option("--show", is_flag=True, help="Print the resolved configuration.")
 @click.option("--alias", help="Value of the template's `alias` variable (default: the first alias).")
 @click.pass_obj
@@ -212,8 +238,9 @@ def package(app: App, names: tuple[str, ...], out_dir: Path) -> None:
 @cli.command()
 @functions_argument
 @click.option("--alias", required=True, help="The alias to plan for.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when there are changes (like terraform).")
 @click.pass_obj
-def plan(app: App, names: tuple[str, ...], alias: str) -> None:
+def plan(app: App, names: tuple[str, ...], alias: str, detailed_exitcode: bool) -> None:
     """Show what `push` would change, writing nothing."""
     project = app.project(alias)
     check_alias(project, alias)
@@ -231,6 +258,8 @@ def plan(app: App, names: tuple[str, ...], alias: str) -> None:
     failed = [r for r in results if not r.ok]
     if failed:
         raise click.exceptions.Exit(max(r.exit_code for r in failed))
+    if detailed_exitcode and any(r.planned for r in results):
+        raise click.exceptions.Exit(EXIT_CHANGES_PENDING)
 
 
 @cli.command()
@@ -385,6 +414,81 @@ def status(app: App, names: tuple[str, ...]) -> None:
                                  "previous": list(a.history.previous)} for a in remote.aliases.values()},
         })
     app.out.document({"command": "status", "ok": True, "functions": documents})
+
+
+@cli.command()
+@click.argument("name", metavar="FN")
+@click.option("--alias", help="Only the version this alias points to.")
+@click.option("--since", default="10m", show_default=True, help="How far back: 30s, 10m, 2h, 1d.")
+@click.option("--follow", is_flag=True, help="Keep printing new lines until Ctrl-C.")
+@click.option("--filter", "pattern", help="CloudWatch Logs filter pattern, e.g. ERROR.")
+@click.pass_obj
+def logs(app: App, name: str, alias: str | None, since: str, follow: bool, pattern: str | None) -> None:
+    """Print the function's CloudWatch logs."""
+    import datetime as dt
+    import time
+
+    from . import logs as cloudwatch
+
+    project = app.project(alias)
+    fn = app.functions(project, (name,))[0]
+    session = app.session(project)
+    start_ms = int((time.time() - cloudwatch.parse_since(since)) * 1000)
+    version = cloudwatch.version_of_alias(session, fn.name, alias) if alias else None
+    lines = (cloudwatch.follow if follow else cloudwatch.fetch)(
+        session, fn.name, start_ms, version=version, pattern=pattern)
+    collected = []
+    for line in lines:
+        stamp = dt.datetime.fromtimestamp(line.timestamp_ms / 1000, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        text = cloudwatch.summarise(line.message)
+        if app.out.json_mode:
+            collected.append({"timestamp": stamp, "stream": line.stream, "message": line.message.rstrip("\n")})
+        else:
+            app.out.result(f"{app.out.style(stamp, dim=True)} " + (app.out.style(text, fg="red") if line.is_error else text))
+    app.out.document({"command": "logs", "ok": True, "function": fn.key, "lines": collected})
+
+
+@cli.command()
+@functions_argument
+@click.option("--keep", type=click.IntRange(0, None), default=3, show_default=True,
+              help="Newest versions to keep besides those an alias points to.")
+@click.option("--yes", is_flag=True, help="Do not ask (for scripts).")
+@click.pass_obj
+def prune(app: App, names: tuple[str, ...], keep: int, yes: bool) -> None:
+    """Delete old versions that no alias (or canary weight) points to."""
+    from .plan import plan_prune
+    from .remote import read_function
+
+    project = app.project()
+    session = app.session(project)
+    doomed = {}
+    for fn in app.functions(project, names):
+        versions = plan_prune(read_function(session, fn.name), keep)
+        if versions:
+            doomed[fn] = versions
+            app.out.result(f"{fn.name}: delete version(s) {', '.join(versions)}")
+    if not doomed:
+        app.out.result("nothing to prune")
+    elif not yes:
+        if not sys.stdin.isatty():
+            raise InvalidInputError("prune deletes versions: pass --yes to confirm when not on a terminal")
+        click.confirm("delete these versions?", abort=True, err=True)
+    deleted = {}
+    for fn, versions in doomed.items():
+        client = session.client("lambda")
+        for version in versions:
+            client.delete_function(FunctionName=fn.name, Qualifier=version)
+        deleted[fn.key] = list(versions)
+    app.out.document({"command": "prune", "ok": True, "deleted": deleted})
+
+
+@cli.command()
+@click.pass_obj
+def schema(app: App) -> None:
+    """Print the JSON Schema of lambda.yaml (for editors)."""
+    from .schema import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
 
 
 @cli.command()

@@ -244,3 +244,14 @@ def plan_rollback(
         return FunctionPlan(fn, (), alias, current.version, target)
     steps = (MoveAlias(fn.name, alias, current.version, target, previous),)
     return FunctionPlan(fn, steps, alias, current.version, target)
+
+
+def plan_prune(remote: RemoteFunction, keep: int) -> tuple[str, ...]:
+    """Versions to delete: all but the newest `keep`, never one an alias or a canary weight points to."""
+    if not remote.exists:
+        return ()
+    protected = {a.version for a in remote.aliases.values()}
+    protected |= {v for a in remote.aliases.values() for v in a.weights}
+    numbers = sorted((v.version for v in remote.versions), key=int)
+    newest = set(numbers[-keep:]) if keep > 0 else set()
+    return tuple(v for v in numbers if v not in newest and v not in protected)

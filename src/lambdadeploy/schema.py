@@ -187,3 +187,61 @@ FIELD_RULES: dict[str, Rule] = {
 }
 # test and triggers have their own structure and are checked by config.py / triggers_config.py.
 FUNCTION_FIELDS = (*FIELD_RULES, "test", "triggers")
+
+
+def json_schema() -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) of lambda.yaml, for editors (yaml-language-server)."""
+    from .triggers_config import KINDS
+
+    string_map = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
+    trigger_variants = []
+    for kind, (required, optional) in KINDS.items():
+        settings = {name: {} for name in (*required, *optional, "alias")}
+        trigger_variants.append({
+            "type": "object", "additionalProperties": False, "required": [kind],
+            "properties": {kind: {"type": "object", "required": list(required), "properties": settings,
+                                  "additionalProperties": False}, "alias": {"type": "string"}},
+        })
+    function = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "source": {"type": "string", "description": "folder with the code (default functions/<name>)"},
+            "handler": {"type": "string", "pattern": r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$",
+                        "description": "module.function inside source"},
+            "runtime": {"enum": list(RUNTIMES)},
+            "architecture": {"enum": list(ARCHITECTURES)},
+            "memory": {"type": "integer", "minimum": 128, "maximum": 10240, "description": "MB"},
+            "timeout": {"type": "integer", "minimum": 1, "maximum": 900, "description": "seconds"},
+            "role": {"type": "string", "description": "role ARN or name; omit for the project's basic role"},
+            "description": {"type": "string"},
+            "environment": string_map,
+            "layers": {"type": "array", "maxItems": 5, "items": {"type": "string", "pattern": LAYER_ARN.pattern}},
+            "tags": string_map,
+            "exclude": {"type": "array", "items": {"type": "string"}},
+            "requirements": {"type": "string"},
+            "include_runtime_packages": {"type": "boolean"},
+            "strip": {"type": "array", "items": {"enum": list(STRIP_OPTIONS)}},
+            "s3_bucket": {"type": "string"},
+            "test": {"type": "object", "additionalProperties": False,
+                     "properties": {"payload": {"description": "JSON file relative to lambda.yaml, or inline"},
+                                    "expect": {"description": "subset the response must contain"}}},
+            "triggers": {"type": "array", "items": {"oneOf": trigger_variants}},
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "lambdadeploy lambda.yaml",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["functions"],
+        "properties": {
+            "project": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+            "region": {"type": "string"},
+            "aliases": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": r"^(?!\d+$)[A-Za-z0-9_-]{1,128}$"}},
+            "defaults": function,
+            "functions": {"type": "object", "minProperties": 1,
+                          "propertyNames": {"pattern": "^[A-Za-z0-9_-]+$"},
+                          "additionalProperties": {**function, "required": ["handler"]}},
+        },
+    }

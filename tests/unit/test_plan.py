@@ -145,3 +145,14 @@ def test_alias_history_round_trips_and_ignores_foreign_descriptions() -> None:
     assert AliasHistory.decode(history.encode()) == history
     assert len(AliasHistory(tuple(str(i) for i in range(50)), "x" * 40).encode()) <= 256
     assert AliasHistory.decode("hand-written description") == AliasHistory()
+
+
+def test_prune_keeps_newest_and_everything_an_alias_or_weight_points_to() -> None:
+    from lambdadeploy.plan import plan_prune
+
+    remote = deployed(versions={str(i): f"s{i}" for i in range(1, 9)}, aliases={"prod": "2", "dev": "7"})
+    remote = RemoteFunction(**{**remote.__dict__, "aliases": {
+        **remote.aliases, "prod": AliasState("prod", "2", weights={"4": 0.1})}})
+    assert plan_prune(remote, keep=2) == ("1", "3", "5", "6")
+    assert plan_prune(remote, keep=0) == ("1", "3", "5", "6", "8")
+    assert plan_prune(RemoteFunction("x", exists=False), keep=1) == ()

@@ -1,0 +1,5 @@
+"""`python -m lambdadeploy` runs the CLI."""
+
+from .cli import main
+
+main()

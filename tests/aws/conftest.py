@@ -1,0 +1,40 @@
+"""In-process AWS through moto's mock_aws, with the sandbox's invoke seam so function code really runs."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from moto import mock_aws
+
+from lambdadeploy.aws import AwsSession, AwsSettings
+from lambdadeploy.config import load
+from lambdadeploy.model import Project
+from lambdadeploy.sandbox import install_invoke_seam
+
+
+@pytest.fixture
+def session(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[AwsSession]:
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "LAMBDADEPLOY_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("LAMBDADEPLOY_CACHE_DIR", str(tmp_path / "cache"))
+    install_invoke_seam()
+    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+        yield AwsSession(AwsSettings(region="us-east-1"))
+
+
+def write_project(root: Path, handler_body: str, extra: str = "", functions: tuple[str, ...] = ("worker",)) -> Project:
+    """A project whose functions all run `handler_body` (the body of `handler(event, context)`)."""
+    entries = []
+    for name in functions:
+        source = root / "functions" / name
+        source.mkdir(parents=True, exist_ok=True)
+        (source / "app.py").write_text("def handler(event, context):\n" + textwrap.indent(handler_body.strip(), "    ") + "\n")
+        entries.append(f"  {name}:\n    handler: app.handler\n" + textwrap.indent(textwrap.dedent(extra).strip(), "    ") + "\n")
+    (root / "lambda.yaml").write_text("project: t\naliases: [dev, prod]\nfunctions:\n" + "".join(entries))
+    return load(root / "lambda.yaml")

@@ -1,0 +1,117 @@
+"""push / promote / rollback through Deployer against moto (in-process), with real invokes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lambdadeploy.aws import AwsSession
+from lambdadeploy.deploy import Deployer
+from lambdadeploy.execute import Event
+from lambdadeploy.remote import read_function
+
+from .conftest import write_project
+
+
+def deployer(session: AwsSession, project, events: list[Event] | None = None, parallel: int = 4) -> Deployer:
+    sink = events if events is not None else []
+    return Deployer(session, project, sink.append, parallel=parallel)
+
+
+def test_first_push_creates_role_function_version_and_alias(session: AwsSession, tmp_path: Path) -> None:
+    project = write_project(tmp_path, "return {'ok': True}")
+    events: list[Event] = []
+    (result,) = deployer(session, project, events).push(project.functions, "dev")
+    assert result.ok, result.error
+    assert (result.version, result.published, result.alias_moved) == ("1", True, True)
+    assert result.smoke is not None and result.smoke.passed and result.smoke.payload == {"ok": True}
+    remote = read_function(session, "t-worker")
+    assert remote.aliases["dev"].version == "1"
+    assert remote.config["Role"].endswith(":role/t-lambda-exec")
+    assert any("created execution role" in e.message for e in events)
+    # A second function push reuses the role rather than creating another.
+    (again,) = deployer(session, project, events).push(project.functions, "prod")
+    assert again.ok and again.version == "1" and not again.published
+    roles = session.client("iam").list_roles()["Roles"]
+    assert [r["RoleName"] for r in roles].count("t-lambda-exec") == 1
+    assert sum("created execution role" in e.message for e in events) == 1
+
+
+def test_failed_smoke_publishes_but_never_moves_alias(session: AwsSession, tmp_path: Path) -> None:
+    project = write_project(tmp_path, "return {'n': 1}")
+    deployer(session, project).push(project.functions, "dev")
+    project = write_project(tmp_path, "raise RuntimeError('bad deploy')")
+    (result,) = deployer(session, project).push(project.functions, "dev")
+    assert not result.ok and result.exit_code == 1
+    assert result.smoke is not None and result.smoke.error_type == "RuntimeError"
+    assert "bad deploy" in (result.error or "")
+    remote = read_function(session, "t-worker")
+    assert [v.version for v in remote.versions] == ["1", "2"]
+    assert remote.aliases["dev"].version == "1"
+
+
+def test_expect_mismatch_blocks_alias(session: AwsSession, tmp_path: Path) -> None:
+    project = write_project(tmp_path, "return {'status': 'down'}", "test: {payload: {}, expect: {status: up}}")
+    (result,) = deployer(session, project).push(project.functions, "dev")
+    assert not result.ok and result.smoke is not None and result.smoke.mismatch
+    assert "dev" not in read_function(session, "t-worker").aliases
+
+
+def test_skip_smoke_moves_alias_without_invoking(session: AwsSession, tmp_path: Path) -> None:
+    project = write_project(tmp_path, "raise RuntimeError('never invoked')")
+    (result,) = deployer(session, project).push(project.functions, "dev", skip_smoke=True)
+    assert result.ok and result.smoke is None and result.smoke_skipped
+    assert read_function(session, "t-worker").aliases["dev"].version == "1"
+
+
+def test_config_change_publishes_new_version(session: AwsSession, tmp_path: Path) -> None:
+    project = write_project(tmp_path, "import os\nreturn os.environ['MODE']", "environment: {MODE: a}")
+    deployer(session, project).push(project.functions, "dev")
+    project = write_project(tmp_path, "import os\nreturn os.environ['MODE']", "environment: {MODE: b}")
+    (result,) = deployer(session, project).push(project.functions, "dev")
+    assert result.ok and result.version == "2" and not result.uploaded
+    assert result.smoke is not None and result.smoke.payload == "b"
+
+
+def test_parallel_push_of_several_functions(session: AwsSession, tmp_path: Path) -> None:
+    names = ("a", "b", "c", "d")
+    project = write_project(tmp_path, "return context.function_name", functions=names)
+    results = deployer(session, project, parallel=4).push(project.functions, "dev")
+    assert [r.function.key for r in results] == list(names)
+    assert all(r.ok and r.smoke and r.smoke.payload == f"t-{r.function.key}" for r in results)
+
+
+def test_one_failing_function_does_not_stop_the_others(session: AwsSession, tmp_path: Path) -> None:
+    project = write_project(tmp_path, "if context.function_name == 't-b':\n    raise ValueError('b')\nreturn 1",
+                            functions=("a", "b"))
+    results = {r.function.key: r for r in deployer(session, project).push(project.functions, "dev")}
+    assert results["a"].ok and not results["b"].ok
+    assert read_function(session, "t-a").aliases["dev"].version == "1"
+    assert "dev" not in read_function(session, "t-b").aliases
+
+
+def test_promote_and_rollback_history(session: AwsSession, tmp_path: Path) -> None:
+    for body in ("return 1", "return 2", "return 3"):
+        project = write_project(tmp_path, body)
+        assert deployer(session, project).push(project.functions, "dev")[0].ok
+    (promoted,) = deployer(session, project).promote(project.functions, "dev", "prod")
+    assert promoted.ok and promoted.smoke is not None and promoted.smoke.payload == 3
+    assert read_function(session, "t-worker").aliases["prod"].version == "3"
+    (back,) = deployer(session, project).rollback(project.functions, "dev", None)
+    assert back.ok and (back.alias_from, back.alias_to) == ("3", "2")
+    (back,) = deployer(session, project).rollback(project.functions, "dev", None)
+    assert back.ok and (back.alias_from, back.alias_to) == ("2", "1")
+    (explicit,) = deployer(session, project).rollback(project.functions, "dev", "3")
+    assert explicit.ok and read_function(session, "t-worker").aliases["dev"].version == "3"
+
+
+def test_promote_conflict_changes_nothing(session: AwsSession, tmp_path: Path) -> None:
+    (tmp_path / "functions").mkdir()
+    project = write_project(tmp_path, "return 1", "environment: {STAGE: '{{ alias }}'}")
+    deployer(session, project).push(project.functions, "dev")
+    from lambdadeploy.config import RenderContext, load
+
+    for_prod = load(tmp_path / "lambda.yaml", RenderContext(alias="prod"))
+    (result,) = deployer(session, for_prod).promote(for_prod.functions, "dev", "prod")
+    assert not result.ok and result.exit_code == 1 and result.conflict is not None
+    assert [(c.field, c.old, c.new) for c in result.conflict.changes] == [("Environment.STAGE", "dev", "prod")]
+    assert "prod" not in read_function(session, "t-worker").aliases
