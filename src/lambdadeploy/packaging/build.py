@@ -1,0 +1,103 @@
+"""build_artifact: a function's source and requirements in, a deployable zip out.
+
+The one entry point the rest of lambdadeploy uses. It ties the steps together
+(select files, install dependencies, assemble, check) and reports progress
+only through the on_progress callback: core code never prints.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lambdadeploy.model import FunctionConfig
+from lambdadeploy.packaging import archive, limits, zipfmt
+from lambdadeploy.packaging.deps import install_requirements
+from lambdadeploy.packaging.files import select_files
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A built deployment package and what the deploy steps need to know about it."""
+
+    function: str  # FunctionConfig.key
+    zip_bytes: bytes = field(repr=False)
+    sha256: str  # base64 of the sha256 digest: what Lambda reports as CodeSha256
+    sha256_hex: str
+    zipped_size: int
+    unzipped_size: int
+    file_count: int
+    deps_from_cache: bool | None  # None when the function has no requirements
+    seconds: float  # build time
+    needs_s3: bool  # over the direct-upload limit and s3_bucket is set: upload through S3
+
+
+def default_cache_dir() -> Path:
+    """$LAMBDADEPLOY_CACHE_DIR, else $XDG_CACHE_HOME/lambdadeploy, else ~/.cache/lambdadeploy."""
+    explicit = os.environ.get("LAMBDADEPLOY_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "lambdadeploy"
+
+
+def build_artifact(
+    fn: FunctionConfig,
+    *,
+    cache_dir: Path | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> Artifact:
+    """Build the function's zip: own files plus requirements for its runtime and architecture.
+
+    Raises PackagingInputError for problems in the user's input (missing source
+    or handler, syntax error, unusable requirement) and PackagingError for
+    limits and failed installs.
+    """
+    started = time.perf_counter()
+    report = on_progress or (lambda _message: None)
+    files = select_files(fn, on_skip=report)
+    own = archive.source_entries(files)
+
+    deps: list[zipfmt.RawEntry] = []
+    from_cache: bool | None = None
+    if fn.requirements is not None:
+        installed = install_requirements(fn, cache_dir or default_cache_dir(), report)
+        deps = archive.dependency_entries(installed.site, installed.entry / archive.FRAGMENT_NAME)
+        from_cache = installed.from_cache
+
+    entries, shadowed = archive.merge(own, deps)
+    if shadowed:
+        report(
+            f"{len(shadowed)} file(s) of your code replace dependency files "
+            f"(e.g. {shadowed[0]})"
+        )
+    archive.check_handler(fn, entries, report)
+    zipped_size = zipfmt.archive_size(entries)
+    unzipped_size = sum(e.size for e in entries)
+    needs_s3 = limits.check_limits(fn, entries, {e.name for e in own}, zipped_size)
+    blob = zipfmt.write_zip(entries)
+    digest = hashlib.sha256(blob).digest()
+    seconds = time.perf_counter() - started
+    report(
+        f"packaged {len(entries)} files, {limits.mb(zipped_size)} zipped "
+        f"({limits.mb(unzipped_size)} unzipped) in {seconds:.1f}s"
+        + (", to upload through S3" if needs_s3 else "")
+    )
+    return Artifact(
+        function=fn.key,
+        zip_bytes=blob,
+        sha256=base64.b64encode(digest).decode("ascii"),
+        sha256_hex=digest.hex(),
+        zipped_size=len(blob),
+        unzipped_size=unzipped_size,
+        file_count=len(entries),
+        deps_from_cache=from_cache,
+        seconds=seconds,
+        needs_s3=needs_s3,
+    )
