@@ -465,7 +465,7 @@ def prune(app: App, names: tuple[str, ...], keep: int, yes: bool) -> None:
     for fn in app.functions(project, names):
         versions = plan_prune(read_function(session, fn.name), keep)
         if versions:
-            doomed[fn] = versions
+            doomed[fn.key] = (fn, versions)
             app.out.result(f"{fn.name}: delete version(s) {', '.join(versions)}")
     if not doomed:
         app.out.result("nothing to prune")
@@ -474,7 +474,7 @@ def prune(app: App, names: tuple[str, ...], keep: int, yes: bool) -> None:
             raise InvalidInputError("prune deletes versions: pass --yes to confirm when not on a terminal")
         click.confirm("delete these versions?", abort=True, err=True)
     deleted = {}
-    for fn, versions in doomed.items():
+    for fn, versions in doomed.values():
         client = session.client("lambda")
         for version in versions:
             client.delete_function(FunctionName=fn.name, Qualifier=version)
@@ -535,6 +535,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         code = 130
+    except Exception as error:  # a bug of ours: say so plainly, traceback only with -v
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"internal error: {type(error).__name__}: {error} (run with -v for the traceback)", err=True)
+        code = EXIT_FAILED
     sys.exit(code or 0)
 
 

@@ -79,7 +79,7 @@ def describe(step: Step) -> str:
         case Smoke(version=version):
             return f"smoke invoke version {version}"
         case MoveAlias(alias=alias, from_version=old, to_version=new):
-            return f"alias {alias}: {old or '(new)'} -> {new}"
+            return f"alias {alias}: {old or '(none)'} -> {new}"
     raise TypeError(step)  # pragma: no cover - every Step kind is matched above
 
 

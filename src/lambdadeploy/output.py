@@ -99,7 +99,7 @@ class Output:
         if r.version:
             parts.append(f"version {r.version}" + (" (published)" if r.published else ""))
         if r.alias_moved:
-            parts.append(f"{r.alias}: {r.alias_from or '(new)'} -> {r.alias_to}")
+            parts.append(f"{r.alias}: {r.alias_from or '(none)'} -> {r.alias_to}")
         elif r.ok:
             parts.append(f"{r.alias}: {r.alias_to or r.alias_from} (unchanged)")
         else:

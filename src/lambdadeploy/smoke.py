@@ -50,12 +50,16 @@ class SmokeResult:
 
     def describe(self) -> str:
         """One line: 'passed in 12 ms' or why it failed."""
-        timing = f" in {self.report.duration_ms:.0f} ms" if self.report else ""
+        timing = f" in {_ms(self.report.duration_ms)} ms" if self.report else ""
         if self.passed:
             return f"passed{timing}"
         if self.function_error:
             return f"failed{timing}: {self.error_type or self.function_error}: {self.error_message or ''}".rstrip(": ")
         return f"failed{timing}: {self.mismatch}"
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
 
 
 def parse_report(log_tail: str) -> Report | None:

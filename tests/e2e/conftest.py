@@ -48,7 +48,7 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
                 break
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError("sandbox exited:\n" + log.read_text())
+                raise RuntimeError("sandbox exited:\n" + log.read_text()) from None
             time.sleep(0.1)
     else:
         process.kill()
