@@ -1,0 +1,217 @@
+"""Every AWS call of plan, push (with triggers), promote, rollback and a push that removes the
+triggers is allowed by `ci_policy` of the config: recorded with botocore events, checked by a
+small IAM evaluator (action, resource, the condition keys the policy uses)."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lambdadeploy.aws import AwsSession
+from lambdadeploy.deploy import Deployer
+from lambdadeploy.model import Project
+from lambdadeploy.policy import ci_policy
+from lambdadeploy.triggers import reconcile_triggers
+
+from .conftest import write_project
+
+SERVICES = ("lambda", "iam", "sts", "s3", "sns", "events", "sqs", "dynamodb", "kinesis", "logs")
+# API operation -> IAM action, where the names differ.
+ACTION_NAMES = {
+    ("lambda", "Invoke"): "lambda:InvokeFunction",
+    ("s3", "GetBucketNotificationConfiguration"): "s3:GetBucketNotification",
+    ("s3", "PutBucketNotificationConfiguration"): "s3:PutBucketNotification",
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One authorisation check: an IAM action on a resource, with the condition keys AWS would set."""
+
+    operation: str
+    action: str
+    resource: str
+    context: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Recorder:
+    """Turns each client call into the IAM requests it needs."""
+
+    account: str
+    region: str
+    requests: list[Request] = field(default_factory=list)
+    mapping_functions: dict[str, str] = field(default_factory=dict)  # event source mapping UUID -> function ARN
+
+    def install(self, session: AwsSession) -> None:
+        for service in SERVICES:
+            events = session.client(service).meta.events
+            events.register("before-parameter-build.*.*", self.before)
+            events.register("after-call.*.*", self.after)
+
+    def before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        service = model.service_model.signing_name
+        name = model.name
+        action = ACTION_NAMES.get((service, name), f"{service}:{name}")
+        context: dict[str, str] = {}
+        resource = self.resource(service, name, params)
+        if service == "lambda" and name in ("CreateEventSourceMapping", "UpdateEventSourceMapping",
+                                            "DeleteEventSourceMapping"):
+            context["lambda:FunctionArn"] = self.function_arn(params.get("FunctionName")) if "FunctionName" in params \
+                else self.mapping_functions.get(params.get("UUID", ""), "?")
+        if service == "lambda" and name == "AddPermission":
+            context["lambda:Principal"] = params["Principal"]
+        operation = f"{service}:{name}"
+        self.requests.append(Request(operation, action, resource, tuple(sorted(context.items()))))
+        if service == "lambda" and name in ("CreateFunction", "UpdateFunctionConfiguration") and params.get("Role"):
+            # Lambda checks iam:PassRole on the role the function is given.
+            self.requests.append(Request(operation, "iam:PassRole", params["Role"],
+                                         (("iam:PassedToService", "lambda.amazonaws.com"),)))
+
+    def after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        for mapping in [parsed, *(parsed.get("EventSourceMappings") or [])]:
+            if isinstance(mapping, dict) and mapping.get("UUID") and mapping.get("FunctionArn"):
+                self.mapping_functions[mapping["UUID"]] = mapping["FunctionArn"]
+
+    def function_arn(self, name: str) -> str:
+        if name.startswith("arn:"):
+            return name
+        return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
+
+    def resource(self, service: str, name: str, params: dict[str, Any]) -> str:
+        if service == "lambda":
+            if "UUID" in params:
+                return f"arn:aws:lambda:{self.region}:{self.account}:event-source-mapping:{params['UUID']}"
+            if name in ("ListEventSourceMappings", "CreateEventSourceMapping") or "FunctionName" not in params:
+                return "*"
+            arn = self.function_arn(params["FunctionName"])
+            return f"{arn}:{params['Qualifier']}" if params.get("Qualifier") else arn
+        if service == "s3":
+            return f"arn:aws:s3:::{params['Bucket']}" + (f"/{params['Key']}" if "Key" in params else "")
+        if service == "sns":
+            return params.get("TopicArn") or params.get("SubscriptionArn") or "*"
+        if service == "events":
+            rule = params.get("Rule") or params.get("Name")
+            return f"arn:aws:events:{self.region}:{self.account}:rule/{rule}" if rule else "*"
+        if service == "iam" and "RoleName" in params:
+            return f"arn:aws:iam::{self.account}:role/{params['RoleName']}"
+        return "*"
+
+
+def listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:
+    for operator, keys in condition.items():
+        for key, wanted in keys.items():
+            if key not in context:
+                return False
+            value = context[key]
+            if operator == "StringEquals" and value not in listed(wanted):
+                return False
+            if operator == "ArnLike" and not any(fnmatch.fnmatchcase(value, w) for w in listed(wanted)):
+                return False
+            if operator not in ("StringEquals", "ArnLike"):
+                raise AssertionError(f"evaluator does not know {operator}")
+    return True
+
+
+def allows(policy: dict[str, Any], request: Request) -> bool:
+    context = dict(request.context)
+    for statement in policy["Statement"]:
+        if statement["Effect"] != "Allow" or request.action not in listed(statement["Action"]):
+            continue
+        if not any(fnmatch.fnmatchcase(request.resource, pattern) for pattern in listed(statement["Resource"])):
+            continue
+        if condition_holds(statement.get("Condition") or {}, context):
+            return True
+    return False
+
+
+def create_sources(session: AwsSession) -> dict[str, str]:
+    session.client("s3").create_bucket(Bucket="uploads")
+    topic = session.client("sns").create_topic(Name="thumbs")["TopicArn"]
+    sqs = session.client("sqs")
+    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    kinesis = session.client("kinesis")
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    stream = kinesis.describe_stream_summary(StreamName="clicks")["StreamDescriptionSummary"]["StreamARN"]
+    return {"topic": topic, "queue": queue, "stream": stream}
+
+
+def wire(session: AwsSession, project: Project, alias: str) -> None:
+    for fn in project.functions:
+        reconcile_triggers(session, fn, alias, apply=True)
+
+
+def test_every_call_of_the_deploy_workflows_is_allowed_by_the_ci_policy(session: AwsSession, tmp_path: Path) -> None:
+    sources = create_sources(session)
+    triggers = f"""
+    triggers:
+      - s3: {{bucket: uploads, prefix: in/}}
+      - sns: {{topic: "{sources['topic']}", filter_policy: {{kind: [a]}}}}
+      - sqs: {{queue: "{sources['queue']}", batch_size: 5}}
+      - kinesis: {{stream: "{sources['stream']}"}}
+      - schedule: {{expression: "rate(1 hour)", input: {{x: 1}}}}
+      - url: {{auth: NONE}}
+    """
+    with_triggers = write_project(tmp_path, "return 1", triggers)
+    recorder = Recorder("", session.region)
+    recorder.install(session)
+    recorder.account = session.account_id()  # recorded: the CI user makes this call too
+    events: list[Any] = []
+
+    def deployer(project: Project) -> Deployer:
+        return Deployer(session, project, events.append)
+
+    assert all(r.ok for r in deployer(with_triggers).plan(with_triggers.functions, "dev"))
+    for fn in with_triggers.functions:
+        reconcile_triggers(session, fn, "dev", apply=False)
+    assert all(r.ok for r in deployer(with_triggers).push(with_triggers.functions, "dev"))
+    wire(session, with_triggers, "dev")
+    changed = write_project(tmp_path, "return 2", triggers)
+    assert all(r.ok for r in deployer(changed).push(changed.functions, "dev"))
+    wire(session, changed, "dev")
+    assert all(r.ok for r in deployer(changed).promote(changed.functions, "dev", "prod"))
+    wire(session, changed, "prod")
+    assert all(r.ok for r in deployer(changed).rollback(changed.functions, "dev", None))
+    without = write_project(tmp_path, "return 2", "triggers: []")
+    assert all(r.ok for r in deployer(without).push(without.functions, "dev"))
+    wire(session, without, "dev")
+    wire(session, without, "prod")
+
+    operations = {r.operation for r in recorder.requests}
+    # The run covered creating, changing and removing every kind of wiring.
+    assert {
+        "lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:PublishVersion", "lambda:Invoke",
+        "lambda:CreateAlias", "lambda:UpdateAlias", "iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+        "lambda:AddPermission", "lambda:RemovePermission", "s3:PutBucketNotificationConfiguration",
+        "sns:Subscribe", "sns:Unsubscribe", "lambda:CreateEventSourceMapping", "lambda:DeleteEventSourceMapping",
+        "events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule",
+        "lambda:CreateFunctionUrlConfig", "lambda:DeleteFunctionUrlConfig", "sts:GetCallerIdentity",
+    } <= operations
+    # The tool itself never calls the sources' services.
+    assert not {op for op in operations if op.split(":")[0] in ("sqs", "dynamodb", "kinesis")}
+
+    policy = ci_policy(with_triggers, session.account_id(), session.region)
+    denied = sorted({(r.operation, r.action, r.resource) for r in recorder.requests if not allows(policy, r)})
+    assert denied == []
+
+    # The evaluator is not vacuous: what the config does not need is refused.
+    outside = [
+        Request("lambda:DeleteFunction", "lambda:DeleteFunction", recorder.function_arn("t-worker")),
+        Request("lambda:UpdateFunctionCode", "lambda:UpdateFunctionCode", recorder.function_arn("other")),
+        Request("s3:PutBucketNotificationConfiguration", "s3:PutBucketNotification", "arn:aws:s3:::other"),
+        Request("iam:PassRole", "iam:PassRole", f"arn:aws:iam::{session.account_id()}:role/admin",
+                (("iam:PassedToService", "lambda.amazonaws.com"),)),
+        Request("iam:PassRole", "iam:PassRole", f"arn:aws:iam::{session.account_id()}:role/t-lambda-exec",
+                (("iam:PassedToService", "ec2.amazonaws.com"),)),
+        Request("lambda:CreateEventSourceMapping", "lambda:CreateEventSourceMapping", "*",
+                (("lambda:FunctionArn", recorder.function_arn("other")),)),
+        Request("events:PutRule", "events:PutRule", f"arn:aws:events:{session.region}:{session.account_id()}:rule/x"),
+    ]
+    assert [r.operation for r in outside if allows(policy, r)] == []
