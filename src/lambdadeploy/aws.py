@@ -27,7 +27,8 @@ from .errors import AwsError, InvalidInputError
 
 ENDPOINT_ENV = "LAMBDADEPLOY_ENDPOINT_URL"
 DEFAULT_REGION = "us-east-1"
-# "standard" retry mode backs off with jitter on throttling and 5xx; 10 attempts ride out
+# "standard" retry mode backs off with jitter on throttling, 5xx and dropped connections;
+# 10 attempts in all ride out
 # a burst of TooManyRequestsException during a parallel deploy of many functions.
 RETRY_ATTEMPTS = 10
 
@@ -41,6 +42,12 @@ class AwsSettings:
     endpoint_url: str | None = None
     # Dummy credentials for a local endpoint (the sandbox) so no AWS account is needed.
     static_credentials: tuple[str, str] | None = None
+
+
+def retry_attempts() -> int:
+    """AWS_MAX_ATTEMPTS when the user set it (the standard AWS setting), else RETRY_ATTEMPTS."""
+    value = os.environ.get("AWS_MAX_ATTEMPTS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else RETRY_ATTEMPTS
 
 
 class AwsSession:
@@ -75,7 +82,7 @@ class AwsSession:
                 kwargs: dict[str, Any] = {
                     "region_name": self.region,
                     "config": botocore.config.Config(
-                        retries={"mode": "standard", "max_attempts": RETRY_ATTEMPTS},
+                        retries={"mode": "standard", "total_max_attempts": retry_attempts()},
                         user_agent_extra=f"lambdadeploy/{__version__}",
                         connect_timeout=10,
                         # An invoke may run for the function's whole timeout (up to 900 s).

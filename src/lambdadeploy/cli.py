@@ -385,6 +385,7 @@ def invoke(app: App, name: str, alias: str | None, version: str | None, payload:
 def status(app: App, names: tuple[str, ...]) -> None:
     """Versions, aliases, code size, last modified and last smoke result per function."""
     from .remote import read_function
+    from .triggers import describe_triggers
 
     project = app.project()
     session = app.session(project)
@@ -407,8 +408,11 @@ def status(app: App, names: tuple[str, ...]) -> None:
             weights = "".join(f", {w:.0%} on version {v}" for v, w in alias.weights.items())
             app.out.result(f"  {alias.name} -> {alias.version}{weights}  last smoke: {alias.history.smoke or '-'}"
                            + (f"  previous: {', '.join(alias.history.previous)}" if alias.history.previous else ""))
+        wired = describe_triggers(session, fn)
+        for trigger in wired:
+            app.out.result(f"  trigger {trigger['description']}" + (f" -> {trigger['alias']}" if trigger.get("alias") else ""))
         documents.append({
-            "function": fn.key, "name": fn.name, "exists": True, "versions": versions,
+            "function": fn.key, "name": fn.name, "exists": True, "versions": versions, "triggers": wired,
             "code_size": remote.code_size, "last_modified": remote.last_modified,
             "aliases": {a.name: {"version": a.version, "weights": dict(a.weights), "last_smoke": a.history.smoke,
                                  "previous": list(a.history.previous)} for a in remote.aliases.values()},
@@ -480,6 +484,20 @@ def prune(app: App, names: tuple[str, ...], keep: int, yes: bool) -> None:
             client.delete_function(FunctionName=fn.name, Qualifier=version)
         deleted[fn.key] = list(versions)
     app.out.document({"command": "prune", "ok": True, "deleted": deleted})
+
+
+@cli.command()
+@click.option("--account-id", help="The AWS account id (default: asked of AWS with sts:GetCallerIdentity).")
+@click.pass_obj
+def policy(app: App, account_id: str | None) -> None:
+    """Print the least-privilege IAM policy a CI user needs to push, promote and roll back this config."""
+    from .policy import ci_policy
+
+    project = app.project()
+    session = app.session(project)
+    if account_id is not None and not re.fullmatch(r"\d{12}", account_id):
+        raise InvalidInputError(f"--account-id {account_id!r} is not a 12-digit AWS account id")
+    click.echo(json.dumps(ci_policy(project, account_id or session.account_id(), session.region), indent=2))
 
 
 @cli.command()

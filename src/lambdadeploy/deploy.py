@@ -24,6 +24,7 @@ from .packaging import Artifact, build_artifact
 from .plan import NEW_VERSION, FunctionPlan, PromoteConflict, plan_promote, plan_push, plan_rollback
 from .remote import read_function
 from .smoke import SmokeResult
+from .triggers import reconcile_triggers
 
 
 @dataclass
@@ -45,6 +46,7 @@ class FunctionResult:
     steps: list[str] = field(default_factory=list)
     planned: list[str] = field(default_factory=list)
     conflict: PromoteConflict | None = None
+    triggers: list[str] = field(default_factory=list)  # trigger changes made (or planned)
     error: str | None = None
     exit_code: int = 0
     seconds: float = 0.0
@@ -102,7 +104,22 @@ class Deployer:
 
     def plan(self, functions: tuple[FunctionConfig, ...], alias: str) -> list[FunctionResult]:
         """What push would do, writing nothing (not even the execution role)."""
-        return self._each(functions, alias, lambda fn, result: self._plan_push(fn, alias, False, False, result))
+        role_changes = roles.default_role_changes(self.session, self.project)
+
+        def work(fn: FunctionConfig, result: FunctionResult) -> None:
+            self._plan_push(fn, alias, False, False, result)
+            result.triggers = [str(c) for c in reconcile_triggers(self.session, fn, alias, apply=False)]
+            result.planned += [f"trigger {c}" for c in result.triggers]
+            if fn is functions[0]:
+                result.planned = [*role_changes, *result.planned]
+
+        return self._each(functions, alias, work)
+
+    def _wire_triggers(self, fn: FunctionConfig, alias: str, result: FunctionResult) -> None:
+        """Attach the alias's triggers; runs only after the alias is where it should be."""
+        for change in reconcile_triggers(self.session, fn, alias, apply=True):
+            self.emit(Event(fn.key, f"trigger {change}"))
+            result.triggers.append(str(change))
 
     def push(self, functions: tuple[FunctionConfig, ...], alias: str, *, skip_smoke: bool = False) -> list[FunctionResult]:
         def work(fn: FunctionConfig, result: FunctionResult) -> None:
@@ -111,6 +128,7 @@ class Deployer:
             if not plan.steps:
                 self.emit(Event(fn.key, f"up to date: alias {alias} -> version {plan.target_version}"))
             self._execute(plan, result.artifact, result, revision)
+            self._wire_triggers(fn, alias, result)
 
         return self._each(functions, alias, work)
 
@@ -125,6 +143,7 @@ class Deployer:
                 return
             result.alias_from, result.alias_to, result.version = planned.current_version, planned.target_version, planned.target_version
             self._execute(planned, None, result, remote.revision_id)
+            self._wire_triggers(fn, target, result)
 
         return self._each(functions, target, work)
 
@@ -134,6 +153,7 @@ class Deployer:
             planned = plan_rollback(fn, remote, alias, to_version)
             result.alias_from, result.alias_to, result.version = planned.current_version, planned.target_version, planned.target_version
             self._execute(planned, None, result, remote.revision_id)
+            self._wire_triggers(fn, alias, result)
 
         return self._each(functions, alias, work)
 

@@ -37,6 +37,8 @@ from .smoke import SmokeResult, smoke_invoke
 WAITER_CONFIG = {"Delay": 1, "MaxAttempts": 600}
 # A role created moments ago is not yet assumable by Lambda (IAM is eventually consistent).
 ROLE_PROPAGATION_SECONDS = 60
+# How long to keep retrying a write refused because another update is still in progress.
+CONFLICT_WAIT_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -145,13 +147,27 @@ class Executor:
         return {"RevisionId": self._revision} if self._revision else {}
 
     def _guarded(self, fn: FunctionConfig, what: str, call: Callable[[], Any]) -> Any:
-        try:
-            return call()
-        except ClientError as error:
-            code = error.response["Error"]["Code"]
-            if code == "PreconditionFailedException" or (code == "InvalidParameterValueException" and "CodeSha256" in str(error)):
-                raise ConcurrentDeployError(fn.name, what) from error
-            raise
+        """Make a write call: wait out an update in progress, and turn a failed
+        RevisionId/CodeSha256 precondition into "someone else deployed"."""
+        deadline = time.monotonic() + CONFLICT_WAIT_SECONDS
+        delay = 0.5
+        while True:
+            try:
+                return call()
+            except ClientError as error:
+                code = error.response["Error"]["Code"]
+                if code == "PreconditionFailedException" or (
+                    code == "InvalidParameterValueException" and "CodeSha256" in str(error)
+                ):
+                    raise ConcurrentDeployError(fn.name, what) from error
+                # Lambda refuses writes while a previous update is still being applied
+                # (ours, or a console edit); botocore does not retry these.
+                if code != "ResourceConflictException" or time.monotonic() > deadline:
+                    raise
+                self.emit(Event(fn.key, f"an update is in progress; retrying in {delay:.1f} s"))
+                self.client.get_waiter("function_updated_v2").wait(FunctionName=fn.name, WaiterConfig=WAITER_CONFIG)
+                time.sleep(delay)
+                delay = min(delay * 2, 8.0)
 
     def _code(self, fn: FunctionConfig, artifact: Artifact | None) -> dict[str, Any]:
         if artifact is None:  # pragma: no cover - plans that upload always come with an artifact

@@ -88,6 +88,8 @@ class Output:
                 hint = right_sizing_hint(result.smoke.report)
                 if hint:
                     self.result(f"    hint: {hint}")
+            for change in result.triggers:
+                self.result(f"    trigger {change}")
             if result.conflict:
                 for change in result.conflict.changes:
                     self.result(f"    {change.field}: {change.old} -> {change.new}")
@@ -170,6 +172,7 @@ def results_document(command: str, results: Sequence[FunctionResult]) -> dict[st
                 "smoke_skipped": r.smoke_skipped,
                 "planned": r.planned,
                 "steps": r.steps,
+                "triggers": r.triggers,
                 "conflict": None if r.conflict is None else [
                     {"field": c.field, "from": c.old, "to": c.new} for c in r.conflict.changes
                 ],

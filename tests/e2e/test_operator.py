@@ -65,7 +65,7 @@ def test_plan_writes_nothing_and_lists_changes(tmp_path: Path, sandbox_server: S
     assert planned.code == 3, planned.stderr
     document = json.loads(planned.stdout)
     assert [f["name"] for f in document["functions"]] == ["plan-one", "plan-two"]
-    assert document["functions"][0]["steps"][0] == "create function"
+    assert document["functions"][0]["steps"][:2] == ["create execution role plan-lambda-exec", "create function"]
     assert sandbox_state(sandbox_server, "plan-") == before == {}
     iam_roles = [r["RoleName"] for r in sandbox_server.client("iam").list_roles()["Roles"]]
     assert "plan-lambda-exec" not in iam_roles
