@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,9 +22,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from . import __version__, config
 from .aws import AwsSession, AwsSettings, aws_message
 from .deploy import Deployer, FunctionResult
+from .durations import parse_duration
 from .errors import EXIT_FAILED, EXIT_INVALID_INPUT, InvalidInputError, LambdaDeployError
 from .model import FunctionConfig, Project
-from .output import Output, human_size
+from .output import MASKER, Output, human_size
 
 EXIT_CHANGES_PENDING = 3  # plan --detailed-exitcode
 GLOBAL_HELP = """Deploy Python AWS Lambda functions from lambda.yaml: package, publish a
@@ -58,6 +62,7 @@ class App:
                 account_id=lambda: self.session().account_id(),
             )
             project = config.load(self.config_path, context)
+            MASKER.add(project.secret_values)
             for warning in project.warnings:
                 self.out.warn(warning)
             self._projects[alias] = project
@@ -84,6 +89,24 @@ def check_alias(project: Project, alias: str, option: str = "--alias") -> str:
             hint="aliases: " + ", ".join(project.aliases) + " (add it under `aliases:`)",
         )
     return alias
+
+
+@contextmanager
+def stop_on_signals(deployer: Deployer, out: Output) -> Iterator[None]:
+    """SIGINT/SIGTERM: let the steps in progress finish, start no new one, then report."""
+
+    def handler(signum: int, frame: object) -> None:
+        if not deployer.cancel.is_set():
+            deployer.cancel.set()
+            out.warn(f"{signal.Signals(signum).name}: stopping after the steps in progress; "
+                     "no alias will move to an untested version")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def finish(app: App, command: str, results: list[FunctionResult]) -> None:
@@ -273,7 +296,10 @@ def push(app: App, names: tuple[str, ...], alias: str, skip_smoke: bool, paralle
     project = app.project(alias)
     check_alias(project, alias)
     functions = app.functions(project, names)
-    finish(app, "push", app.deployer(project, parallel).push(functions, alias, skip_smoke=skip_smoke))
+    deployer = app.deployer(project, parallel)
+    with stop_on_signals(deployer, app.out):
+        results = deployer.push(functions, alias, skip_smoke=skip_smoke)
+    finish(app, "push", results)
 
 
 @cli.command()
@@ -287,7 +313,9 @@ def promote(app: App, names: tuple[str, ...], source: str, target: str, force: b
     project = app.project(target)
     check_alias(project, source, "--from")
     check_alias(project, target, "--to")
-    results = app.deployer(project).promote(app.functions(project, names), source, target, force=force)
+    deployer = app.deployer(project)
+    with stop_on_signals(deployer, app.out):
+        results = deployer.promote(app.functions(project, names), source, target, force=force)
     if any(r.conflict for r in results):
         app.out.info(
             "versions are immutable (code and configuration). Either make those values alias-independent "
@@ -310,7 +338,10 @@ def rollback(app: App, names: tuple[str, ...], alias: str, to_version: str | Non
     check_alias(project, alias)
     if to_version is not None and not to_version.isdigit():
         raise InvalidInputError(f"--to {to_version!r} is not a version number", hint="e.g. --to 7")
-    finish(app, "rollback", app.deployer(project).rollback(app.functions(project, names), alias, to_version))
+    deployer = app.deployer(project)
+    with stop_on_signals(deployer, app.out):
+        results = deployer.rollback(app.functions(project, names), alias, to_version)
+    finish(app, "rollback", results)
 
 
 def _read_payload(payload: str | None, fn: FunctionConfig) -> Any:
@@ -368,8 +399,8 @@ def invoke(app: App, name: str, alias: str | None, version: str | None, payload:
         pretty = json.dumps(parsed, indent=2)
     except ValueError:
         parsed, pretty = text, text
-    if log_tail and not app.out.quiet:
-        click.echo(log_tail.rstrip(), file=sys.stderr)
+    if log_tail:
+        app.out.log(log_tail.rstrip())
     if app.out.json_mode:
         app.out.document({"command": "invoke", "ok": function_error is None, "function": fn.key,
                           "function_error": function_error, "payload": parsed, "log_tail": log_tail})
@@ -437,7 +468,7 @@ def logs(app: App, name: str, alias: str | None, since: str, follow: bool, patte
     project = app.project(alias)
     fn = app.functions(project, (name,))[0]
     session = app.session(project)
-    start_ms = int((time.time() - cloudwatch.parse_since(since)) * 1000)
+    start_ms = int((time.time() - parse_duration(since, "--since")) * 1000)
     version = cloudwatch.version_of_alias(session, fn.name, alias) if alias else None
     lines = (cloudwatch.follow if follow else cloudwatch.fetch)(
         session, fn.name, start_ms, version=version, pattern=pattern)
@@ -501,6 +532,43 @@ def policy(app: App, account_id: str | None) -> None:
 
 
 @cli.command()
+@click.option("--format", "template_format", type=click.Choice(["sam"]), default="sam", show_default=True)
+@click.option("--alias", required=True, help="The alias the template's AutoPublishAlias manages.")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the template here (default: standard output).")
+@click.option("--code-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to put the zips (default: lambdadeploy-export/ next to the template).")
+@click.option("--s3-prefix", help="s3://bucket/prefix: CodeUri points there (you upload the zips).")
+@click.option("--canary", type=click.IntRange(1, 99), help="CodeDeploy canary: percent of traffic shifted first.")
+@click.option("--watch", default=None, help="Canary bake time before the rest shifts, e.g. 10m (default 5m).")
+@click.option("--generated-names", is_flag=True, help="Let CloudFormation name the functions (for migrations).")
+@click.pass_obj
+def export(app: App, template_format: str, alias: str, output_path: Path | None, code_dir: Path | None,
+           s3_prefix: str | None, canary: int | None, watch: str | None, generated_names: bool) -> None:
+    """Write a SAM/CloudFormation template of this project, with its packages."""
+    from .export import CanarySettings, write_export
+
+    project = app.project(alias)
+    check_alias(project, alias)
+    if watch is not None and canary is None:
+        raise InvalidInputError("--watch needs --canary PCT")
+    settings = None
+    if canary is not None:
+        settings = CanarySettings.from_seconds(canary, parse_duration(watch, "--watch") if watch else None)
+    text = write_export(project, alias, output_path, code_dir=code_dir, s3_prefix=s3_prefix, canary=settings,
+                        keep_names=not generated_names, on_progress=app.out.info)
+    if output_path is None and not app.out.json_mode:
+        # Printed as is: masking a value inside the template would corrupt it (secrets are
+        # NoEcho parameters there, never values).
+        click.echo(text, nl=False)
+    elif output_path is not None:
+        app.out.info(f"wrote {output_path}")
+    app.out.document({"command": "export", "ok": True, "format": template_format, "alias": alias,
+                      "output": str(output_path) if output_path else None,
+                      "template": None if output_path else text})
+
+
+@cli.command()
 @click.pass_obj
 def schema(app: App) -> None:
     """Print the JSON Schema of lambda.yaml (for editors)."""
@@ -543,12 +611,12 @@ def main(argv: list[str] | None = None) -> None:
     except LambdaDeployError as error:
         if verbose:
             traceback.print_exc()
-        click.echo(Output(color=None).style(f"error: {error.render()}", fg="red"), err=True)
+        click.echo(Output(color=None).style(MASKER(f"error: {error.render()}"), fg="red"), err=True)
         code = error.exit_code
     except (ClientError, BotoCoreError) as error:
         if verbose:
             traceback.print_exc()
-        click.echo(f"error: {aws_message(error)}", err=True)
+        click.echo(MASKER(f"error: {aws_message(error)}"), err=True)
         code = EXIT_FAILED
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
@@ -556,7 +624,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:  # a bug of ours: say so plainly, traceback only with -v
         if verbose:
             traceback.print_exc()
-        click.echo(f"internal error: {type(error).__name__}: {error} (run with -v for the traceback)", err=True)
+        click.echo(MASKER(f"internal error: {type(error).__name__}: {error} (run with -v for the traceback)"), err=True)
         code = EXIT_FAILED
     sys.exit(code or 0)
 

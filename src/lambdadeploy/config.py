@@ -6,6 +6,7 @@ pass; each problem names the file, the line, the field and what is allowed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -53,6 +54,24 @@ class _Lazy:
     __html__ = __str__
 
 
+class _RecordingEnv(dict):
+    """The template's `env`: remembers which values the template read, so they can be masked."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        super().__init__(values)
+        self.used: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        value = super().__getitem__(key)
+        self.used.add(value)
+        return value
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        if key in self:
+            return self[key]
+        return default
+
+
 @dataclass
 class RenderContext:
     """What the template may use. region/account_id are callables so they cost nothing unless used."""
@@ -63,23 +82,26 @@ class RenderContext:
     account_id: Callable[[], str] = lambda: "123456789012"
 
 
-def render(path: Path, context: RenderContext, aliases_hint: str | None = None) -> str:
-    """Render the config file as a Jinja2 template with StrictUndefined."""
+def render(path: Path, context: RenderContext, aliases_hint: str | None = None,
+           env_used: set[str] | None = None) -> str:
+    """Render the config file as a Jinja2 template with StrictUndefined.
+
+    Values the template read from `env` are added to `env_used` (they may be secrets)."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(path.parent)),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env = _RecordingEnv(context.env)
     variables = {
         "alias": context.alias if context.alias is not None else (aliases_hint or "dev"),
-        "env": context.env,
+        "env": env,
         "region": _Lazy(context.region),
         "account_id": _Lazy(context.account_id),
     }
     try:
-        template = environment.get_template(path.name)
-        return template.render(variables)
+        rendered = environment.get_template(path.name).render(variables)
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError.single(path, exc.lineno, "", f"template syntax error: {exc.message}") from exc
     except jinja2.UndefinedError as exc:
@@ -91,6 +113,9 @@ def render(path: Path, context: RenderContext, aliases_hint: str | None = None) 
             "variables are alias, env (e.g. env.HOME), region, account_id; "
             "use {{ env.X | default('...') }} for optional ones",
         ) from exc
+    if env_used is not None:
+        env_used.update(env.used)
+    return rendered
 
 
 def _template_line(exc: BaseException, path: Path) -> int | None:
@@ -134,7 +159,8 @@ def load(path: Path, context: RenderContext | None = None) -> Project:
             hint="pass -c/--config PATH, or run `lambdadeploy init` to create one",
         )
     raw = path.read_text(encoding="utf-8")
-    rendered = render(path, context or RenderContext(), _first_alias(raw))
+    env_used: set[str] = set()
+    rendered = render(path, context or RenderContext(), _first_alias(raw), env_used)
     try:
         node = yaml.compose(rendered, Loader=yaml.SafeLoader)
         document = yaml.safe_load(rendered)
@@ -144,7 +170,21 @@ def load(path: Path, context: RenderContext | None = None) -> Project:
         raise ConfigError.single(
             path, mark.line + 1 if mark else None, "", f"invalid YAML: {problem}"
         ) from exc
-    return Validator(path, _line_map(node) if node is not None else {}).project(document)
+    project = Validator(path, _line_map(node) if node is not None else {}).project(document)
+    return dataclasses.replace(project, secret_values=frozenset(secret_values(project, env_used)))
+
+
+SECRET_KEY = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|KEY|CREDENTIAL|PRIVATE", re.IGNORECASE)
+MIN_SECRET_LENGTH = 4  # masking "1" or "on" everywhere would garble output and protect nothing
+
+
+def secret_values(project: Project, env_used: set[str]) -> set[str]:
+    """Values never to print: whatever came from the environment, and environment
+    variables of functions whose names say secret, token, password or key."""
+    values = set(env_used)
+    for fn in project.functions:
+        values.update(v for k, v in fn.environment.items() if SECRET_KEY.search(k))
+    return {v for v in values if len(v) >= MIN_SECRET_LENGTH}
 
 
 class Validator:

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import roles
 from .aws import AwsSession, aws_message
-from .errors import LambdaDeployError
+from .errors import Interrupted, LambdaDeployError
 from .execute import Emit, Event, Executor, Outcome, describe
 from .model import FunctionConfig, Project
 from .packaging import Artifact, build_artifact
@@ -62,6 +62,8 @@ class Deployer:
         self.parallel = max(1, parallel)
         self._role_lock = threading.Lock()
         self._roles_ready = False
+        # Set by the CLI's SIGINT/SIGTERM handler: workers stop before their next step.
+        self.cancel = threading.Event()
 
     def _each(self, functions: tuple[FunctionConfig, ...], alias: str,
               work: Callable[[FunctionConfig, FunctionResult], None]) -> list[FunctionResult]:
@@ -69,6 +71,8 @@ class Deployer:
             result = FunctionResult(fn, alias)
             started = time.monotonic()
             try:
+                if self.cancel.is_set():
+                    raise Interrupted(f"{fn.name}: interrupted before it started; nothing done")
                 work(fn, result)
             except LambdaDeployError as error:
                 result.ok, result.error, result.exit_code = False, error.render(), error.exit_code
@@ -117,6 +121,8 @@ class Deployer:
 
     def _wire_triggers(self, fn: FunctionConfig, alias: str, result: FunctionResult) -> None:
         """Attach the alias's triggers; runs only after the alias is where it should be."""
+        if self.cancel.is_set():
+            raise Interrupted(f"{fn.name}: interrupted; not done: wiring triggers to {alias}")
         for change in reconcile_triggers(self.session, fn, alias, apply=True):
             self.emit(Event(fn.key, f"trigger {change}"))
             result.triggers.append(str(change))
@@ -160,7 +166,7 @@ class Deployer:
     def _execute(self, plan: FunctionPlan, artifact: Artifact | None, result: FunctionResult, revision: str | None) -> None:
         outcome = Outcome()
         try:
-            Executor(self.session, self.emit).run(plan, artifact, outcome, revision_id=revision)
+            Executor(self.session, self.emit, self.cancel).run(plan, artifact, outcome, revision_id=revision)
         finally:
             result.steps = outcome.done
             result.published = outcome.published

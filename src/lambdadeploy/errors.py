@@ -91,3 +91,9 @@ class ConcurrentDeployError(LambdaDeployError):
 
 class SmokeTestFailed(LambdaDeployError):
     """The new version failed its smoke invoke; the alias was not moved."""
+
+
+class Interrupted(LambdaDeployError):
+    """The user (Ctrl-C) or the system (SIGTERM) asked us to stop; we stopped between steps."""
+
+    exit_code = 130

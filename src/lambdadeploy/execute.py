@@ -7,6 +7,7 @@ where it was.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .aws import AwsSession
-from .errors import AwsError, ConcurrentDeployError, SmokeTestFailed
+from .errors import AwsError, ConcurrentDeployError, Interrupted, SmokeTestFailed
 from .model import FunctionConfig
 from .packaging import Artifact
 from .plan import (
@@ -88,10 +89,11 @@ def describe(step: Step) -> str:
 class Executor:
     """Executes one function's plan; one instance per function, so no shared mutable state."""
 
-    def __init__(self, session: AwsSession, emit: Emit) -> None:
+    def __init__(self, session: AwsSession, emit: Emit, cancel: threading.Event | None = None) -> None:
         self.session = session
         self.client = session.client("lambda")
         self.emit = emit
+        self.cancel = cancel or threading.Event()
 
     def run(self, plan: FunctionPlan, artifact: Artifact | None, outcome: Outcome,
             *, revision_id: str | None = None) -> Outcome:
@@ -99,7 +101,12 @@ class Executor:
         fn = plan.function
         outcome.version = None if plan.target_version == NEW_VERSION else plan.target_version
         self._revision = revision_id
-        for step in plan.steps:
+        for index, step in enumerate(plan.steps):
+            if self.cancel.is_set():
+                # Stopping between steps keeps the alias move last: an interrupted push
+                # never leaves an alias on an untested version.
+                not_done = ", ".join(describe(s) for s in plan.steps[index:])
+                raise Interrupted(f"{fn.name}: interrupted; not done: {not_done}")
             self.emit(Event(fn.key, describe(step).replace(NEW_VERSION, outcome.version or NEW_VERSION)))
             self._run_step(step, fn, artifact, outcome)
             outcome.done.append(describe(step).replace(NEW_VERSION, outcome.version or NEW_VERSION))
@@ -126,6 +133,10 @@ class Executor:
                 # CodeSha256 guards against publishing code someone else uploaded meanwhile.
                 response = self._guarded(fn, "code", lambda: self.client.publish_version(
                     FunctionName=fn.name, CodeSha256=sha, **self._revision_guard()))
+                if response.get("CodeSha256") not in (None, sha):
+                    # Another deploy uploaded other code between our upload and publish
+                    # (an endpoint that ignores the CodeSha256 precondition published it).
+                    raise ConcurrentDeployError(fn.name, "code")
                 outcome.version = response["Version"]
                 outcome.published = True
             case UseVersion(version=version):

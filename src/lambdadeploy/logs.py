@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,8 +13,6 @@ from .aws import AwsSession
 from .errors import InvalidInputError
 from .smoke import parse_report
 
-SINCE = re.compile(r"^(\d+)([smhd])$")
-UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 FOLLOW_INTERVAL_SECONDS = 2.0
 
 
@@ -29,14 +26,6 @@ class LogLine:
     @property
     def is_error(self) -> bool:
         return "[ERROR]" in self.message or "Traceback" in self.message or "Task timed out" in self.message
-
-
-def parse_since(text: str) -> int:
-    """'10m' -> 600 seconds; '30s', '2h', '1d' work too."""
-    match = SINCE.match(text.strip())
-    if not match:
-        raise InvalidInputError(f"--since {text!r} is not a duration", hint="e.g. 30s, 10m, 2h, 1d")
-    return int(match[1]) * UNIT_SECONDS[match[2]]
 
 
 def summarise(message: str) -> str:

@@ -81,6 +81,7 @@ class Project:
     project: str | None = None
     region: str | None = None
     warnings: tuple[str, ...] = ()  # e.g. deprecated runtimes: shown, never fatal
+    secret_values: frozenset[str] = frozenset()  # masked in every output
 
     @property
     def root(self) -> Path:

@@ -20,6 +20,34 @@ from .deploy import FunctionResult
 from .execute import Event
 from .smoke import SmokeResult, cost_per_million, right_sizing_hint
 
+MASK = "****"
+
+
+class Masker:
+    """Replaces known secret values in everything we print (human text and JSON alike)."""
+
+    def __init__(self) -> None:
+        self._values: list[str] = []
+        self._lock = threading.Lock()
+
+    def add(self, values: frozenset[str] | set[str]) -> None:
+        with self._lock:
+            forms = set(self._values)
+            for value in values:
+                forms.add(value)
+                forms.add(json.dumps(value)[1:-1])  # as it appears inside a JSON string
+            # Longest first, so a secret containing another is masked whole.
+            self._values = sorted(forms, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for value in self._values:
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
+
+
+MASKER = Masker()
+
 
 def human_size(size: int) -> str:
     value = float(size)
@@ -60,26 +88,31 @@ class Output:
         prefix = self.style(f"{event.function}:", bold=True)
         message = self.style(event.message, fg=colour) if colour else event.message
         with self._lock:
-            click.echo(f"{prefix} {message}", file=sys.stderr)
+            click.echo(MASKER(f"{prefix} {message}"), file=sys.stderr)
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            click.echo(message, file=sys.stderr)
+            click.echo(MASKER(message), file=sys.stderr)
 
     def warn(self, message: str) -> None:
-        click.echo(self.style(f"warning: {message}", fg="yellow"), file=sys.stderr)
+        click.echo(self.style(MASKER(f"warning: {message}"), fg="yellow"), file=sys.stderr)
 
     def error(self, message: str) -> None:
-        click.echo(self.style(f"error: {message}", fg="red"), file=sys.stderr)
+        click.echo(self.style(MASKER(f"error: {message}"), fg="red"), file=sys.stderr)
+
+    def log(self, text: str) -> None:
+        """Function log output (a log tail): stderr, unless --quiet."""
+        if not self.quiet:
+            click.echo(MASKER(text), file=sys.stderr)
 
     def result(self, text: str) -> None:
         """A human result line (stdout, or stderr under --json)."""
-        click.echo(text, file=self.human)
+        click.echo(MASKER(text), file=self.human)
 
     def document(self, document: dict[str, Any]) -> None:
         """The one --json document of this command."""
         if self.json_mode:
-            click.echo(json.dumps(document, indent=2, sort_keys=False, default=str))
+            click.echo(MASKER(json.dumps(document, indent=2, sort_keys=False, default=str)))
 
     def summary(self, command: str, results: Sequence[FunctionResult]) -> None:
         for result in results:

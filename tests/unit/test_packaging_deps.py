@@ -264,3 +264,22 @@ def test_own_code_wins_over_a_dependency_file_and_is_reported(project: Path) -> 
     assert zf.namelist().count("tinypkg/__init__.py") == 1
     assert zf.read("tinypkg/__init__.py") == b"VALUE = 'mine'\n"
     assert any("tinypkg/__init__.py" in m for m in messages)
+
+
+def test_requirements_of_only_comments_install_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lambdadeploy.packaging import build_artifact
+    from lambdadeploy.packaging import installer as installer_module
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the installer must not run for an empty requirements file")
+
+    monkeypatch.setattr(installer_module, "install", refuse)
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "app.py").write_text("def handler(e, c):\n    return 1\n")
+    (source / "requirements.txt").write_text("# nothing yet\n\n")
+    fn = FunctionConfig(key="f", name="f", source=source, handler="app.handler",
+                        requirements=source / "requirements.txt")
+    artifact = build_artifact(fn, cache_dir=tmp_path / "cache")
+    assert artifact.deps_from_cache is None
+    assert not (tmp_path / "cache" / "deps").exists()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lambdadeploy.model import FunctionConfig
 from lambdadeploy.packaging import archive, limits, zipfmt
-from lambdadeploy.packaging.deps import install_requirements
+from lambdadeploy.packaging.deps import declares_nothing, install_requirements
 from lambdadeploy.packaging.files import select_files
 
 
@@ -66,7 +66,7 @@ def build_artifact(
 
     deps: list[zipfmt.RawEntry] = []
     from_cache: bool | None = None
-    if fn.requirements is not None:
+    if fn.requirements is not None and not declares_nothing(fn.requirements):
         installed = install_requirements(fn, cache_dir or default_cache_dir(), report)
         deps = archive.dependency_entries(installed.site, installed.entry / archive.FRAGMENT_NAME)
         from_cache = installed.from_cache

@@ -239,6 +239,16 @@ def _remove_distribution(site: Path, dist_info: Path) -> None:
     shutil.rmtree(dist_info, ignore_errors=True)
 
 
+def declares_nothing(path: Path) -> bool:
+    """True for a requirements file of only comments and blank lines (a fresh scaffold's):
+    there is nothing to install, so no installer runs and no cache entry is made."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return False
+    return all(not line.strip() or line.lstrip().startswith("#") for line in lines)
+
+
 def _count_requirements(path: Path) -> int:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

@@ -1,0 +1,307 @@
+"""Pure: a Project and one alias -> an AWS SAM template (a dict) of the same deploy.
+
+Per function an AWS::Serverless::Function with the deployed FunctionName, its
+configuration, `AutoPublishAlias` (the alias the CLI would move) with
+`AutoPublishAliasAllProperties` (a new version whenever code *or* configuration
+changes, as lambdadeploy does), a `DeploymentPreference`, and the triggers of that
+alias as SAM events. S3 triggers name buckets that live outside the stack, which
+SAM's S3 event cannot do; they are wired by a small custom resource instead (see
+s3_notifications.py). Secret environment values become NoEcho parameters. Intrinsic functions are written in their long form
+({"Ref": ...}, {"Fn::GetAtt": [...]}) so the dict dumps with yaml.safe_dump.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..errors import InvalidInputError
+from ..model import FunctionConfig, Project, Trigger
+from ..roles import (
+    BASIC_EXECUTION_POLICY,
+    TRIGGER_POLICY_NAME,
+    TRUST_POLICY,
+    trigger_sources_policy,
+)
+from ..triggers.common import name_of
+from ..triggers.streams import DEFAULT_BATCH
+from ..triggers.url import auth_of, cors_of
+from . import s3_notifications
+from .cfn import logical_name, partition_arn, role_arn, unique
+
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+EXECUTION_ROLE_ID = "ExecutionRole"
+CANARY_CONFIG_ID = "CanaryDeploymentConfig"
+# SAM's predefined canary types: 10 percent first, the rest after N minutes.
+PREDEFINED_CANARY_MINUTES = (5, 10, 15, 30)
+EVENT_TYPES = {"sns": "SNS", "sqs": "SQS", "dynamodb": "DynamoDB", "kinesis": "Kinesis", "schedule": "Schedule"}
+
+
+@dataclass(frozen=True)
+class CanarySettings:
+    """Shift `percent` of the alias's traffic to the new version, the rest `minutes` later."""
+
+    percent: int = 10
+    minutes: int = 5
+
+    def __post_init__(self) -> None:
+        if int(self.percent) != self.percent or not 1 <= self.percent <= 99:
+            raise InvalidInputError(f"canary percent {self.percent} is not supported by CodeDeploy",
+                                    hint="a whole number of percent, 1..99")
+        if int(self.minutes) != self.minutes or self.minutes < 1:
+            raise InvalidInputError(f"canary interval of {self.minutes} minutes is not supported by CodeDeploy",
+                                    hint="whole minutes, at least 1")
+
+    @classmethod
+    def from_seconds(cls, percent: float, seconds: float | None) -> CanarySettings:
+        """From `--canary PCT --watch DURATION`: CodeDeploy counts whole minutes, so round up."""
+        minutes = 5 if seconds is None else max(1, -(-int(seconds) // 60))
+        return cls(int(percent) if float(percent).is_integer() else percent, minutes)  # type: ignore[arg-type]
+
+    @property
+    def predefined(self) -> str | None:
+        """SAM's name for this canary when it has one (Canary10Percent5Minutes ...), else None."""
+        if self.percent == 10 and self.minutes in PREDEFINED_CANARY_MINUTES:
+            return f"Canary10Percent{self.minutes}Minutes"
+        return None
+
+
+def sam_template(
+    project: Project,
+    alias: str,
+    code_uris: Mapping[str, str],
+    *,
+    canary: CanarySettings | None = None,
+    keep_names: bool = True,
+) -> dict[str, Any]:
+    """The SAM template that deploys `project` as `push --alias ALIAS` would (code_uris: key -> CodeUri).
+
+    keep_names=False leaves FunctionName out, so CloudFormation generates names (a parallel
+    stack next to the functions lambdadeploy created, see the migration notes). Environment
+    values that are secrets (project.secret_values: read from `env`, or under a name like
+    *_TOKEN/*_PASSWORD) become NoEcho parameters instead of text in the file."""
+    require_alias(project, alias)
+    missing = [fn.key for fn in project.functions if fn.key not in code_uris]
+    if missing:
+        raise InvalidInputError("no code location for " + ", ".join(missing))
+    project = for_alias(project, alias)
+    ids = function_ids(project)
+    resources: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
+    if any(fn.role is None for fn in project.functions):
+        resources[EXECUTION_ROLE_ID] = execution_role(project)
+    if canary is not None and canary.predefined is None:
+        resources[CANARY_CONFIG_ID] = canary_config(canary)
+    parameters: dict[str, Any] = {}
+    secrets = frozenset(getattr(project, "secret_values", ()))
+    for fn in project.functions:
+        logical_id = ids[fn.key]
+        resources[logical_id] = function_resource(fn, alias, code_uris[fn.key], canary, keep_names)
+        environment = resources[logical_id]["Properties"].get("Environment", {}).get("Variables", {})
+        for key, value in environment.items():
+            if value in secrets:
+                name = unique(f"{logical_id}Env{logical_name(key)}", parameters.keys() | ids.values())
+                parameters[name] = {"Type": "String", "NoEcho": True,
+                                    "Description": f"{fn.name}: environment variable {key} (a secret, "
+                                                   "kept out of this file)"}
+                environment[key] = {"Ref": name}
+        outputs[f"{logical_id}AliasArn"] = {
+            "Description": f"{fn.name}:{alias}",
+            "Value": {"Ref": f"{logical_id}.Alias"},
+        }
+        if any(t.kind == "url" for t in fn.triggers):
+            outputs[f"{logical_id}UrlEndpoint"] = {
+                "Description": f"function URL of {fn.name}:{alias}",
+                "Value": {"Fn::GetAtt": [f"{logical_id}Url", "FunctionUrl"]},
+            }
+    resources.update(s3_notifications.resources(project, alias, ids))
+    where = f"project {project.project}" if project.project else str(project.config_file.name)
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Transform": SAM_TRANSFORM,
+        "Description": f"lambdadeploy export of {where}, alias {alias}"[:1024],
+        "Metadata": {"lambdadeploy": metadata(project, alias, ids)},
+        **({"Parameters": parameters} if parameters else {}),
+        "Resources": resources,
+        "Outputs": outputs,
+    }
+
+
+def require_alias(project: Project, alias: str) -> None:
+    if alias not in project.aliases:
+        raise InvalidInputError(f"alias {alias!r} is not one of the aliases in {project.config_file}",
+                                hint="aliases: " + ", ".join(project.aliases))
+
+
+def for_alias(project: Project, alias: str) -> Project:
+    """The project with only the triggers that apply to `alias` (no `alias:`, or this one)."""
+    functions = tuple(replace(fn, triggers=tuple(t for t in fn.triggers if t.alias in (None, alias)))
+                      for fn in project.functions)
+    return replace(project, functions=functions)
+
+
+def function_ids(project: Project) -> dict[str, str]:
+    """Function key -> logical id, e.g. resize -> ResizeFunction (numbered when two keys collide)."""
+    taken = {EXECUTION_ROLE_ID, CANARY_CONFIG_ID, s3_notifications.HANDLER_ID, s3_notifications.HANDLER_ROLE_ID}
+    return {fn.key: unique(logical_name(fn.key) + "Function", taken) for fn in project.functions}
+
+
+def execution_role(project: Project) -> dict[str, Any]:
+    """The project's role, as the CLI's PROJECT-lambda-exec: basic logging plus reading queues/streams.
+    CloudFormation names it (a fixed name would clash with the role the CLI created)."""
+    properties: dict[str, Any] = {
+        "AssumeRolePolicyDocument": TRUST_POLICY,
+        "ManagedPolicyArns": [partition_arn(BASIC_EXECUTION_POLICY)],
+    }
+    sources = trigger_sources_policy(project)
+    if sources is not None:
+        properties["Policies"] = [{"PolicyName": TRIGGER_POLICY_NAME, "PolicyDocument": sources}]
+    properties["Tags"] = [{"Key": "managed-by", "Value": "cloudformation"},
+                          {"Key": "lambdadeploy-project", "Value": project.project or "lambdadeploy"}]
+    return {"Type": "AWS::IAM::Role", "Properties": properties}
+
+
+def role_of(fn: FunctionConfig) -> Any:
+    if fn.role is None:
+        return {"Fn::GetAtt": [EXECUTION_ROLE_ID, "Arn"]}
+    if fn.role.startswith("arn:"):
+        return fn.role
+    return role_arn(fn.role)
+
+
+def canary_config(canary: CanarySettings) -> dict[str, Any]:
+    """A CodeDeploy config for a canary SAM has no predefined type for (e.g. 25% for 10 minutes)."""
+    return {
+        "Type": "AWS::CodeDeploy::DeploymentConfig",
+        "Properties": {
+            "ComputePlatform": "Lambda",
+            "TrafficRoutingConfig": {
+                "Type": "TimeBasedCanary",
+                "TimeBasedCanary": {"CanaryPercentage": int(canary.percent), "CanaryInterval": int(canary.minutes)},
+            },
+        },
+    }
+
+
+def deployment_preference(canary: CanarySettings | None) -> dict[str, Any]:
+    if canary is None:
+        return {"Type": "AllAtOnce"}
+    return {"Type": canary.predefined or {"Ref": CANARY_CONFIG_ID}}
+
+
+def function_resource(fn: FunctionConfig, alias: str, code_uri: str, canary: CanarySettings | None,
+                      keep_names: bool) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    if keep_names:
+        properties["FunctionName"] = fn.name
+    properties.update({
+        "CodeUri": code_uri,
+        "Handler": fn.handler,
+        "Runtime": fn.runtime,
+        "Architectures": [fn.architecture],
+        "MemorySize": fn.memory,
+        "Timeout": fn.timeout,
+        "Role": role_of(fn),
+    })
+    if fn.description:
+        properties["Description"] = fn.description
+    if fn.environment:
+        properties["Environment"] = {"Variables": {str(k): str(v) for k, v in fn.environment.items()}}
+    if fn.layers:
+        properties["Layers"] = list(fn.layers)
+    if fn.tags:
+        properties["Tags"] = {str(k): str(v) for k, v in fn.tags.items()}
+    properties["AutoPublishAlias"] = alias
+    properties["AutoPublishAliasAllProperties"] = True
+    properties["DeploymentPreference"] = deployment_preference(canary)
+    events = function_events(fn, alias)
+    if events:
+        properties["Events"] = events
+    urls = [t for t in fn.triggers if t.kind == "url"]
+    if urls:
+        url: dict[str, Any] = {"AuthType": auth_of(urls[0])}
+        cors = cors_of(urls[0])
+        if cors:
+            url["Cors"] = cors
+        properties["FunctionUrlConfig"] = url
+    return {"Type": "AWS::Serverless::Function", "Properties": properties}
+
+
+def function_events(fn: FunctionConfig, alias: str) -> dict[str, Any]:
+    """SAM events (SNS, SQS, DynamoDB, Kinesis, Schedule) named for their source: SqsJobs, SnsThumbs."""
+    events: dict[str, Any] = {}
+    taken: set[str] = set()
+    for trigger in fn.triggers:
+        if trigger.kind not in EVENT_TYPES:
+            continue  # s3: custom resource; url: FunctionUrlConfig
+        events[unique(event_name(trigger), taken)] = {
+            "Type": EVENT_TYPES[trigger.kind],
+            "Properties": event_properties(fn, alias, trigger),
+        }
+    return events
+
+
+def event_name(trigger: Trigger) -> str:
+    kind = EVENT_TYPES[trigger.kind].title().replace("Dynamodb", "DynamoDB")
+    source = trigger.settings.get("topic") or trigger.settings.get("queue") or trigger.settings.get("stream")
+    return kind + (logical_name(name_of(str(source))) if source else "")
+
+
+def event_properties(fn: FunctionConfig, alias: str, trigger: Trigger) -> dict[str, Any]:
+    settings = trigger.settings
+    disabled = settings.get("enabled") is False
+    if trigger.kind == "sns":
+        properties: dict[str, Any] = {"Topic": str(settings["topic"])}
+        if settings.get("filter_policy"):
+            properties["FilterPolicy"] = settings["filter_policy"]
+        return properties
+    if trigger.kind == "sqs":
+        properties = {"Queue": str(settings["queue"]),
+                      "BatchSize": int(settings.get("batch_size") or DEFAULT_BATCH["sqs"])}
+        if settings.get("batching_window"):
+            properties["MaximumBatchingWindowInSeconds"] = int(settings["batching_window"])
+    elif trigger.kind in ("dynamodb", "kinesis"):
+        properties = {"Stream": str(settings["stream"]),
+                      "StartingPosition": str(settings.get("starting_position") or "LATEST"),
+                      "BatchSize": int(settings.get("batch_size") or DEFAULT_BATCH[trigger.kind])}
+    else:  # schedule
+        default = f"lambdadeploy: invoke {fn.name}:{alias} on {settings['expression']}"
+        properties = {"Schedule": str(settings["expression"]),
+                      "Description": str(settings.get("description") or default)[:512]}
+        if settings.get("input") is not None:
+            properties["Input"] = json.dumps(settings["input"], sort_keys=True, separators=(",", ":"))
+    if disabled:
+        properties["Enabled"] = False
+    return properties
+
+
+def describe_trigger(trigger: Trigger) -> str:
+    """One line per trigger for the template's Metadata, e.g. `sqs arn:aws:sqs:...:jobs`."""
+    settings = trigger.settings
+    if trigger.kind == "s3":
+        return f"s3 bucket {settings['bucket']}"
+    if trigger.kind == "schedule":
+        return f"schedule {settings['expression']}"
+    if trigger.kind == "url":
+        return f"url (auth {auth_of(trigger)})"
+    source = settings.get("topic") or settings.get("queue") or settings.get("stream")
+    return f"{trigger.kind} {source}"
+
+
+def metadata(project: Project, alias: str, ids: Mapping[str, str]) -> dict[str, Any]:
+    """What was exported, readable in the template: each function, its alias and its triggers."""
+    return {
+        "project": project.project,
+        "alias": alias,
+        "functions": {
+            fn.key: {
+                "name": fn.name,
+                "logicalId": ids[fn.key],
+                "alias": alias,
+                "triggers": [describe_trigger(t) for t in fn.triggers],
+            }
+            for fn in project.functions
+        },
+    }
