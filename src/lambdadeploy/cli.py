@@ -26,6 +26,7 @@ from .durations import parse_duration
 from .errors import EXIT_FAILED, EXIT_INVALID_INPUT, InvalidInputError, LambdaDeployError
 from .model import FunctionConfig, Project
 from .output import MASKER, Output, human_size
+from .plan import Rollout
 
 EXIT_CHANGES_PENDING = 3  # plan --detailed-exitcode
 GLOBAL_HELP = """Deploy Python AWS Lambda functions from lambda.yaml: package, publish a
@@ -109,7 +110,7 @@ def stop_on_signals(deployer: Deployer, out: Output) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def finish(app: App, command: str, results: list[FunctionResult]) -> None:
+def finish_results(app: App, command: str, results: list[FunctionResult]) -> None:
     app.out.summary(command, results)
     failed = [r for r in results if not r.ok]
     if failed:
@@ -285,21 +286,55 @@ def plan(app: App, names: tuple[str, ...], alias: str, detailed_exitcode: bool) 
         raise click.exceptions.Exit(EXIT_CHANGES_PENDING)
 
 
+def parse_rollout(canary: float | None, watch: str | None, alarms: tuple[str, ...],
+                  linear: str | None) -> Rollout | None:
+    """--canary PCT [--watch D] [--alarm NAME]... or --linear STEP/INTERVAL, checked together."""
+    if linear is not None:
+        if canary is not None or watch is not None:
+            raise InvalidInputError("--linear STEP/INTERVAL replaces --canary and --watch; use one or the other")
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)/(\S+)", linear)
+        if not match or not 0 < float(match[1]) < 100:
+            raise InvalidInputError(f"--linear {linear!r}: expected PERCENT/INTERVAL, e.g. 10/1m")
+        step = float(match[1])
+        return Rollout(step, parse_duration(match[2], "--linear interval"), alarms, linear_step=step)
+    if canary is None:
+        if watch is not None or alarms:
+            raise InvalidInputError("--watch and --alarm need --canary PCT (or --linear STEP/INTERVAL)")
+        return None
+    return Rollout(canary, parse_duration(watch, "--watch") if watch else 0, alarms)
+
+
 @cli.command()
 @functions_argument
 @click.option("--alias", required=True, help="The alias to move once the smoke test passes.")
 @click.option("--skip-smoke", is_flag=True, help="Move the alias without a smoke invoke (shown in the summary).")
 @click.option("--parallel", type=click.IntRange(1, 64), default=4, show_default=True, help="Functions deployed at once.")
+@click.option("--canary", type=click.FloatRange(0, 100, min_open=True, max_open=True),
+              help="Send PCT percent of the alias's traffic to the new version; the rest stays.")
+@click.option("--watch", help="With --canary: watch errors, throttles and alarms this long (e.g. 5m), then "
+              "move the alias fully, or take the weight away on trouble.")
+@click.option("--alarm", "alarms", multiple=True, help="A CloudWatch alarm that fails the canary (repeatable).")
+@click.option("--linear", help="Shift STEP percent more every INTERVAL, watching in between (e.g. 10/1m).")
+@click.option("--finish", is_flag=True, help="Complete a canary left in place: move the alias fully.")
+@click.option("--yes", is_flag=True, help="Accepted for scripts; push never asks.")
 @click.pass_obj
-def push(app: App, names: tuple[str, ...], alias: str, skip_smoke: bool, parallel: int) -> None:
-    """Package, update, publish, smoke-test, then move the alias."""
+def push(app: App, names: tuple[str, ...], alias: str, skip_smoke: bool, parallel: int, canary: float | None,
+         watch: str | None, alarms: tuple[str, ...], linear: str | None, finish: bool, yes: bool) -> None:
+    """Package, update, publish, smoke-test, then move the alias (or start a canary)."""
     project = app.project(alias)
     check_alias(project, alias)
     functions = app.functions(project, names)
     deployer = app.deployer(project, parallel)
+    if finish:
+        if canary is not None or watch or alarms or linear or skip_smoke:
+            raise InvalidInputError("--finish completes an existing canary; it takes no other push options")
+        with stop_on_signals(deployer, app.out):
+            results = deployer.finish(functions, alias)
+        return finish_results(app, "push", results)
+    rollout = parse_rollout(canary, watch, alarms, linear)
     with stop_on_signals(deployer, app.out):
-        results = deployer.push(functions, alias, skip_smoke=skip_smoke)
-    finish(app, "push", results)
+        results = deployer.push(functions, alias, skip_smoke=skip_smoke, rollout=rollout)
+    finish_results(app, "push", results)
 
 
 @cli.command()
@@ -324,7 +359,7 @@ def promote(app: App, names: tuple[str, ...], source: str, target: str, force: b
         )
     if force:
         app.out.warn("--force: promoted without checking that the configuration fits the target alias")
-    finish(app, "promote", results)
+    finish_results(app, "promote", results)
 
 
 @cli.command()
@@ -341,7 +376,7 @@ def rollback(app: App, names: tuple[str, ...], alias: str, to_version: str | Non
     deployer = app.deployer(project)
     with stop_on_signals(deployer, app.out):
         results = deployer.rollback(app.functions(project, names), alias, to_version)
-    finish(app, "rollback", results)
+    finish_results(app, "rollback", results)
 
 
 def _read_payload(payload: str | None, fn: FunctionConfig) -> Any:

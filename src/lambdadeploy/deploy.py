@@ -17,11 +17,21 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import roles
 from .aws import AwsSession, aws_message
-from .errors import Interrupted, LambdaDeployError
+from .canary import missing_alarms
+from .errors import Interrupted, InvalidInputError, LambdaDeployError
 from .execute import Emit, Event, Executor, Outcome, describe
 from .model import FunctionConfig, Project
 from .packaging import Artifact, build_artifact
-from .plan import NEW_VERSION, FunctionPlan, PromoteConflict, plan_promote, plan_push, plan_rollback
+from .plan import (
+    NEW_VERSION,
+    FunctionPlan,
+    PromoteConflict,
+    Rollout,
+    plan_finish,
+    plan_promote,
+    plan_push,
+    plan_rollback,
+)
 from .remote import read_function
 from .smoke import SmokeResult
 from .triggers import reconcile_triggers
@@ -47,6 +57,7 @@ class FunctionResult:
     planned: list[str] = field(default_factory=list)
     conflict: PromoteConflict | None = None
     triggers: list[str] = field(default_factory=list)  # trigger changes made (or planned)
+    canary_weight: float | None = None  # a canary left in place: its share of the alias's traffic
     error: str | None = None
     exit_code: int = 0
     seconds: float = 0.0
@@ -95,23 +106,25 @@ class Deployer:
         return roles.role_arn(self.session, self.project, fn)
 
     def _plan_push(self, fn: FunctionConfig, alias: str, skip_smoke: bool, write: bool,
-                   result: FunctionResult) -> tuple[FunctionPlan, str | None]:
+                   result: FunctionResult, rollout: Rollout | None = None) -> tuple[FunctionPlan, str | None]:
         artifact = build_artifact(fn, on_progress=lambda message: self.emit(Event(fn.key, message)))
         result.artifact = artifact
         remote = read_function(self.session, fn.name)
-        plan = plan_push(fn, artifact.sha256, self._role(fn, write), remote, alias, skip_smoke=skip_smoke)
+        plan = plan_push(fn, artifact.sha256, self._role(fn, write), remote, alias,
+                         skip_smoke=skip_smoke, rollout=rollout)
         result.planned = [describe(step) for step in plan.steps]
         result.alias_from = plan.current_version
         result.alias_to = plan.target_version
         result.version = None if plan.target_version == NEW_VERSION else plan.target_version
         return plan, remote.revision_id
 
-    def plan(self, functions: tuple[FunctionConfig, ...], alias: str) -> list[FunctionResult]:
+    def plan(self, functions: tuple[FunctionConfig, ...], alias: str,
+             rollout: Rollout | None = None) -> list[FunctionResult]:
         """What push would do, writing nothing (not even the execution role)."""
         role_changes = roles.default_role_changes(self.session, self.project)
 
         def work(fn: FunctionConfig, result: FunctionResult) -> None:
-            self._plan_push(fn, alias, False, False, result)
+            self._plan_push(fn, alias, False, False, result, rollout)
             result.triggers = [str(c) for c in reconcile_triggers(self.session, fn, alias, apply=False)]
             result.planned += [f"trigger {c}" for c in result.triggers]
             if fn is functions[0]:
@@ -127,9 +140,16 @@ class Deployer:
             self.emit(Event(fn.key, f"trigger {change}"))
             result.triggers.append(str(change))
 
-    def push(self, functions: tuple[FunctionConfig, ...], alias: str, *, skip_smoke: bool = False) -> list[FunctionResult]:
+    def push(self, functions: tuple[FunctionConfig, ...], alias: str, *, skip_smoke: bool = False,
+             rollout: Rollout | None = None) -> list[FunctionResult]:
+        if rollout is not None and rollout.alarms:
+            missing = missing_alarms(self.session, rollout.alarms)
+            if missing:
+                raise InvalidInputError(f"CloudWatch alarm(s) not found: {', '.join(missing)}",
+                                        hint="--alarm takes the name of an existing alarm")
+
         def work(fn: FunctionConfig, result: FunctionResult) -> None:
-            plan, revision = self._plan_push(fn, alias, skip_smoke, True, result)
+            plan, revision = self._plan_push(fn, alias, skip_smoke, True, result, rollout)
             result.smoke_skipped = skip_smoke
             if not plan.steps:
                 self.emit(Event(fn.key, f"up to date: alias {alias} -> version {plan.target_version}"))
@@ -153,6 +173,18 @@ class Deployer:
 
         return self._each(functions, target, work)
 
+    def finish(self, functions: tuple[FunctionConfig, ...], alias: str) -> list[FunctionResult]:
+        """Complete canaries left in place by `push --canary` without --watch."""
+        def work(fn: FunctionConfig, result: FunctionResult) -> None:
+            remote = read_function(self.session, fn.name)
+            planned = plan_finish(fn, remote, alias)
+            if not planned.steps:
+                self.emit(Event(fn.key, f"no canary in progress on {alias}"))
+            result.alias_from, result.alias_to, result.version = planned.current_version, planned.target_version, planned.target_version
+            self._execute(planned, None, result, remote.revision_id)
+
+        return self._each(functions, alias, work)
+
     def rollback(self, functions: tuple[FunctionConfig, ...], alias: str, to_version: str | None) -> list[FunctionResult]:
         def work(fn: FunctionConfig, result: FunctionResult) -> None:
             remote = read_function(self.session, fn.name)
@@ -173,5 +205,6 @@ class Deployer:
             result.uploaded = outcome.uploaded
             result.alias_moved = outcome.alias_moved
             result.smoke = outcome.smoke
+            result.canary_weight = outcome.canary_weight if not outcome.alias_moved else None
             if outcome.version:
                 result.version = result.alias_to = outcome.version

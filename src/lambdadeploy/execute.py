@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .aws import AwsSession
+from .canary import watch_canary
 from .errors import AwsError, ConcurrentDeployError, Interrupted, SmokeTestFailed
 from .model import FunctionConfig
 from .packaging import Artifact
@@ -25,11 +26,13 @@ from .plan import (
     FunctionPlan,
     MoveAlias,
     Publish,
+    ShiftTraffic,
     Smoke,
     Step,
     UpdateConfig,
     UploadCode,
     UseVersion,
+    Watch,
 )
 from .remote import AliasHistory
 from .smoke import SmokeResult, smoke_invoke
@@ -63,6 +66,7 @@ class Outcome:
     uploaded: bool = False
     smoke: SmokeResult | None = None
     alias_moved: bool = False
+    canary_weight: float | None = None  # left in place when the push ends with a canary
     done: list[str] = field(default_factory=list)
 
 
@@ -81,8 +85,15 @@ def describe(step: Step) -> str:
             return f"reuse version {version} (same code and configuration)"
         case Smoke(version=version):
             return f"smoke invoke version {version}"
+        case MoveAlias(alias=alias, from_version=old, to_version=new) if old == new:
+            return f"alias {alias}: all traffic back on {old} (canary cancelled)"
         case MoveAlias(alias=alias, from_version=old, to_version=new):
             return f"alias {alias}: {old or '(none)'} -> {new}"
+        case ShiftTraffic(alias=alias, stable=stable, canary=canary, weight=weight):
+            return f"alias {alias}: {weight:.0%} of traffic to {canary}, the rest on {stable}"
+        case Watch(canary=canary, seconds=seconds, alarms=alarms):
+            watched = "errors, throttles" + "".join(f", alarm {a}" for a in alarms)
+            return f"watch version {canary} for {seconds} s ({watched})"
     raise TypeError(step)  # pragma: no cover - every Step kind is matched above
 
 
@@ -106,6 +117,9 @@ class Executor:
                 # Stopping between steps keeps the alias move last: an interrupted push
                 # never leaves an alias on an untested version.
                 not_done = ", ".join(describe(s) for s in plan.steps[index:])
+                if outcome.canary_weight is not None:
+                    self.clear_weights(fn, plan.alias, f"canary v{outcome.version} stopped by the user")
+                    not_done += f" (the canary's {outcome.canary_weight:.0%} weight was removed)"
                 raise Interrupted(f"{fn.name}: interrupted; not done: {not_done}")
             self.emit(Event(fn.key, describe(step).replace(NEW_VERSION, outcome.version or NEW_VERSION)))
             self._run_step(step, fn, artifact, outcome)
@@ -153,6 +167,11 @@ class Executor:
             case MoveAlias():
                 self._move_alias(fn, step, outcome)
                 outcome.alias_moved = True
+            case ShiftTraffic():
+                self._shift(fn, step, outcome)
+                outcome.canary_weight = step.weight
+            case Watch():
+                watch_canary(self, fn, step, outcome.version or step.canary)
 
     def _revision_guard(self) -> dict[str, str]:
         return {"RevisionId": self._revision} if self._revision else {}
@@ -241,6 +260,28 @@ class Executor:
             raise ConcurrentDeployError(fn.name, f"alias {step.alias}")
         guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
         self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(**params, **guard))
+
+
+    def _shift(self, fn: FunctionConfig, step: ShiftTraffic, outcome: Outcome) -> None:
+        canary = outcome.version if step.canary == NEW_VERSION else step.canary
+        current = self.client.get_alias(FunctionName=fn.name, Name=step.alias)
+        if current["FunctionVersion"] != step.stable:
+            raise ConcurrentDeployError(fn.name, f"alias {step.alias}")
+        history = AliasHistory.decode(current.get("Description"))
+        smoke = outcome.smoke.describe() if outcome.smoke else "skipped"
+        guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
+        self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(
+            FunctionName=fn.name, Name=step.alias, FunctionVersion=step.stable,
+            Description=AliasHistory(history.previous, f"canary v{canary} {step.weight:.0%}, {smoke}").encode(),
+            RoutingConfig={"AdditionalVersionWeights": {canary: step.weight}}, **guard))
+
+    def clear_weights(self, fn: FunctionConfig, alias: str, note: str) -> None:
+        """All traffic back on the version the alias kept serving (a failed or stopped canary)."""
+        current = self.client.get_alias(FunctionName=fn.name, Name=alias)
+        history = AliasHistory.decode(current.get("Description"))
+        self.client.update_alias(FunctionName=fn.name, Name=alias, FunctionVersion=current["FunctionVersion"],
+                                 Description=AliasHistory(history.previous, note).encode(),
+                                 RoutingConfig={"AdditionalVersionWeights": {}})
 
 
 def _config_params(config: dict[str, Any]) -> dict[str, Any]:

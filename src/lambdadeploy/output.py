@@ -133,7 +133,12 @@ class Output:
         parts = [f"{status} {self.style(r.function.name, bold=True)}"]
         if r.version:
             parts.append(f"version {r.version}" + (" (published)" if r.published else ""))
-        if r.alias_moved:
+        if r.canary_weight is not None:
+            parts.append(f"{r.alias}: {r.alias_from} with {r.canary_weight:.0%} on {r.version} (canary; "
+                         f"`push --finish --alias {r.alias}` completes it, `rollback --alias {r.alias}` cancels it)")
+        elif r.alias_moved and r.alias_from == r.alias_to:
+            parts.append(f"{r.alias}: {r.alias_to} (canary cancelled)")
+        elif r.alias_moved:
             parts.append(f"{r.alias}: {r.alias_from or '(none)'} -> {r.alias_to}")
         elif r.ok:
             parts.append(f"{r.alias}: {r.alias_to or r.alias_from} (unchanged)")
@@ -193,7 +198,8 @@ def results_document(command: str, results: Sequence[FunctionResult]) -> dict[st
                 "version": r.version,
                 "published": r.published,
                 "uploaded": r.uploaded,
-                "alias": {"name": r.alias, "from": r.alias_from, "to": r.alias_to, "moved": r.alias_moved},
+                "alias": {"name": r.alias, "from": r.alias_from, "to": r.alias_to, "moved": r.alias_moved,
+                          "canary_weight": r.canary_weight},
                 "package": None if r.artifact is None else {
                     "zipped_bytes": r.artifact.zipped_size,
                     "unzipped_bytes": r.artifact.unzipped_size,

@@ -75,7 +75,40 @@ class MoveAlias:
     previous: tuple[str, ...]  # the alias history to record, newest first
 
 
-Step = CreateFunction | UpdateConfig | UploadCode | Publish | UseVersion | Smoke | MoveAlias
+@dataclass(frozen=True)
+class ShiftTraffic:
+    """Canary: the alias stays on `stable`; `weight` of its traffic goes to `canary`."""
+
+    function: str
+    alias: str
+    stable: str
+    canary: str  # a version number, or NEW_VERSION
+    weight: float  # 0 < weight < 1
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Watch the canary's errors, throttles and alarms; on trouble, take its weight away."""
+
+    function: str
+    alias: str
+    stable: str
+    canary: str
+    seconds: int
+    alarms: tuple[str, ...] = ()
+
+
+Step = CreateFunction | UpdateConfig | UploadCode | Publish | UseVersion | Smoke | MoveAlias | ShiftTraffic | Watch
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """How traffic moves to the new version: `--canary PCT [--watch]` or `--linear STEP/INTERVAL`."""
+
+    percent: float  # first share of traffic, in percent
+    watch_seconds: int = 0  # after the last shift; 0: leave the canary in place for `push --finish`
+    alarms: tuple[str, ...] = ()
+    linear_step: float | None = None  # percent added every `watch_seconds` until 100
 
 
 @dataclass(frozen=True)
@@ -137,8 +170,13 @@ def plan_push(
     alias: str,
     *,
     skip_smoke: bool = False,
+    rollout: Rollout | None = None,
 ) -> FunctionPlan:
-    """What `push --alias ALIAS` must do so ALIAS serves this code and configuration."""
+    """What `push --alias ALIAS` must do so ALIAS serves this code and configuration.
+
+    With a rollout, an existing alias keeps serving its version while a share of its
+    traffic goes to the new one (a first deploy has nothing to compare against, so its
+    alias is simply created)."""
     desired = desired_config(fn, role_arn)
     steps: list[Step] = []
     if not remote.exists:
@@ -162,8 +200,37 @@ def plan_push(
         if not skip_smoke:
             steps.append(Smoke(fn.name, target))
         previous = _pushed_history(current.version, current.history.previous) if current else ()
+        if rollout is not None and current is not None and current.version != target:
+            steps += _rollout_steps(fn.name, alias, current.version, target, rollout)
+            if not rollout.watch_seconds:
+                return FunctionPlan(fn, tuple(steps), alias, current.version, target)
         steps.append(MoveAlias(fn.name, alias, current.version if current else None, target, previous))
     return FunctionPlan(fn, tuple(steps), alias, current.version if current else None, target)
+
+
+def _rollout_steps(function: str, alias: str, stable: str, canary: str, rollout: Rollout) -> list[Step]:
+    shares = [rollout.percent]
+    if rollout.linear_step:
+        while shares[-1] + rollout.linear_step < 100:
+            shares.append(shares[-1] + rollout.linear_step)
+    steps: list[Step] = []
+    for share in shares:
+        steps.append(ShiftTraffic(function, alias, stable, canary, round(share / 100, 4)))
+        if rollout.watch_seconds:
+            steps.append(Watch(function, alias, stable, canary, rollout.watch_seconds, rollout.alarms))
+    return steps
+
+
+def plan_finish(fn: FunctionConfig, remote: RemoteFunction, alias: str) -> FunctionPlan:
+    """Complete a canary left in place: move the alias wholly to the canary version."""
+    current = remote.aliases.get(alias) if remote.exists else None
+    if current is None or not current.weights:
+        version = current.version if current else None
+        return FunctionPlan(fn, (), alias, version, version or "")
+    canary = max(current.weights, key=int)
+    previous = _pushed_history(current.version, current.history.previous)
+    steps = (MoveAlias(fn.name, alias, current.version, canary, previous),)
+    return FunctionPlan(fn, steps, alias, current.version, canary)
 
 
 def _pushed_history(from_version: str, history: tuple[str, ...]) -> tuple[str, ...]:
@@ -226,6 +293,10 @@ def plan_rollback(
     if current is None:
         raise InvalidInputError(f"{fn.name}: alias {alias!r} does not exist; nothing to roll back")
     history = current.history.previous
+    if current.weights and to_version is None:
+        # Rolling back a canary: all traffic back on the version the alias kept serving.
+        steps = (MoveAlias(fn.name, alias, current.version, current.version, history),)
+        return FunctionPlan(fn, steps, alias, current.version, current.version)
     if to_version is not None:
         if remote.version(to_version) is None:
             known = ", ".join(v.version for v in remote.versions) or "none"

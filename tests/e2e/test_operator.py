@@ -6,6 +6,8 @@ import json
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from .conftest import Sandbox, run_cli
 
 TWO_FUNCTIONS = textwrap.dedent('''
@@ -128,3 +130,31 @@ def test_schema_is_json_schema(tmp_path: Path) -> None:
     result = run_cli(["schema"], tmp_path)
     schema = json.loads(result.stdout)
     assert schema["properties"]["functions"]["additionalProperties"]["properties"]["memory"]["maximum"] == 10240
+
+
+def test_canary_through_the_cli(tmp_path: Path, sandbox_server: Sandbox) -> None:
+    root = two_function_project(tmp_path, "can")
+    assert run_cli(["--sandbox", "push", "--alias", "prod", "one"], root, sandbox_server).code == 0
+    (root / "functions" / "one" / "app.py").write_text("def handler(event, context):\n    return 2\n")
+    started = run_cli(["--sandbox", "--json", "push", "--alias", "prod", "one", "--canary", "10"], root, sandbox_server)
+    assert started.code == 0, started.stderr
+    (fn,) = json.loads(started.stdout)["functions"]
+    assert fn["alias"]["canary_weight"] == 0.1 and fn["alias"]["moved"] is False
+    status = run_cli(["--sandbox", "status", "one"], root, sandbox_server)
+    assert "prod -> 1, 10% on version 2" in status.stdout
+    finished = run_cli(["--sandbox", "push", "--alias", "prod", "one", "--finish"], root, sandbox_server)
+    assert finished.code == 0 and "prod: 1 -> 2" in finished.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--watch", "5m"], "--watch and --alarm need --canary"),
+    (["--canary", "10", "--watch", "soon"], "--watch 'soon' is not a duration"),
+    (["--linear", "10"], "expected PERCENT/INTERVAL"),
+    (["--linear", "10/1m", "--canary", "5"], "--linear STEP/INTERVAL replaces --canary"),
+    (["--canary", "150"], "150"),
+    (["--finish", "--canary", "10"], "--finish completes an existing canary"),
+])
+def test_bad_rollout_options_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    root = two_function_project(tmp_path, "badopt")
+    result = run_cli(["push", "--alias", "prod", *args], root)
+    assert result.code == 2 and message in result.stderr and "Traceback" not in result.stderr
