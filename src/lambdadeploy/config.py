@@ -29,7 +29,7 @@ DEFAULT_CONFIG = Path("lambda.yaml")
 # Lambda's Python runtimes and the date AWS deprecates each (AWS "Runtime deprecation" table).
 RUNTIME_DEPRECATION = {
     "python3.9": dt.date(2025, 12, 15),
-    "python3.10": dt.date(2026, 6, 30),
+    "python3.10": dt.date(2026, 10, 31),
     "python3.11": dt.date(2027, 6, 30),
     "python3.12": dt.date(2028, 10, 31),
     "python3.13": dt.date(2029, 6, 30),

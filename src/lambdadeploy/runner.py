@@ -20,55 +20,50 @@ larger than resident memory (allocator arenas, thread stacks, mapped libraries):
 128 MB cap would break imports that Lambda runs happily. ``RLIMIT_RSS`` is not
 enforced by Linux, and cgroups need privileges this tool should not ask for.
 The process's children are not counted (Lambda counts the whole sandbox).
+
+This module is the supervision and the reporting only: the extracted artifact comes
+from ``artifacts.py`` and the interpreter and ``/var/runtime`` stand-in from
+``interpreters.py``.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import functools
-import hashlib
-import importlib.metadata
-import importlib.util
 import json
 import math
 import os
-import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from lambdadeploy.errors import LambdaDeployError
+from lambdadeploy.artifacts import RunnerError, cache_root, extract_artifact
+from lambdadeploy.interpreters import (
+    interpreter_for,
+    interpreter_version,
+    runtime_packages_dir,
+    runtime_version,
+)
 
 BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
 # Lambda gives the init phase (imports, module-level code) 10 s outside the function timeout.
 INIT_LIMIT_S = 10.0
 POLL_S = 0.01
 _HAVE_PROC = os.path.isdir("/proc/self")
-MAX_UNZIPPED_BYTES = 262_144_000
-# What the managed runtime provides besides the standard library (/var/runtime).
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "sandbox",
     "AWS_SECRET_ACCESS_KEY": "sandbox",
     "AWS_SESSION_TOKEN": "sandbox",
 }
 _HOST_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR")
-
-
-class RunnerError(LambdaDeployError):
-    """The artifact or runtime cannot be run locally at all (not a function error)."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +111,7 @@ def run_handler(
         )
     task_root = extract_artifact(zip_bytes)
     python = interpreter_for(runtime)
-    runtime_dir = _runtime_packages_dir(_interpreter_version(python, runtime))
+    runtime_dir = runtime_packages_dir(interpreter_version(python, runtime))
     request_id = str(uuid.uuid4())
     now = datetime.now(timezone.utc)
     log_group = f"/aws/lambda/{function_name}"
@@ -135,7 +130,7 @@ def run_handler(
         spec_file = os.path.join(work, "spec.json")
         result_file = os.path.join(work, "result.json")
         output_file = os.path.join(work, "output.log")
-        command = [python, "-S", "-u", "-X", f"pycache_prefix={_cache_root() / 'pycache'}"]
+        command = [python, "-S", "-u", "-X", f"pycache_prefix={cache_root() / 'pycache'}"]
         command += [str(BOOTSTRAP), spec_file, result_file]
         ready_r, ready_w = os.pipe()  # the bootstrap writes one byte when init is over
         try:
@@ -153,7 +148,7 @@ def run_handler(
                 "log_group_name": log_group,
                 "log_stream_name": log_stream,
                 "ready_fd": ready_w,
-                "ensure_ascii": _runtime_version(runtime) < (3, 12),
+                "ensure_ascii": runtime_version(runtime) < (3, 12),
             }
             Path(spec_file).write_text(json.dumps(spec))
             try:
@@ -388,176 +383,3 @@ def _error_log_line(error: Mapping[str, Any]) -> str:
         for element in error["stackTrace"]:
             lines.extend(element.splitlines() if element else [""])
     return "\n".join(lines)
-
-
-# --- the artifact on disk ------------------------------------------------------------
-
-
-def _cache_root() -> Path:
-    """A private per-user directory under the temp dir for extracted artifacts and .pyc files."""
-    getuid = getattr(os, "getuid", None)
-    root = Path(tempfile.gettempdir()) / f"lambdadeploy-{getuid() if getuid else 'user'}"
-    root.mkdir(mode=0o700, exist_ok=True)
-    if getuid and root.stat().st_uid != getuid():
-        raise RunnerError(f"{root} belongs to another user; refusing to run code from it")
-    return root
-
-
-def extract_artifact(zip_bytes: bytes) -> Path:
-    """The zip extracted once per sha256 (temp dir, then atomic rename: safe across processes)."""
-    digest = hashlib.sha256(zip_bytes).hexdigest()
-    tasks = _cache_root() / "tasks"
-    tasks.mkdir(exist_ok=True)
-    dest = tasks / digest
-    if dest.is_dir():
-        return dest
-    tmp = Path(tempfile.mkdtemp(prefix=f".{digest[:16]}-", dir=tasks))
-    try:
-        _safe_extract(zip_bytes, tmp)
-        tmp.chmod(0o755)
-        try:
-            os.rename(tmp, dest)
-        except OSError:
-            if not dest.is_dir():
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)  # another process won the race
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return dest
-
-
-def _safe_extract(zip_bytes: bytes, root: Path) -> None:
-    import io
-
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(zip_bytes))
-    except zipfile.BadZipFile as e:
-        raise RunnerError(f"the deployment package is not a zip file: {e}") from e
-    with archive:
-        infos = archive.infolist()
-        if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
-            raise RunnerError(f"unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes")
-        for info in infos:
-            parts = PurePosixPath(info.filename.replace("\\", "/")).parts
-            if info.filename.startswith("/") or ".." in parts or not parts:
-                raise RunnerError(f"unsafe path in deployment package: {info.filename!r}")
-            target = root.joinpath(*parts)
-            mode = info.external_attr >> 16
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if stat.S_ISLNK(mode):
-                link = archive.read(info).decode("utf-8")
-                resolved = os.path.normpath(os.path.join(target.parent, link))
-                if os.path.isabs(link) or not resolved.startswith(str(root) + os.sep):
-                    raise RunnerError(f"symlink leaves the package: {info.filename!r} -> {link}")
-                os.symlink(link, target)
-                continue
-            with archive.open(info) as src, open(target, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-            target.chmod((mode & 0o777 or 0o644) | 0o400)
-
-
-@functools.cache
-def _runtime_packages_dir(version: tuple[int, int]) -> Path:
-    """boto3 and friends from this installation, alone in one directory, like /var/runtime.
-
-    Only the packages whose Requires-Python admits ``version`` are linked (these are pure
-    Python, so one copy serves every interpreter that they support).
-    """
-    distributions = importlib.metadata.packages_distributions()
-    sources = []
-    for name in RUNTIME_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        if spec is None or not spec.origin:
-            continue
-        dists = distributions.get(name) or []
-        requires = importlib.metadata.metadata(dists[0]).get("Requires-Python") if dists else None
-        if not _admits(requires or "", version):
-            continue
-        origin = Path(spec.origin)
-        sources.append(origin.parent if origin.name == "__init__.py" else origin)
-    key = hashlib.sha256("\n".join(map(str, sources)).encode()).hexdigest()[:16]
-    dest = _cache_root() / f"runtime-{key}"
-    if dest.is_dir():
-        return dest
-    tmp = Path(tempfile.mkdtemp(prefix=".runtime-", dir=_cache_root()))
-    for source in sources:
-        os.symlink(source, tmp / source.name)
-    tmp.chmod(0o755)
-    try:
-        os.rename(tmp, dest)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)  # another process made it first
-    return dest
-
-
-def _admits(requires_python: str, version: tuple[int, int]) -> bool:
-    """Whether a Requires-Python such as ">=3.10" admits ``version`` (only >= and < matter)."""
-    for clause in requires_python.split(","):
-        clause = clause.strip()
-        for op in (">=", "<"):
-            if clause.startswith(op):
-                try:
-                    bound = tuple(int(x) for x in clause[len(op) :].strip().split(".")[:2])
-                except ValueError:
-                    continue
-                if (op == ">=" and version < bound) or (op == "<" and version >= bound):
-                    return False
-    return True
-
-
-# --- which Python runs it --------------------------------------------------------------
-
-_probe_lock = threading.Lock()
-
-
-def _runtime_version(runtime: str) -> tuple[int, int]:
-    try:
-        major, minor = runtime.removeprefix("python").split(".")[:2]
-        return int(major), int(minor)
-    except ValueError:
-        return sys.version_info[:2]
-
-
-@functools.cache
-def interpreter_for(runtime: str) -> str:
-    """An interpreter of the runtime's Python version that really runs, else sys.executable."""
-    major, minor = _runtime_version(runtime)
-    wanted = f"{major}.{minor}"
-    if sys.version_info[:2] == (major, minor):
-        return sys.executable
-    candidates = [shutil.which(f"python{wanted}")]
-    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
-    installs = sorted(
-        pyenv_root.glob(f"versions/{wanted}.*/bin/python{wanted}"),
-        key=lambda p: [int(x) if x.isdigit() else 0 for x in p.parts[-3].split(".")],
-        reverse=True,
-    )
-    candidates += [str(p) for p in installs]
-    with _probe_lock:
-        for candidate in candidates:
-            if candidate and _reports_version(candidate, wanted):
-                return candidate
-    return sys.executable
-
-
-def _interpreter_version(python: str, runtime: str) -> tuple[int, int]:
-    """The version that ``python`` (chosen by interpreter_for) really is."""
-    if python == sys.executable:
-        return sys.version_info[:2]
-    return _runtime_version(runtime)
-
-
-def _reports_version(python: str, wanted: str) -> bool:
-    """Run the interpreter: pyenv shims are on PATH yet fail with "command not found"."""
-    try:
-        done = subprocess.run(
-            [python, "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0 and done.stdout.strip() == wanted

@@ -15,13 +15,9 @@ from typing import Any
 
 import pytest
 
-from lambdadeploy.runner import (
-    Invocation,
-    RunnerError,
-    extract_artifact,
-    interpreter_for,
-    run_handler,
-)
+from lambdadeploy.artifacts import RunnerError, extract_artifact
+from lambdadeploy.interpreters import interpreter_for
+from lambdadeploy.runner import Invocation, run_handler
 
 # The interpreter running the tests: no probing, and the same stdlib everywhere.
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"

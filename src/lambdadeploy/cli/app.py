@@ -1,0 +1,100 @@
+"""What every command shares: the App context object, alias checks, signal handling, results."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from .. import config
+from ..aws import AwsSession, AwsSettings
+from ..deploy import Deployer, FunctionResult
+from ..errors import InvalidInputError
+from ..model import FunctionConfig, Project
+from ..output import MASKER, Output
+
+
+@dataclass
+class App:
+    """Shared state of one CLI run: options, output, and lazily the project and AWS session."""
+
+    config_path: Path
+    settings: AwsSettings
+    out: Output
+    sandbox: bool = False
+    _session: AwsSession | None = field(default=None, repr=False)
+    _projects: dict[str | None, Project] = field(default_factory=dict, repr=False)
+
+    def session(self, project: Project | None = None) -> AwsSession:
+        if self._session is None:
+            self._session = AwsSession(self.settings, project.region if project else None)
+        return self._session
+
+    def project(self, alias: str | None = None) -> Project:
+        """The rendered and validated config; `alias` is the template's `alias` variable."""
+        if alias not in self._projects:
+            context = config.RenderContext(
+                alias=alias,
+                region=lambda: self.session().region,
+                account_id=lambda: self.session().account_id(),
+            )
+            project = config.load(self.config_path, context)
+            MASKER.add(project.secret_values)
+            for warning in project.warnings:
+                self.out.warn(warning)
+            self._projects[alias] = project
+        return self._projects[alias]
+
+    def functions(self, project: Project, names: tuple[str, ...]) -> tuple[FunctionConfig, ...]:
+        known = {f.key for f in project.functions} | {f.name for f in project.functions}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise InvalidInputError(
+                f"unknown function {unknown[0]!r} in {project.config_file}",
+                hint="functions: " + ", ".join(f.key for f in project.functions),
+            )
+        return project.select(names)
+
+    def deployer(self, project: Project, parallel: int = 4) -> Deployer:
+        return Deployer(self.session(project), project, self.out.event, parallel=parallel)
+
+
+def check_alias(project: Project, alias: str, option: str = "--alias") -> str:
+    if alias not in project.aliases:
+        raise InvalidInputError(
+            f"{option} {alias!r} is not one of the aliases in {project.config_file}",
+            hint="aliases: " + ", ".join(project.aliases) + " (add it under `aliases:`)",
+        )
+    return alias
+
+
+@contextmanager
+def stop_on_signals(deployer: Deployer, out: Output) -> Iterator[None]:
+    """SIGINT/SIGTERM: let the steps in progress finish, start no new one, then report."""
+
+    def handler(signum: int, frame: object) -> None:
+        if not deployer.cancel.is_set():
+            deployer.cancel.set()
+            out.warn(f"{signal.Signals(signum).name}: stopping after the steps in progress; "
+                     "no alias will move to an untested version")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def finish_results(app: App, command: str, results: list[FunctionResult]) -> None:
+    app.out.summary(command, results)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise click.exceptions.Exit(max(r.exit_code for r in failed))
+
+
+functions_argument = click.argument("names", nargs=-1, metavar="[FN]...")

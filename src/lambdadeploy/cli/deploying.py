@@ -1,0 +1,134 @@
+"""Commands that change what aliases serve: plan, push, promote, rollback."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+from ..durations import parse_duration
+from ..errors import InvalidInputError
+from ..plan import Rollout
+from .app import App, check_alias, finish_results, functions_argument, stop_on_signals
+
+EXIT_CHANGES_PENDING = 3  # plan --detailed-exitcode
+
+
+@click.command()
+@functions_argument
+@click.option("--alias", required=True, help="The alias to plan for.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 3 when there are changes (like terraform).")
+@click.pass_obj
+def plan(app: App, names: tuple[str, ...], alias: str, detailed_exitcode: bool) -> None:
+    """Show what `push` would change, writing nothing."""
+    project = app.project(alias)
+    check_alias(project, alias)
+    results = app.deployer(project).plan(app.functions(project, names), alias)
+    for result in results:
+        if result.ok:
+            steps = result.planned or ["nothing to do"]
+            app.out.result(f"{result.function.name}:\n" + "\n".join(f"  - {s}" for s in steps))
+        else:
+            app.out.result(f"{result.function.name}: cannot plan: {result.error}")
+    app.out.document({"command": "plan", "ok": all(r.ok for r in results), "alias": alias,
+                      "functions": [{"function": r.function.key, "name": r.function.name, "ok": r.ok,
+                                     "steps": r.planned, "alias_version": r.alias_from,
+                                     "error": r.error} for r in results]})
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise click.exceptions.Exit(max(r.exit_code for r in failed))
+    if detailed_exitcode and any(r.planned for r in results):
+        raise click.exceptions.Exit(EXIT_CHANGES_PENDING)
+
+
+def parse_rollout(canary: float | None, watch: str | None, alarms: tuple[str, ...],
+                  linear: str | None) -> Rollout | None:
+    """--canary PCT [--watch D] [--alarm NAME]... or --linear STEP/INTERVAL, checked together."""
+    if linear is not None:
+        if canary is not None or watch is not None:
+            raise InvalidInputError("--linear STEP/INTERVAL replaces --canary and --watch; use one or the other")
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)/(\S+)", linear)
+        if not match or not 0 < float(match[1]) < 100:
+            raise InvalidInputError(f"--linear {linear!r}: expected PERCENT/INTERVAL, e.g. 10/1m")
+        step = float(match[1])
+        return Rollout(step, parse_duration(match[2], "--linear interval"), alarms, linear_step=step)
+    if canary is None:
+        if watch is not None or alarms:
+            raise InvalidInputError("--watch and --alarm need --canary PCT (or --linear STEP/INTERVAL)")
+        return None
+    return Rollout(canary, parse_duration(watch, "--watch") if watch else 0, alarms)
+
+
+@click.command()
+@functions_argument
+@click.option("--alias", required=True, help="The alias to move once the smoke test passes.")
+@click.option("--skip-smoke", is_flag=True, help="Move the alias without a smoke invoke (shown in the summary).")
+@click.option("--parallel", type=click.IntRange(1, 64), default=4, show_default=True, help="Functions deployed at once.")
+@click.option("--canary", type=click.FloatRange(0, 100, min_open=True, max_open=True),
+              help="Send PCT percent of the alias's traffic to the new version; the rest stays.")
+@click.option("--watch", help="With --canary: watch errors, throttles and alarms this long (e.g. 5m), then "
+              "move the alias fully, or take the weight away on trouble.")
+@click.option("--alarm", "alarms", multiple=True, help="A CloudWatch alarm that fails the canary (repeatable).")
+@click.option("--linear", help="Shift STEP percent more every INTERVAL, watching in between (e.g. 10/1m).")
+@click.option("--finish", is_flag=True, help="Complete a canary left in place: move the alias fully.")
+@click.option("--yes", is_flag=True, help="Accepted for scripts; push never asks.")
+@click.pass_obj
+def push(app: App, names: tuple[str, ...], alias: str, skip_smoke: bool, parallel: int, canary: float | None,
+         watch: str | None, alarms: tuple[str, ...], linear: str | None, finish: bool, yes: bool) -> None:
+    """Package, update, publish, smoke-test, then move the alias (or start a canary)."""
+    project = app.project(alias)
+    check_alias(project, alias)
+    functions = app.functions(project, names)
+    deployer = app.deployer(project, parallel)
+    if finish:
+        if canary is not None or watch or alarms or linear or skip_smoke:
+            raise InvalidInputError("--finish completes an existing canary; it takes no other push options")
+        with stop_on_signals(deployer, app.out):
+            results = deployer.finish(functions, alias)
+        return finish_results(app, "push", results)
+    rollout = parse_rollout(canary, watch, alarms, linear)
+    with stop_on_signals(deployer, app.out):
+        results = deployer.push(functions, alias, skip_smoke=skip_smoke, rollout=rollout)
+    finish_results(app, "push", results)
+
+
+@click.command()
+@functions_argument
+@click.option("--from", "source", required=True, help="The alias whose version to take.")
+@click.option("--to", "target", required=True, help="The alias to move.")
+@click.option("--force", is_flag=True, help="Promote even when the configuration for --to differs.")
+@click.pass_obj
+def promote(app: App, names: tuple[str, ...], source: str, target: str, force: bool) -> None:
+    """Point alias --to at the version alias --from serves, after a smoke invoke."""
+    project = app.project(target)
+    check_alias(project, source, "--from")
+    check_alias(project, target, "--to")
+    deployer = app.deployer(project)
+    with stop_on_signals(deployer, app.out):
+        results = deployer.promote(app.functions(project, names), source, target, force=force)
+    if any(r.conflict for r in results):
+        app.out.info(
+            "versions are immutable (code and configuration). Either make those values alias-independent "
+            "(a handler can read its alias from context.invoked_function_arn), or run "
+            f"`lambdadeploy push --alias {target}` from the same commit; --force promotes anyway."
+        )
+    if force:
+        app.out.warn("--force: promoted without checking that the configuration fits the target alias")
+    finish_results(app, "promote", results)
+
+
+@click.command()
+@functions_argument
+@click.option("--alias", required=True, help="The alias to move back.")
+@click.option("--to", "to_version", help="The version to move to (default: the one before the last move).")
+@click.pass_obj
+def rollback(app: App, names: tuple[str, ...], alias: str, to_version: str | None) -> None:
+    """Move an alias back to an earlier version, without rebuilding."""
+    project = app.project(alias)
+    check_alias(project, alias)
+    if to_version is not None and not to_version.isdigit():
+        raise InvalidInputError(f"--to {to_version!r} is not a version number", hint="e.g. --to 7")
+    deployer = app.deployer(project)
+    with stop_on_signals(deployer, app.out):
+        results = deployer.rollback(app.functions(project, names), alias, to_version)
+    finish_results(app, "rollback", results)

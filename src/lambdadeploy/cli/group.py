@@ -1,0 +1,112 @@
+"""The `lambdadeploy` group, its global options, and main(): errors become one message and an exit code (SPEC 2)."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .. import __version__
+from ..aws import AwsSettings, aws_message
+from ..errors import EXIT_FAILED, EXIT_INVALID_INPUT, LambdaDeployError
+from ..output import MASKER, Output
+from . import deploying, inspecting, project
+from .app import App
+
+GLOBAL_HELP = """Deploy Python AWS Lambda functions from lambda.yaml: package, publish a
+version, smoke-test it, and only then move the alias.
+
+\b
+Quick start, no AWS account needed:
+  lambdadeploy --sandbox -c lambda.yaml.example push --alias dev
+"""
+
+
+@click.group(help=GLOBAL_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lambdadeploy")
+@click.option("-c", "--config", "config_path", default="lambda.yaml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The project file.")
+@click.option("--profile", help="AWS profile (else the usual AWS environment and files).")
+@click.option("--region", help="AWS region (else AWS_REGION, lambda.yaml, the profile, us-east-1).")
+@click.option("--endpoint-url", envvar="LAMBDADEPLOY_ENDPOINT_URL",
+              help="Any AWS-compatible endpoint, e.g. a local moto server.")
+@click.option("--sandbox", is_flag=True, help="Use the local sandbox instead of AWS (starts one if none runs).")
+@click.option("--json", "json_mode", is_flag=True, help="One JSON document on stdout; human text on stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="More detail, and tracebacks on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only results and errors.")
+@click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is honoured too).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path, profile: str | None, region: str | None,
+        endpoint_url: str | None, sandbox: bool, json_mode: bool, verbose: bool, quiet: bool,
+        no_color: bool) -> None:
+    out = Output(json_mode=json_mode, quiet=quiet, verbose=verbose, color=False if no_color else None)
+    credentials = None
+    if sandbox and ctx.invoked_subcommand not in ("sandbox", "validate", "package", None):
+        from ..sandbox import SANDBOX_CREDENTIALS, sandbox_endpoint
+
+        endpoint_url, started = ctx.with_resource(sandbox_endpoint())
+        credentials = (SANDBOX_CREDENTIALS["aws_access_key_id"], SANDBOX_CREDENTIALS["aws_secret_access_key"])
+        region = region or "us-east-1"
+        out.info(
+            f"sandbox: started one at {endpoint_url} for this command only (its state ends with it; "
+            "run `lambdadeploy sandbox` in another terminal to keep one)"
+            if started else f"sandbox: using {endpoint_url}"
+        )
+    elif endpoint_url and not _has_credentials(profile):
+        # A local AWS-compatible endpoint accepts any credentials; don't demand real ones.
+        credentials = ("lambdadeploy", "lambdadeploy")
+    settings = AwsSettings(profile=profile, region=region, endpoint_url=endpoint_url, static_credentials=credentials)
+    ctx.obj = App(config_path=config_path, settings=settings, out=out, sandbox=sandbox)
+
+
+def _has_credentials(profile: str | None) -> bool:
+    import boto3
+
+    try:
+        return boto3.session.Session(profile_name=profile).get_credentials() is not None
+    except Exception:
+        return False
+
+
+for command in (project.init, project.validate, project.package, deploying.plan, deploying.push,
+                deploying.promote, deploying.rollback, inspecting.invoke, inspecting.status,
+                inspecting.logs, inspecting.prune, project.policy, project.export, project.schema,
+                project.sandbox):
+    cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning our errors into one message and an exit code."""
+    verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    try:
+        code = cli.main(args=argv, prog_name="lambdadeploy", standalone_mode=False)
+    except click.exceptions.Exit as exit_:
+        code = exit_.exit_code
+    except click.ClickException as error:
+        error.show()
+        code = EXIT_INVALID_INPUT if isinstance(error, click.UsageError) else error.exit_code
+    except click.Abort:
+        click.echo("aborted", err=True)
+        code = 130
+    except LambdaDeployError as error:
+        if verbose:
+            traceback.print_exc()
+        click.echo(Output(color=None).style(MASKER(f"error: {error.render()}"), fg="red"), err=True)
+        code = error.exit_code
+    except (ClientError, BotoCoreError) as error:
+        if verbose:
+            traceback.print_exc()
+        click.echo(MASKER(f"error: {aws_message(error)}"), err=True)
+        code = EXIT_FAILED
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        code = 130
+    except Exception as error:  # a bug of ours: say so plainly, traceback only with -v
+        if verbose:
+            traceback.print_exc()
+        click.echo(MASKER(f"internal error: {type(error).__name__}: {error} (run with -v for the traceback)"), err=True)
+        code = EXIT_FAILED
+    sys.exit(code or 0)

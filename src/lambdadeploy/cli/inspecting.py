@@ -1,0 +1,191 @@
+"""Commands that look at deployed functions: invoke, status, logs, prune."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..aws import aws_message
+from ..durations import parse_duration
+from ..errors import EXIT_FAILED, InvalidInputError, LambdaDeployError
+from ..model import FunctionConfig
+from ..output import human_size
+from .app import App, check_alias, functions_argument
+
+
+def _read_payload(payload: str | None, fn: FunctionConfig) -> Any:
+    if payload is None:
+        return fn.test.payload if fn.test else {}
+    source = "standard input" if payload == "-" else payload
+    try:
+        text = sys.stdin.read() if payload == "-" else Path(payload).read_text(encoding="utf-8")
+    except OSError as error:
+        raise InvalidInputError(f"cannot read payload {source}: {error.strerror}") from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInputError(
+            f"payload from {source} is not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from error
+
+
+@click.command()
+@click.argument("name", metavar="FN")
+@click.option("--alias", help="Invoke this alias.")
+@click.option("--version", "version", help="Invoke this version.")
+@click.option("--payload", help="JSON event file, or - for standard input (default: the test payload).")
+@click.option("--local", is_flag=True, help="Build and run the handler on this machine, no AWS.")
+@click.pass_obj
+def invoke(app: App, name: str, alias: str | None, version: str | None, payload: str | None, local: bool) -> None:
+    """Invoke a function; print its result and log tail."""
+    if alias and version:
+        raise InvalidInputError("use either --alias or --version, not both")
+    project = app.project(alias)
+    fn = app.functions(project, (name,))[0]
+    event = _read_payload(payload, fn)
+    if local:
+        from ..packaging import build_artifact
+        from ..runner import run_handler
+
+        artifact = build_artifact(fn, on_progress=lambda m: app.out.info(f"{fn.key}: {m}"))
+        invocation = run_handler(
+            artifact.zip_bytes, handler=fn.handler, runtime=fn.runtime, event=event, timeout=fn.timeout,
+            memory=fn.memory, environment=fn.environment, function_name=fn.name,
+        )
+        body, function_error, log_tail = invocation.payload, invocation.function_error, invocation.log_tail
+    else:
+        from ..smoke import invoke as remote_invoke
+
+        if alias:
+            check_alias(project, alias)
+        try:
+            body, function_error, log_tail = remote_invoke(app.session(project), fn.name, alias or version, event)
+        except ClientError as error:
+            raise LambdaDeployError(f"{fn.name}: {aws_message(error)}") from error
+    text = body.decode("utf-8", errors="replace")
+    try:
+        parsed: Any = json.loads(text)
+        pretty = json.dumps(parsed, indent=2)
+    except ValueError:
+        parsed, pretty = text, text
+    if log_tail:
+        app.out.log(log_tail.rstrip())
+    if app.out.json_mode:
+        app.out.document({"command": "invoke", "ok": function_error is None, "function": fn.key,
+                          "function_error": function_error, "payload": parsed, "log_tail": log_tail})
+    else:
+        app.out.result(pretty)
+    if function_error:
+        raise click.exceptions.Exit(EXIT_FAILED)
+
+
+@click.command()
+@functions_argument
+@click.pass_obj
+def status(app: App, names: tuple[str, ...]) -> None:
+    """Versions, aliases, code size, last modified and last smoke result per function."""
+    from ..remote import read_function
+    from ..triggers import describe_triggers
+
+    project = app.project()
+    session = app.session(project)
+    documents = []
+    for fn in app.functions(project, names):
+        try:
+            remote = read_function(session, fn.name)
+        except (ClientError, BotoCoreError) as error:
+            raise LambdaDeployError(f"{fn.name}: {aws_message(error)}") from error
+        if not remote.exists:
+            app.out.result(f"{fn.name}: not deployed")
+            documents.append({"function": fn.key, "name": fn.name, "exists": False})
+            continue
+        versions = [v.version for v in remote.versions]
+        app.out.result(
+            f"{fn.name}: {len(versions)} version(s) (latest {versions[-1] if versions else '-'}), "
+            f"code {human_size(remote.code_size)}, last modified {remote.last_modified}"
+        )
+        for alias in remote.aliases.values():
+            weights = "".join(f", {w:.0%} on version {v}" for v, w in alias.weights.items())
+            app.out.result(f"  {alias.name} -> {alias.version}{weights}  last smoke: {alias.history.smoke or '-'}"
+                           + (f"  previous: {', '.join(alias.history.previous)}" if alias.history.previous else ""))
+        wired = describe_triggers(session, fn)
+        for trigger in wired:
+            app.out.result(f"  trigger {trigger['description']}" + (f" -> {trigger['alias']}" if trigger.get("alias") else ""))
+        documents.append({
+            "function": fn.key, "name": fn.name, "exists": True, "versions": versions, "triggers": wired,
+            "code_size": remote.code_size, "last_modified": remote.last_modified,
+            "aliases": {a.name: {"version": a.version, "weights": dict(a.weights), "last_smoke": a.history.smoke,
+                                 "previous": list(a.history.previous)} for a in remote.aliases.values()},
+        })
+    app.out.document({"command": "status", "ok": True, "functions": documents})
+
+
+@click.command()
+@click.argument("name", metavar="FN")
+@click.option("--alias", help="Only the version this alias points to.")
+@click.option("--since", default="10m", show_default=True, help="How far back: 30s, 10m, 2h, 1d.")
+@click.option("--follow", is_flag=True, help="Keep printing new lines until Ctrl-C.")
+@click.option("--filter", "pattern", help="CloudWatch Logs filter pattern, e.g. ERROR.")
+@click.pass_obj
+def logs(app: App, name: str, alias: str | None, since: str, follow: bool, pattern: str | None) -> None:
+    """Print the function's CloudWatch logs."""
+    import datetime as dt
+    import time
+
+    from .. import logs as cloudwatch
+
+    project = app.project(alias)
+    fn = app.functions(project, (name,))[0]
+    session = app.session(project)
+    start_ms = int((time.time() - parse_duration(since, "--since")) * 1000)
+    version = cloudwatch.version_of_alias(session, fn.name, alias) if alias else None
+    lines = (cloudwatch.follow if follow else cloudwatch.fetch)(
+        session, fn.name, start_ms, version=version, pattern=pattern)
+    collected = []
+    for line in lines:
+        stamp = dt.datetime.fromtimestamp(line.timestamp_ms / 1000, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        text = cloudwatch.summarise(line.message)
+        if app.out.json_mode:
+            collected.append({"timestamp": stamp, "stream": line.stream, "message": line.message.rstrip("\n")})
+        else:
+            app.out.result(f"{app.out.style(stamp, dim=True)} " + (app.out.style(text, fg="red") if line.is_error else text))
+    app.out.document({"command": "logs", "ok": True, "function": fn.key, "lines": collected})
+
+
+@click.command()
+@functions_argument
+@click.option("--keep", type=click.IntRange(0, None), default=3, show_default=True,
+              help="Newest versions to keep besides those an alias points to.")
+@click.option("--yes", is_flag=True, help="Do not ask (for scripts).")
+@click.pass_obj
+def prune(app: App, names: tuple[str, ...], keep: int, yes: bool) -> None:
+    """Delete old versions that no alias (or canary weight) points to."""
+    from ..plan import plan_prune
+    from ..remote import read_function
+
+    project = app.project()
+    session = app.session(project)
+    doomed = {}
+    for fn in app.functions(project, names):
+        versions = plan_prune(read_function(session, fn.name), keep)
+        if versions:
+            doomed[fn.key] = (fn, versions)
+            app.out.result(f"{fn.name}: delete version(s) {', '.join(versions)}")
+    if not doomed:
+        app.out.result("nothing to prune")
+    elif not yes:
+        if not sys.stdin.isatty():
+            raise InvalidInputError("prune deletes versions: pass --yes to confirm when not on a terminal")
+        click.confirm("delete these versions?", abort=True, err=True)
+    deleted = {}
+    for fn, versions in doomed.values():
+        client = session.client("lambda")
+        for version in versions:
+            client.delete_function(FunctionName=fn.name, Qualifier=version)
+        deleted[fn.key] = list(versions)
+    app.out.document({"command": "prune", "ok": True, "deleted": deleted})

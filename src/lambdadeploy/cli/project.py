@@ -1,0 +1,187 @@
+"""Commands about the project itself: init, validate, package, export, policy, schema, sandbox."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..durations import parse_duration
+from ..errors import InvalidInputError
+from ..model import Project
+from ..output import human_size
+from .app import App, check_alias, functions_argument
+
+
+@click.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--project", "project_name", help="Project name (default: from the folder name).")
+@click.option("--function", "function_name", default="hello", show_default=True, help="The first function's name.")
+@click.option("--runtime", type=click.Choice([f"python3.{m}" for m in range(9, 15)]), default="python3.12",
+              show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.pass_obj
+def init(app: App, folder: Path, project_name: str | None, function_name: str, runtime: str, force: bool) -> None:
+    """Scaffold a project: lambda.yaml, a handler and its test, an event, .lambdaignore, a CI workflow."""
+    from .. import scaffold
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", function_name):
+        raise InvalidInputError(f"--function {function_name!r}: use letters, digits, - and _")
+    name = project_name or scaffold.project_name_for(folder)
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise InvalidInputError(f"--project {name!r}: use letters, digits, - and _")
+    folder.mkdir(parents=True, exist_ok=True)
+    created = scaffold.write(folder, scaffold.Scaffold(name, function_name, runtime), force=force)
+    for path in created:
+        app.out.result(f"created {folder / path}")
+    app.out.info(f"next: cd {folder} && lambdadeploy --sandbox push --alias dev")
+    app.out.document({"command": "init", "ok": True, "files": [str(folder / p) for p in created]})
+
+
+@click.command()
+@click.option("--show", is_flag=True, help="Print the resolved configuration.")
+@click.option("--alias", help="Value of the template's `alias` variable (default: the first alias).")
+@click.pass_obj
+def validate(app: App, show: bool, alias: str | None) -> None:
+    """Render and validate lambda.yaml."""
+    project = app.project(alias)
+    document = project_document(project)
+    if show and not app.out.json_mode:
+        import yaml
+
+        app.out.result(yaml.safe_dump(document, sort_keys=False).rstrip())
+    app.out.info(f"{project.config_file}: valid, {len(project.functions)} function(s)")
+    app.out.document({"command": "validate", "ok": True, "config": document})
+
+
+def project_document(project: Project) -> dict[str, Any]:
+    return {
+        "project": project.project,
+        "region": project.region,
+        "aliases": list(project.aliases),
+        "functions": {
+            fn.key: {
+                "name": fn.name, "source": str(fn.source), "handler": fn.handler, "runtime": fn.runtime,
+                "architecture": fn.architecture, "memory": fn.memory, "timeout": fn.timeout,
+                "role": fn.role, "description": fn.description, "environment": dict(fn.environment),
+                "layers": list(fn.layers), "tags": dict(fn.tags), "exclude": list(fn.exclude),
+                "requirements": str(fn.requirements) if fn.requirements else None,
+                "s3_bucket": fn.s3_bucket,
+                "test": None if fn.test is None else {"payload": fn.test.payload, "expect": fn.test.expect},
+                "triggers": [{"kind": t.kind, "alias": t.alias, **dict(t.settings)} for t in fn.triggers],
+            }
+            for fn in project.functions
+        },
+    }
+
+
+@click.command()
+@functions_argument
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+              show_default=True, help="Where to write the zips.")
+@click.pass_obj
+def package(app: App, names: tuple[str, ...], out_dir: Path) -> None:
+    """Build the deployment zips only."""
+    from ..packaging import build_artifact
+
+    project = app.project()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    built = []
+    for fn in app.functions(project, names):
+        artifact = build_artifact(fn, on_progress=lambda m, key=fn.key: app.out.info(f"{key}: {m}"))
+        path = out_dir / f"{fn.name}.zip"
+        path.write_bytes(artifact.zip_bytes)
+        cache = {None: "no requirements", True: "dependencies from cache", False: "dependencies installed"}
+        app.out.result(
+            f"{fn.key}: {path}  {human_size(artifact.zipped_size)} zipped, {human_size(artifact.unzipped_size)} "
+            f"unzipped, {artifact.file_count} files, sha256 {artifact.sha256_hex}, "
+            f"{cache[artifact.deps_from_cache]}, {artifact.seconds:.2f} s"
+        )
+        built.append({
+            "function": fn.key, "name": fn.name, "path": str(path), "zipped_bytes": artifact.zipped_size,
+            "unzipped_bytes": artifact.unzipped_size, "files": artifact.file_count,
+            "sha256": artifact.sha256, "sha256_hex": artifact.sha256_hex,
+            "dependencies_from_cache": artifact.deps_from_cache, "seconds": round(artifact.seconds, 3),
+        })
+    app.out.document({"command": "package", "ok": True, "functions": built})
+
+
+@click.command()
+@click.option("--account-id", help="The AWS account id (default: asked of AWS with sts:GetCallerIdentity).")
+@click.pass_obj
+def policy(app: App, account_id: str | None) -> None:
+    """Print the least-privilege IAM policy a CI user needs to push, promote and roll back this config."""
+    from ..policy import ci_policy
+
+    project = app.project()
+    session = app.session(project)
+    if account_id is not None and not re.fullmatch(r"\d{12}", account_id):
+        raise InvalidInputError(f"--account-id {account_id!r} is not a 12-digit AWS account id")
+    click.echo(json.dumps(ci_policy(project, account_id or session.account_id(), session.region), indent=2))
+
+
+@click.command()
+@click.option("--format", "template_format", type=click.Choice(["sam"]), default="sam", show_default=True)
+@click.option("--alias", required=True, help="The alias the template's AutoPublishAlias manages.")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the template here (default: standard output).")
+@click.option("--code-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to put the zips (default: lambdadeploy-export/ next to the template).")
+@click.option("--s3-prefix", help="s3://bucket/prefix: CodeUri points there (you upload the zips).")
+@click.option("--canary", type=click.IntRange(1, 99), help="CodeDeploy canary: percent of traffic shifted first.")
+@click.option("--watch", default=None, help="Canary bake time before the rest shifts, e.g. 10m (default 5m).")
+@click.option("--generated-names", is_flag=True, help="Let CloudFormation name the functions (for migrations).")
+@click.pass_obj
+def export(app: App, template_format: str, alias: str, output_path: Path | None, code_dir: Path | None,
+           s3_prefix: str | None, canary: int | None, watch: str | None, generated_names: bool) -> None:
+    """Write a SAM/CloudFormation template of this project, with its packages."""
+    from ..export import CanarySettings, write_export
+
+    project = app.project(alias)
+    check_alias(project, alias)
+    if watch is not None and canary is None:
+        raise InvalidInputError("--watch needs --canary PCT")
+    settings = None
+    if canary is not None:
+        settings = CanarySettings.from_seconds(canary, parse_duration(watch, "--watch") if watch else None)
+    text = write_export(project, alias, output_path, code_dir=code_dir, s3_prefix=s3_prefix, canary=settings,
+                        keep_names=not generated_names, on_progress=app.out.info)
+    if output_path is None and not app.out.json_mode:
+        # Printed as is: masking a value inside the template would corrupt it (secrets are
+        # NoEcho parameters there, never values).
+        click.echo(text, nl=False)
+    elif output_path is not None:
+        app.out.info(f"wrote {output_path}")
+    app.out.document({"command": "export", "ok": True, "format": template_format, "alias": alias,
+                      "output": str(output_path) if output_path else None,
+                      "template": None if output_path else text})
+
+
+@click.command()
+@click.pass_obj
+def schema(app: App) -> None:
+    """Print the JSON Schema of lambda.yaml (for editors)."""
+    from ..schema import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@click.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=4599, show_default=True)
+@click.pass_obj
+def sandbox(app: App, port: int) -> None:
+    """Run the local AWS-compatible endpoint in the foreground (Ctrl-C stops it)."""
+    from ..sandbox import serve_forever
+
+    app.out.info(
+        f"sandbox: AWS-compatible endpoint on http://127.0.0.1:{port} (loopback only, state lives until stopped)\n"
+        f"  use it with: lambdadeploy --sandbox ...  (or --endpoint-url http://127.0.0.1:{port})"
+    )
+    try:
+        serve_forever(port)
+    except OSError as error:
+        raise InvalidInputError(f"cannot listen on 127.0.0.1:{port}: {error.strerror}",
+                                hint="pick another --port") from error
