@@ -89,6 +89,9 @@ class Deployer:
                 result.ok, result.error, result.exit_code = False, error.render(), error.exit_code
             except (ClientError, BotoCoreError) as error:
                 result.ok, result.error, result.exit_code = False, f"{fn.name}: {aws_message(error)}", 1
+            except Exception as error:  # a bug or an OS error: still report every function's outcome
+                result.ok, result.exit_code = False, 1
+                result.error = f"{fn.name}: internal error: {type(error).__name__}: {error}"
             finally:
                 result.seconds = time.monotonic() - started
             return result

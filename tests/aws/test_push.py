@@ -115,3 +115,22 @@ def test_promote_conflict_changes_nothing(session: AwsSession, tmp_path: Path) -
     assert not result.ok and result.exit_code == 1 and result.conflict is not None
     assert [(c.field, c.old, c.new) for c in result.conflict.changes] == [("Environment.STAGE", "dev", "prod")]
     assert "prod" not in read_function(session, "t-worker").aliases
+
+
+def test_unexpected_error_in_one_function_is_reported_and_the_others_finish(
+        session: AwsSession, tmp_path: Path, monkeypatch) -> None:
+    import lambdadeploy.deploy as deploy_module
+
+    project = write_project(tmp_path, "return 1", functions=("a", "b"))
+    real_build = deploy_module.build_artifact
+
+    def flaky_build(fn, **kwargs):
+        if fn.key == "b":
+            raise OSError(28, "No space left on device")
+        return real_build(fn, **kwargs)
+
+    monkeypatch.setattr(deploy_module, "build_artifact", flaky_build)
+    results = {r.function.key: r for r in deployer(session, project).push(project.functions, "dev")}
+    assert results["a"].ok and read_function(session, "t-a").aliases["dev"].version == "1"
+    assert not results["b"].ok and results["b"].exit_code == 1
+    assert "internal error: OSError" in (results["b"].error or "") and "No space left" in (results["b"].error or "")
