@@ -127,3 +127,11 @@ def aws_message(error: ClientError | BotoCoreError) -> str:
         operation = getattr(error, "operation_name", "AWS call")
         return f"{operation} failed: {info.get('Code', 'Error')}: {info.get('Message', str(error))}"
     return str(error)
+
+
+def has_credentials(profile: str | None) -> bool:
+    """Whether boto3's credential chain finds any credentials (for --endpoint-url defaults)."""
+    try:
+        return boto3.session.Session(profile_name=profile).get_credentials() is not None
+    except (BotoCoreError, ProfileNotFound):
+        return False

@@ -10,12 +10,14 @@ import click
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import __version__
-from ..aws import AwsSettings, aws_message
+from ..aws import AwsSettings, aws_message, has_credentials
 from ..errors import EXIT_FAILED, EXIT_INVALID_INPUT, LambdaDeployError
 from ..output import MASKER, Output
 from . import deploying, inspecting, project
 from .app import App
 
+# Commands that never talk to AWS: --sandbox starts no endpoint for them.
+OFFLINE_COMMANDS = ("init", "validate", "package", "schema", "export", "sandbox")
 GLOBAL_HELP = """Deploy Python AWS Lambda functions from lambda.yaml: package, publish a
 version, smoke-test it, and only then move the alias.
 
@@ -44,7 +46,7 @@ def cli(ctx: click.Context, config_path: Path, profile: str | None, region: str 
         no_color: bool) -> None:
     out = Output(json_mode=json_mode, quiet=quiet, verbose=verbose, color=False if no_color else None)
     credentials = None
-    if sandbox and ctx.invoked_subcommand not in ("sandbox", "validate", "package", None):
+    if sandbox and ctx.invoked_subcommand not in (*OFFLINE_COMMANDS, None):
         from ..sandbox import SANDBOX_CREDENTIALS, sandbox_endpoint
 
         endpoint_url, started = ctx.with_resource(sandbox_endpoint())
@@ -55,20 +57,11 @@ def cli(ctx: click.Context, config_path: Path, profile: str | None, region: str 
             "run `lambdadeploy sandbox` in another terminal to keep one)"
             if started else f"sandbox: using {endpoint_url}"
         )
-    elif endpoint_url and not _has_credentials(profile):
+    elif endpoint_url and not has_credentials(profile):
         # A local AWS-compatible endpoint accepts any credentials; don't demand real ones.
         credentials = ("lambdadeploy", "lambdadeploy")
     settings = AwsSettings(profile=profile, region=region, endpoint_url=endpoint_url, static_credentials=credentials)
     ctx.obj = App(config_path=config_path, settings=settings, out=out, sandbox=sandbox)
-
-
-def _has_credentials(profile: str | None) -> bool:
-    import boto3
-
-    try:
-        return boto3.session.Session(profile_name=profile).get_credentials() is not None
-    except Exception:
-        return False
 
 
 for command in (project.init, project.validate, project.package, deploying.plan, deploying.push,
