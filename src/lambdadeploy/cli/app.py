@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,13 +27,33 @@ class App:
     settings: AwsSettings
     out: Output
     sandbox: bool = False
+    # Closes what the run opened (an in-process sandbox); the group registers it with click.
+    resources: ExitStack = field(default_factory=ExitStack, repr=False)
     _session: AwsSession | None = field(default=None, repr=False)
     _projects: dict[str | None, Project] = field(default_factory=dict, repr=False)
 
     def session(self, project: Project | None = None) -> AwsSession:
+        """The AWS session, made on first use; with --sandbox, that is when the sandbox is
+        found or started, so bad input fails before any endpoint is started."""
         if self._session is None:
-            self._session = AwsSession(self.settings, project.region if project else None)
+            settings = self.settings
+            if self.sandbox:
+                settings = self._sandbox_settings()
+            self._session = AwsSession(settings, project.region if project else None)
         return self._session
+
+    def _sandbox_settings(self) -> AwsSettings:
+        from ..sandbox import SANDBOX_CREDENTIALS, SANDBOX_REGION, sandbox_endpoint
+
+        url, started = self.resources.enter_context(sandbox_endpoint())
+        self.out.info(
+            f"sandbox: started one at {url} for this command only (its state ends with it; "
+            "run `lambdadeploy sandbox` in another terminal to keep one)"
+            if started else f"sandbox: using {url}"
+        )
+        credentials = (SANDBOX_CREDENTIALS["aws_access_key_id"], SANDBOX_CREDENTIALS["aws_secret_access_key"])
+        return dataclasses.replace(self.settings, endpoint_url=url, static_credentials=credentials,
+                                   region=self.settings.region or SANDBOX_REGION)
 
     def project(self, alias: str | None = None) -> Project:
         """The rendered and validated config; `alias` is the template's `alias` variable."""

@@ -16,8 +16,6 @@ from ..output import MASKER, Output
 from . import deploying, inspecting, project
 from .app import App
 
-# Commands that never talk to AWS: --sandbox starts no endpoint for them.
-OFFLINE_COMMANDS = ("init", "validate", "package", "schema", "export", "sandbox")
 GLOBAL_HELP = """Deploy Python AWS Lambda functions from lambda.yaml: package, publish a
 version, smoke-test it, and only then move the alias.
 
@@ -46,22 +44,12 @@ def cli(ctx: click.Context, config_path: Path, profile: str | None, region: str 
         no_color: bool) -> None:
     out = Output(json_mode=json_mode, quiet=quiet, verbose=verbose, color=False if no_color else None)
     credentials = None
-    if sandbox and ctx.invoked_subcommand not in (*OFFLINE_COMMANDS, None):
-        from ..sandbox import SANDBOX_CREDENTIALS, sandbox_endpoint
-
-        endpoint_url, started = ctx.with_resource(sandbox_endpoint())
-        credentials = (SANDBOX_CREDENTIALS["aws_access_key_id"], SANDBOX_CREDENTIALS["aws_secret_access_key"])
-        region = region or "us-east-1"
-        out.info(
-            f"sandbox: started one at {endpoint_url} for this command only (its state ends with it; "
-            "run `lambdadeploy sandbox` in another terminal to keep one)"
-            if started else f"sandbox: using {endpoint_url}"
-        )
-    elif endpoint_url and not has_credentials(profile):
+    if endpoint_url and not sandbox and not has_credentials(profile):
         # A local AWS-compatible endpoint accepts any credentials; don't demand real ones.
         credentials = ("lambdadeploy", "lambdadeploy")
     settings = AwsSettings(profile=profile, region=region, endpoint_url=endpoint_url, static_credentials=credentials)
     ctx.obj = App(config_path=config_path, settings=settings, out=out, sandbox=sandbox)
+    ctx.call_on_close(ctx.obj.resources.close)
 
 
 for command in (project.init, project.validate, project.package, deploying.plan, deploying.push,
