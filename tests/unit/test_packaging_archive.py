@@ -244,3 +244,31 @@ def test_contributors_group_dependencies_by_top_level_package() -> None:
         ("numpy (dependency)", 810), ("pkg/ (your code)", 30),
         ("six (dependency)", 20), ("app.py (your code)", 5),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("source", "ok"), [
+    ("def handler(event, context):\n    return 1\n", True),
+    ("async def handler(event, context):\n    return 1\n", True),
+    ("from mangum import Mangum\napp = object()\nhandler = Mangum(app)\n", True),
+    ("from .impl import handler\n", True),
+    ("try:\n    from fast import handler\nexcept ImportError:\n    def handler(e, c):\n        return 0\n", True),
+    ("if True:\n    handler = lambda e, c: 1\n", True),
+    ("from helpers import *\n", True),  # cannot know statically: never rejected
+    ("def __getattr__(name):\n    return lambda e, c: 1\n", True),
+    ("def handle(event, context):\n    return 1\n", False),
+    ("class Handler:\n    pass\n", False),
+])
+def test_handler_function_must_be_defined_in_its_module(tmp_path: Path, source: str, ok: bool) -> None:
+    from lambdadeploy.errors import PackagingInputError
+    from lambdadeploy.packaging import build_artifact
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "app.py").write_text(source)
+    fn = FunctionConfig(key="f", name="f", source=src, handler="app.handler")
+    if ok:
+        assert build_artifact(fn, cache_dir=tmp_path / "c").file_count == 1
+    else:
+        with pytest.raises(PackagingInputError, match="defines no 'handler'") as caught:
+            build_artifact(fn, cache_dir=tmp_path / "c")
+        assert caught.value.exit_code == 2

@@ -107,6 +107,43 @@ def check_handler(
         raise PackagingInputError(
             f"{fn.key}: handler {fn.handler!r}: {found.name}: {exc}"
         ) from None
+    function = fn.handler.rsplit(".", 1)[1]
+    bound = module_level_names(ast.parse(source, found.name))
+    if bound is not None and function not in bound:
+        defined = sorted(n for n in bound if not n.startswith("_"))
+        raise PackagingInputError(
+            f"{fn.key}: handler {fn.handler!r}: {found.name} defines no {function!r}",
+            hint=("it defines: " + ", ".join(defined[:10])) if defined else "define the handler function there",
+        )
+
+
+def module_level_names(tree: ast.Module) -> set[str] | None:
+    """Names a module binds when imported (defs, classes, assignments, imports, also inside
+    module-level if/try/with blocks); None when it cannot be known statically (a star
+    import or a module __getattr__), so the check never rejects a working handler."""
+    names: set[str] = set()
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        match node:
+            case ast.FunctionDef(name=name) | ast.AsyncFunctionDef(name=name) | ast.ClassDef(name=name):
+                names.add(name)
+            case ast.Import(names=aliases) | ast.ImportFrom(names=aliases):
+                for alias in aliases:
+                    if alias.name == "*":
+                        return None
+                    names.add(alias.asname or alias.name.split(".")[0])
+            case ast.Assign() | ast.AnnAssign() | ast.AugAssign():
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+            case ast.If() | ast.Try() | ast.With() | ast.For() | ast.While():
+                for field in ("body", "orelse", "finalbody", "handlers"):
+                    for child in getattr(node, field, []):
+                        pending.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
+    names.update(n.target.id for n in ast.walk(tree)
+                 if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name))
+    return None if "__getattr__" in names else names
 
 
 def _runtime_minor(fn: FunctionConfig) -> int | None:
