@@ -12,8 +12,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-import botocore.config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -54,6 +52,10 @@ class AwsSession:
     """Thread-safe factory of boto3 clients sharing one botocore session."""
 
     def __init__(self, settings: AwsSettings, config_region: str | None = None) -> None:
+        # boto3 costs ~0.1 s to import; commands that never reach AWS (package, validate,
+        # init) stay quick because it is imported only when a session is made.
+        import boto3
+
         self.settings = settings
         try:
             self._session = boto3.session.Session(profile_name=settings.profile)
@@ -77,6 +79,8 @@ class AwsSession:
 
     def client(self, service: str) -> Any:
         """A cached client for `service`; boto3 clients are thread-safe once created."""
+        import botocore.config
+
         with self._lock:
             if service not in self._clients:
                 kwargs: dict[str, Any] = {
@@ -131,6 +135,8 @@ def aws_message(error: ClientError | BotoCoreError) -> str:
 
 def has_credentials(profile: str | None) -> bool:
     """Whether boto3's credential chain finds any credentials (for --endpoint-url defaults)."""
+    import boto3
+
     try:
         return boto3.session.Session(profile_name=profile).get_credentials() is not None
     except (BotoCoreError, ProfileNotFound):
