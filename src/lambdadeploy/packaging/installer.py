@@ -70,7 +70,7 @@ def install(
     """
     uv_bin = find_uv()
     if uv_bin is None:
-        report(f"{key}: uv not available, installing with pip")
+        report("uv not available, installing with pip")
         _install_with_pip(requirements, dest, target, key)
     else:
         _install_with_uv(uv_bin, requirements, dest, target, key, report)
@@ -111,7 +111,7 @@ def _install_with_uv(
             version = _pinned_version(flat, name)
             if publishes_binary_wheels(name, version, _index_url(requirements)):
                 raise native_without_wheel(name, version, target, key)
-        report(f"{key}: building {', '.join(sorted(wanted | local))} from source")
+        report(f"building {', '.join(sorted(wanted | local))} from source")
         may_build |= wanted | local
     raise PackagingError(f"{key}: too many packages need building from source ({len(may_build)})")
 
