@@ -13,13 +13,15 @@ import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from .deploy import FunctionResult
-from .execute import Event
 from .smoke import SmokeResult, cost_per_million, right_sizing_hint
+
+if TYPE_CHECKING:  # the deploy machinery is imported only by commands that deploy (start-up time)
+    from .deploy import FunctionResult
+    from .execute import Event
 
 MASK = "****"
 

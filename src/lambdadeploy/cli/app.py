@@ -8,15 +8,18 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .. import config
 from ..aws import AwsSession, AwsSettings
-from ..deploy import Deployer, FunctionResult
 from ..errors import InvalidInputError
 from ..model import FunctionConfig, Project
 from ..output import MASKER, Output
+
+if TYPE_CHECKING:  # imported on use: `package`, `validate` and `init` start faster without it
+    from ..deploy import Deployer, FunctionResult
 
 
 @dataclass
@@ -81,6 +84,8 @@ class App:
         return project.select(names)
 
     def deployer(self, project: Project, parallel: int = 4) -> Deployer:
+        from ..deploy import Deployer
+
         return Deployer(self.session(project), project, self.out.event, parallel=parallel)
 
 

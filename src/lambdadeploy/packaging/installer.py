@@ -24,7 +24,6 @@ import os
 import re
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -240,6 +239,8 @@ def publishes_binary_wheels(name: str, version: str | None, index_url: str) -> b
 def index_files(name: str, index_url: str) -> list[str] | None:
     """The file names the simple index lists for a project (PEP 691 JSON or PEP 503 HTML)."""
     url = f"{index_url.rstrip('/')}/{_canonical(name)}/"
+    import urllib.request  # only when a wheel is missing: keeps every build's start-up lean
+
     request = urllib.request.Request(
         url, headers={"Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1"}
     )
