@@ -75,6 +75,7 @@ class AwsSession:
         self.endpoint_url = settings.endpoint_url or os.environ.get(ENDPOINT_ENV) or None
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._account_lock = threading.Lock()
         self._account_id: str | None = None
 
     def client(self, service: str) -> Any:
@@ -106,7 +107,11 @@ class AwsSession:
             return self._clients[service]
 
     def account_id(self) -> str:
-        """The caller's account id (one STS call, remembered)."""
+        """The caller's account id (one STS call, remembered, even with many threads asking)."""
+        with self._account_lock:
+            return self._lookup_account_id()
+
+    def _lookup_account_id(self) -> str:
         if self._account_id is None:
             try:
                 self._account_id = self.client("sts").get_caller_identity()["Account"]

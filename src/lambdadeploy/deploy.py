@@ -32,7 +32,7 @@ from .plan import (
     plan_push,
     plan_rollback,
 )
-from .remote import read_function
+from .remote import RemoteFunction, read_function
 from .smoke import SmokeResult
 from .triggers import reconcile_triggers
 
@@ -61,6 +61,10 @@ class FunctionResult:
     error: str | None = None
     exit_code: int = 0
     seconds: float = 0.0
+
+
+# Function tag `lambdadeploy:triggers:ALIAS`: "none" when the tool wired no trigger to ALIAS.
+TRIGGER_MARKER_PREFIX = "lambdadeploy:triggers:"
 
 
 class Deployer:
@@ -109,17 +113,20 @@ class Deployer:
         return roles.role_arn(self.session, self.project, fn)
 
     def _plan_push(self, fn: FunctionConfig, alias: str, skip_smoke: bool, write: bool,
-                   result: FunctionResult, rollout: Rollout | None = None) -> tuple[FunctionPlan, str | None]:
-        artifact = build_artifact(fn, on_progress=lambda message: self.emit(Event(fn.key, message)))
-        result.artifact = artifact
-        remote = read_function(self.session, fn.name)
-        plan = plan_push(fn, artifact.sha256, self._role(fn, write), remote, alias,
-                         skip_smoke=skip_smoke, rollout=rollout)
+                   result: FunctionResult, rollout: Rollout | None = None) -> tuple[FunctionPlan, RemoteFunction]:
+        # Packaging is CPU, reading state and the role is network: overlap them.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            remote_read = pool.submit(read_function, self.session, fn.name)
+            role_read = pool.submit(self._role, fn, write)
+            artifact = build_artifact(fn, on_progress=lambda message: self.emit(Event(fn.key, message)))
+            result.artifact = artifact
+            remote, role = remote_read.result(), role_read.result()
+        plan = plan_push(fn, artifact.sha256, role, remote, alias, skip_smoke=skip_smoke, rollout=rollout)
         result.planned = [describe(step) for step in plan.steps]
         result.alias_from = plan.current_version
         result.alias_to = plan.target_version
         result.version = None if plan.target_version == NEW_VERSION else plan.target_version
-        return plan, remote.revision_id
+        return plan, remote
 
     def plan(self, functions: tuple[FunctionConfig, ...], alias: str,
              rollout: Rollout | None = None) -> list[FunctionResult]:
@@ -135,13 +142,25 @@ class Deployer:
 
         return self._each(functions, alias, work)
 
-    def _wire_triggers(self, fn: FunctionConfig, alias: str, result: FunctionResult) -> None:
-        """Attach the alias's triggers; runs only after the alias is where it should be."""
+    def _wire_triggers(self, fn: FunctionConfig, alias: str, result: FunctionResult,
+                       remote: RemoteFunction) -> None:
+        """Attach the alias's triggers; runs only after the alias is where it should be.
+
+        A tag on the function records that the tool wired no trigger to this alias; while
+        lambda.yaml still asks for none, the reads that reconciling costs are skipped."""
         if self.cancel.is_set():
             raise Interrupted(f"{fn.name}: interrupted; not done: wiring triggers to {alias}")
+        marker = f"{TRIGGER_MARKER_PREFIX}{alias}"
+        wanted = "none" if not any(t.alias in (None, alias) for t in fn.triggers) else "wired"
+        if wanted == "none" and remote.tags.get(marker) == "none":
+            return
         for change in reconcile_triggers(self.session, fn, alias, apply=True):
             self.emit(Event(fn.key, f"trigger {change}"))
             result.triggers.append(str(change))
+        if remote.tags.get(marker) != wanted:
+            arn = remote.arn or self.session.client("lambda").get_function(FunctionName=fn.name)[
+                "Configuration"]["FunctionArn"]
+            self.session.client("lambda").tag_resource(Resource=arn, Tags={marker: wanted})
 
     def push(self, functions: tuple[FunctionConfig, ...], alias: str, *, skip_smoke: bool = False,
              rollout: Rollout | None = None) -> list[FunctionResult]:
@@ -152,12 +171,12 @@ class Deployer:
                                         hint="--alarm takes the name of an existing alarm")
 
         def work(fn: FunctionConfig, result: FunctionResult) -> None:
-            plan, revision = self._plan_push(fn, alias, skip_smoke, True, result, rollout)
+            plan, remote = self._plan_push(fn, alias, skip_smoke, True, result, rollout)
             result.smoke_skipped = skip_smoke
             if not plan.steps:
                 self.emit(Event(fn.key, f"up to date: alias {alias} -> version {plan.target_version}"))
-            self._execute(plan, result.artifact, result, revision)
-            self._wire_triggers(fn, alias, result)
+            self._execute(plan, result.artifact, result, remote.revision_id)
+            self._wire_triggers(fn, alias, result, remote)
 
         return self._each(functions, alias, work)
 
@@ -172,7 +191,7 @@ class Deployer:
                 return
             result.alias_from, result.alias_to, result.version = planned.current_version, planned.target_version, planned.target_version
             self._execute(planned, None, result, remote.revision_id)
-            self._wire_triggers(fn, target, result)
+            self._wire_triggers(fn, target, result, remote)
 
         return self._each(functions, target, work)
 
@@ -194,7 +213,7 @@ class Deployer:
             planned = plan_rollback(fn, remote, alias, to_version)
             result.alias_from, result.alias_to, result.version = planned.current_version, planned.target_version, planned.target_version
             self._execute(planned, None, result, remote.revision_id)
-            self._wire_triggers(fn, alias, result)
+            self._wire_triggers(fn, alias, result, remote)
 
         return self._each(functions, alias, work)
 

@@ -30,15 +30,17 @@ from .plan import (
     Smoke,
     Step,
     UpdateConfig,
+    UpdateTags,
     UploadCode,
     UseVersion,
     Watch,
+    desired_tags,
 )
 from .remote import AliasHistory
 from .smoke import SmokeResult, smoke_invoke
 
-# Lambda updates take seconds; poll every second rather than the waiters' default 5 s.
-WAITER_CONFIG = {"Delay": 1, "MaxAttempts": 600}
+# Lambda updates take seconds; poll from 0.25 s up to every 2 s rather than the waiters' 5 s.
+WAIT_SECONDS = 600
 # A role created moments ago is not yet assumable by Lambda (IAM is eventually consistent).
 ROLE_PROPAGATION_SECONDS = 60
 # How long to keep retrying a write refused because another update is still in progress.
@@ -79,6 +81,8 @@ def describe(step: Step) -> str:
             return "update configuration: " + ", ".join(c.field for c in changes)
         case UploadCode(old_sha256=old, new_sha256=new):
             return f"upload code {(old or '-')[:8]} -> {new[:8]}"
+        case UpdateTags(set_tags=set_tags, remove=remove):
+            return "update tags: " + ", ".join([*set_tags, *(f"-{k}" for k in remove)])
         case Publish():
             return "publish version"
         case UseVersion(version=version):
@@ -135,14 +139,19 @@ class Executor:
                 response = self._guarded(fn, "configuration", lambda: self.client.update_function_configuration(
                     FunctionName=fn.name, **_config_params(config), **self._revision_guard()))
                 self._revision = response.get("RevisionId")
-                self._wait(fn, "function_updated_v2")
+                self._wait(fn)
             case UploadCode(architecture=architecture):
                 response = self._guarded(fn, "code", lambda: self.client.update_function_code(
                     FunctionName=fn.name, Architectures=[architecture], **self._code(fn, artifact),
                     **self._revision_guard()))
                 self._revision = response.get("RevisionId")
                 outcome.uploaded = True
-                self._wait(fn, "function_updated_v2")
+                self._wait(fn)
+            case UpdateTags(arn=arn, set_tags=set_tags, remove=remove):
+                if set_tags:
+                    self.client.tag_resource(Resource=arn, Tags=dict(set_tags))
+                if remove:
+                    self.client.untag_resource(Resource=arn, TagKeys=list(remove))
             case Publish(code_sha256=sha):
                 # CodeSha256 guards against publishing code someone else uploaded meanwhile.
                 response = self._guarded(fn, "code", lambda: self.client.publish_version(
@@ -195,7 +204,9 @@ class Executor:
                 if code != "ResourceConflictException" or time.monotonic() > deadline:
                     raise
                 self.emit(Event(fn.key, f"an update is in progress; retrying in {delay:.1f} s"))
-                self.client.get_waiter("function_updated_v2").wait(FunctionName=fn.name, WaiterConfig=WAITER_CONFIG)
+                # Keep our RevisionId: if the update in progress is someone else's, the
+                # retry must fail its precondition rather than overwrite their change.
+                self._wait(fn, refresh_revision=False)
                 time.sleep(delay)
                 delay = min(delay * 2, 8.0)
 
@@ -218,7 +229,7 @@ class Executor:
                     Code=code,
                     Publish=False,
                     PackageType="Zip",
-                    Tags={**fn.tags, "managed-by": "lambdadeploy"},
+                    Tags=desired_tags(fn),
                     **_config_params(config),
                     Architectures=config["Architectures"],
                 )
@@ -230,12 +241,28 @@ class Executor:
                     continue
                 raise
         self._revision = response.get("RevisionId")
-        self._wait(fn, "function_active_v2")
+        self._wait(fn)
 
-    def _wait(self, fn: FunctionConfig, waiter: str) -> None:
-        self.client.get_waiter(waiter).wait(FunctionName=fn.name, WaiterConfig=WAITER_CONFIG)
-        if self._revision:
-            self._revision = self.client.get_function_configuration(FunctionName=fn.name).get("RevisionId")
+    def _wait(self, fn: FunctionConfig, *, refresh_revision: bool = True) -> None:
+        """Poll until the function is Active and its last update Successful, keeping the
+        RevisionId the same reads return (a botocore waiter would need one more read)."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        delay = 0.25
+        while True:
+            configuration = self.client.get_function_configuration(FunctionName=fn.name)
+            state = configuration.get("State", "Active")
+            update = configuration.get("LastUpdateStatus", "Successful")
+            if state == "Failed" or update == "Failed":
+                reason = configuration.get("StateReason") or configuration.get("LastUpdateStatusReason") or ""
+                raise AwsError(f"{fn.name}: Lambda could not apply the change ({state}/{update}): {reason}")
+            if state == "Active" and update == "Successful":
+                if self._revision and refresh_revision:
+                    self._revision = configuration.get("RevisionId")
+                return
+            if time.monotonic() > deadline:
+                raise AwsError(f"{fn.name}: still {state}/{update} after {WAIT_SECONDS} s")
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     def _move_alias(self, fn: FunctionConfig, step: MoveAlias, outcome: Outcome) -> None:
         version = outcome.version if step.to_version == NEW_VERSION else step.to_version

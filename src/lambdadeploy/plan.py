@@ -47,6 +47,16 @@ class UploadCode:
 
 
 @dataclass(frozen=True)
+class UpdateTags:
+    """Tags are not part of a version: they are kept in step on the function itself."""
+
+    function: str
+    arn: str
+    set_tags: Mapping[str, str]
+    remove: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Publish:
     function: str
     code_sha256: str
@@ -98,7 +108,24 @@ class Watch:
     alarms: tuple[str, ...] = ()
 
 
-Step = CreateFunction | UpdateConfig | UploadCode | Publish | UseVersion | Smoke | MoveAlias | ShiftTraffic | Watch
+Step = (CreateFunction | UpdateConfig | UploadCode | UpdateTags | Publish | UseVersion | Smoke | MoveAlias
+        | ShiftTraffic | Watch)
+
+MANAGED_BY_TAG = {"managed-by": "lambdadeploy"}
+# Tags the tool keeps for itself (trigger markers) or that AWS sets; never removed as stale.
+RESERVED_TAG_PREFIXES = ("lambdadeploy:", "aws:")
+
+
+def desired_tags(fn: FunctionConfig) -> dict[str, str]:
+    return {**fn.tags, **MANAGED_BY_TAG}
+
+
+def tag_changes(fn: FunctionConfig, remote: RemoteFunction) -> UpdateTags | None:
+    """What to tag and untag so the function's tags are lambda.yaml's `tags:`."""
+    wanted = desired_tags(fn)
+    set_tags = {k: v for k, v in wanted.items() if remote.tags.get(k) != v}
+    remove = tuple(sorted(k for k in remote.tags if k not in wanted and not k.startswith(RESERVED_TAG_PREFIXES)))
+    return UpdateTags(fn.name, remote.arn, set_tags, remove) if set_tags or remove else None
 
 
 @dataclass(frozen=True)
@@ -179,6 +206,8 @@ def plan_push(
     alias is simply created)."""
     desired = desired_config(fn, role_arn)
     steps: list[Step] = []
+    if remote.exists and (tags := tag_changes(fn, remote)):
+        steps.append(tags)
     if not remote.exists:
         steps += [CreateFunction(fn.name, desired), Publish(fn.name, code_sha256)]
         target = NEW_VERSION

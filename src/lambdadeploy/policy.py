@@ -37,12 +37,14 @@ DEPLOY_ACTIONS = [
     "lambda:ListTags",  # GetFunction returns the tags only with this
     "lambda:ListVersionsByFunction",
     "lambda:PublishVersion",
-    "lambda:TagResource",  # CreateFunction with Tags
+    "lambda:TagResource",  # CreateFunction with Tags; tags follow lambda.yaml; trigger markers
+    "lambda:UntagResource",  # tags removed from lambda.yaml
     "lambda:UpdateAlias",
     "lambda:UpdateFunctionCode",
     "lambda:UpdateFunctionConfiguration",
 ]
-# Read (and clean up) trigger wiring; every push reconciles triggers, even with none configured.
+# Read (and clean up) trigger wiring; a push reconciles triggers unless the function's
+# `lambdadeploy:triggers:ALIAS` tag says none are wired and none are configured.
 TRIGGER_READ_ACTIONS = [
     "lambda:DeleteFunctionUrlConfig",
     "lambda:GetFunctionUrlConfig",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +94,7 @@ class RemoteFunction:
 
     name: str
     exists: bool
+    arn: str = ""
     config: Mapping[str, Any] = field(default_factory=dict)
     code_sha256: str | None = None
     code_size: int = 0
@@ -118,27 +120,33 @@ def is_not_found(error: ClientError) -> bool:
 
 
 def read_function(session: AwsSession, name: str) -> RemoteFunction:
-    """One GetFunction, then the versions and aliases (paginated)."""
+    """GetFunction, the versions and the aliases, read at the same time (one round trip's
+    latency instead of three; a missing function makes the other two fail, which is fine)."""
     client = session.client("lambda")
-    try:
-        response = client.get_function(FunctionName=name)
-    except ClientError as error:
-        if is_not_found(error):
-            return RemoteFunction(name=name, exists=False)
-        raise
-    configuration = response["Configuration"]
-    return RemoteFunction(
-        name=name,
-        exists=True,
-        config=managed_config(configuration),
-        code_sha256=configuration.get("CodeSha256"),
-        code_size=configuration.get("CodeSize", 0),
-        last_modified=configuration.get("LastModified", ""),
-        revision_id=configuration.get("RevisionId"),
-        versions=read_versions(session, name),
-        aliases=read_aliases(session, name),
-        tags=response.get("Tags") or {},
-    )
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        function = pool.submit(client.get_function, FunctionName=name)
+        versions = pool.submit(read_versions, session, name)
+        aliases = pool.submit(read_aliases, session, name)
+        try:
+            response = function.result()
+        except ClientError as error:
+            if is_not_found(error):
+                return RemoteFunction(name=name, exists=False)
+            raise
+        configuration = response["Configuration"]
+        return RemoteFunction(
+            name=name,
+            exists=True,
+            arn=configuration.get("FunctionArn", ""),
+            config=managed_config(configuration),
+            code_sha256=configuration.get("CodeSha256"),
+            code_size=configuration.get("CodeSize", 0),
+            last_modified=configuration.get("LastModified", ""),
+            revision_id=configuration.get("RevisionId"),
+            versions=versions.result(),
+            aliases=aliases.result(),
+            tags=response.get("Tags") or {},
+        )
 
 
 def read_versions(session: AwsSession, name: str) -> tuple[VersionState, ...]:

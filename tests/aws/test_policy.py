@@ -84,6 +84,8 @@ class Recorder:
         if service == "lambda":
             if "UUID" in params:
                 return f"arn:aws:lambda:{self.region}:{self.account}:event-source-mapping:{params['UUID']}"
+            if "Resource" in params:  # TagResource, UntagResource, ListTags
+                return params["Resource"]
             if name in ("ListEventSourceMappings", "CreateEventSourceMapping") or "FunctionName" not in params:
                 return "*"
             arn = self.function_arn(params["FunctionName"])

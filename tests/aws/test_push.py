@@ -134,3 +134,32 @@ def test_unexpected_error_in_one_function_is_reported_and_the_others_finish(
     assert results["a"].ok and read_function(session, "t-a").aliases["dev"].version == "1"
     assert not results["b"].ok and results["b"].exit_code == 1
     assert "internal error: OSError" in (results["b"].error or "") and "No space left" in (results["b"].error or "")
+
+
+def record_calls(session: AwsSession) -> list[str]:
+    calls: list[str] = []
+    for service in ("lambda", "iam", "sts", "s3", "sns", "events", "cloudwatch"):
+        session.client(service).meta.events.register(
+            "before-call.*.*", lambda model, calls=calls, **kwargs: calls.append(model.name))
+    return calls
+
+
+def test_tags_follow_lambda_yaml(session: AwsSession, tmp_path: Path) -> None:
+    project = write_project(tmp_path, "return 1", "tags: {team: a, cost: x}")
+    deployer(session, project).push(project.functions, "dev")
+    project = write_project(tmp_path, "return 1", "tags: {team: b}")
+    (result,) = deployer(session, project).push(project.functions, "dev")
+    assert result.ok and not result.published and result.steps == ["update tags: team, -cost"]
+    tags = read_function(session, "t-worker").tags
+    assert tags["team"] == "b" and "cost" not in tags and tags["managed-by"] == "lambdadeploy"
+
+
+def test_noop_push_without_triggers_makes_only_the_reads_it_needs(session: AwsSession, tmp_path: Path) -> None:
+    project = write_project(tmp_path, "return 1")
+    deployer(session, project).push(project.functions, "dev")
+    calls = record_calls(session)
+    (result,) = deployer(session, project).push(project.functions, "dev")
+    assert result.ok and not result.uploaded and not result.published
+    # (the account id is remembered by the session from the first push)
+    assert sorted(calls) == sorted(["GetFunction", "ListVersionsByFunction", "ListAliases", "GetRole",
+                                    "GetRolePolicy"]), calls

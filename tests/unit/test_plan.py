@@ -16,9 +16,11 @@ from lambdadeploy.plan import (
     Publish,
     Smoke,
     UpdateConfig,
+    UpdateTags,
     UploadCode,
     UseVersion,
     desired_config,
+    desired_tags,
     plan_promote,
     plan_push,
     plan_rollback,
@@ -35,7 +37,8 @@ def deployed(sha: str = "sha1", versions: dict[str, str] | None = None, aliases:
     config = desired_config(fn, ROLE)
     versions = versions if versions is not None else {"1": sha}
     return RemoteFunction(
-        name=fn.name, exists=True, config=config, code_sha256=sha,
+        name=fn.name, exists=True, config=config, code_sha256=sha, tags=desired_tags(fn),
+        arn=f"arn:aws:lambda:us-east-1:123456789012:function:{fn.name}",
         versions=tuple(VersionState(v, s, config) for v, s in versions.items()),
         aliases={a: AliasState(a, v, history=AliasHistory((history or {}).get(a, ())))
                  for a, v in (aliases or {}).items()},
@@ -156,3 +159,14 @@ def test_prune_keeps_newest_and_everything_an_alias_or_weight_points_to() -> Non
     assert plan_prune(remote, keep=2) == ("1", "3", "5", "6")
     assert plan_prune(remote, keep=0) == ("1", "3", "5", "6", "8")
     assert plan_prune(RemoteFunction("x", exists=False), keep=1) == ()
+
+
+def test_tags_follow_lambda_yaml_without_a_new_version() -> None:
+    remote = RemoteFunction(**{**deployed(aliases={"dev": "1"}).__dict__,
+                               "tags": {"managed-by": "lambdadeploy", "team": "old", "stale": "x",
+                                        "lambdadeploy:triggers:dev": "none", "aws:cloudformation:x": "y"}})
+    tagged = FunctionConfig(**{**FN.__dict__, "tags": {"team": "media"}})
+    plan = plan_push(tagged, "sha1", ROLE, remote, "dev")
+    assert kinds(plan) == [UpdateTags] and not plan.publishes
+    (step,) = plan.steps
+    assert dict(step.set_tags) == {"team": "media"} and step.remove == ("stale",)
