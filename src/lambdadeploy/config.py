@@ -20,7 +20,7 @@ import jinja2
 import yaml
 
 from .errors import ConfigError, ConfigIssue, InvalidInputError
-from .model import FunctionConfig, Project
+from .model import FunctionConfig, Project, SmokeTest
 from .schema import FIELD_RULES, FUNCTION_FIELDS, TOP_LEVEL_FIELDS, closest
 from .triggers_config import parse_triggers
 
@@ -162,8 +162,13 @@ def load(path: Path, context: RenderContext | None = None) -> Project:
     env_used: set[str] = set()
     rendered = render(path, context or RenderContext(), _first_alias(raw), env_used)
     try:
-        node = yaml.compose(rendered, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(rendered)
+        # One parse: the node tree gives the line numbers, the same tree gives the values.
+        loader = yaml.SafeLoader(rendered)
+        try:
+            node = loader.get_single_node()
+            document = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -350,9 +355,7 @@ class Validator:
             return None
         return path.resolve()
 
-    def _test(self, value: Any, where: tuple[str, ...]):
-        from .model import SmokeTest
-
+    def _test(self, value: Any, where: tuple[str, ...]) -> SmokeTest | None:
         if value is None:
             return None
         where = (*where, "test")
