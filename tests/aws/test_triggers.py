@@ -380,3 +380,34 @@ def test_url_cors_must_be_a_mapping() -> None:
         url.cors_of(Trigger("url", {"cors": "https://example.com"}))
     assert str(TriggerChange("url", "create", "url: function URL (auth NONE)", "https://x")) == (
         "+ url: function URL (auth NONE) (https://x)")
+
+
+def test_push_twice_wires_each_trigger_once_to_the_alias_and_removal_unwires(
+        session: AwsSession, sources: Sources, tmp_path: Path) -> None:
+    from lambdadeploy.deploy import Deployer
+
+    triggers = f"""
+        triggers:
+          - s3: {{bucket: uploads, events: ["s3:ObjectCreated:*"], prefix: in/}}
+          - sqs: {{queue: {sources.queue}, batch_size: 5}}
+          - schedule: {{expression: "rate(5 minutes)"}}
+    """
+    project = write_project(tmp_path, "return event", triggers)
+    first, second = (Deployer(session, project, lambda e: None).push(project.functions, "dev")[0] for _ in range(2))
+    assert first.ok and second.ok, (first.error, second.error)
+    assert {c.split()[1] for c in first.triggers} == {"s3", "sqs", "schedule"} and second.triggers == []
+    arn = alias_arn(session, "dev")
+    s3 = session.client("s3").get_bucket_notification_configuration(Bucket="uploads")
+    assert [c["LambdaFunctionArn"] for c in s3["LambdaFunctionConfigurations"]] == [arn]
+    mappings = session.client("lambda").list_event_source_mappings(EventSourceArn=sources.queue)["EventSourceMappings"]
+    assert len(mappings) == 1 and mappings[0]["BatchSize"] == 5
+    rules = session.client("events").list_rule_names_by_target(TargetArn=arn)["RuleNames"]
+    assert len(rules) == 1
+
+    project = write_project(tmp_path, "return event")
+    (removed,) = Deployer(session, project, lambda e: None).push(project.functions, "dev")
+    assert removed.ok and all(c.startswith("-") for c in removed.triggers) and removed.triggers
+    assert not session.client("s3").get_bucket_notification_configuration(Bucket="uploads").get(
+        "LambdaFunctionConfigurations")
+    assert session.client("lambda").list_event_source_mappings(EventSourceArn=sources.queue)["EventSourceMappings"] == []
+    assert session.client("events").list_rule_names_by_target(TargetArn=arn)["RuleNames"] == []
