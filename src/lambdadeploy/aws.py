@@ -146,3 +146,22 @@ def has_credentials(profile: str | None) -> bool:
         return boto3.session.Session(profile_name=profile).get_credentials() is not None
     except (BotoCoreError, ProfileNotFound):
         return False
+
+
+NOT_FOUND_CODES = ("ResourceNotFoundException", "NotFound", "NotFoundException", "NoSuchBucket",
+                   "NoSuchEntity", "404")
+
+
+def is_not_found(error: ClientError) -> bool:
+    """Whether an AWS error says the thing asked about does not exist."""
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    return code in NOT_FOUND_CODES or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of a region: aws, aws-cn or aws-us-gov."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"

@@ -21,7 +21,7 @@ import yaml
 
 from .errors import ConfigError, ConfigIssue, InvalidInputError
 from .model import FunctionConfig, Project, SmokeTest
-from .schema import FIELD_RULES, FUNCTION_FIELDS, TOP_LEVEL_FIELDS, closest
+from .schema import ALIAS_NAME, FIELD_RULES, FUNCTION_FIELDS, NAME, TOP_LEVEL_FIELDS, closest
 from .triggers_config import parse_triggers
 
 DEFAULT_CONFIG = Path("lambda.yaml")
@@ -35,8 +35,6 @@ RUNTIME_DEPRECATION = {
     "python3.13": dt.date(2029, 6, 30),
     "python3.14": dt.date(2029, 6, 30),
 }
-ALIAS_NAME = re.compile(r"^(?!\d+$)[A-Za-z0-9_-]{1,128}$")
-FUNCTION_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 class _Lazy:
@@ -215,7 +213,7 @@ class Validator:
             raise ConfigError(self.issues)
         self._unknown_keys(document, (), TOP_LEVEL_FIELDS)
         name = self._optional_str(document, ("project",))
-        if name is not None and not FUNCTION_KEY.match(name):
+        if name is not None and not NAME.match(name):
             self.error(("project",), f"invalid project name {name!r}", "letters, digits, - and _")
         region = self._optional_str(document, ("region",))
         aliases = self._aliases(document.get("aliases", ["dev", "prod"]))
@@ -270,7 +268,7 @@ class Validator:
         self, key: str, spec: Any, defaults: dict, project: str | None
     ) -> FunctionConfig | None:
         where = ("functions", key)
-        if not FUNCTION_KEY.match(key):
+        if not NAME.match(key):
             self.error(where, f"invalid function name {key!r}", "letters, digits, - and _")
         if spec is None:
             spec = {}

@@ -35,6 +35,8 @@ from .plan import (
 from .remote import RemoteFunction, read_function
 from .smoke import SmokeResult
 from .triggers import reconcile_triggers
+from .triggers.common import applicable
+from .triggers_config import KINDS
 
 
 @dataclass
@@ -151,7 +153,7 @@ class Deployer:
         if self.cancel.is_set():
             raise Interrupted(f"{fn.name}: interrupted; not done: wiring triggers to {alias}")
         marker = f"{TRIGGER_MARKER_PREFIX}{alias}"
-        wanted = "none" if not any(t.alias in (None, alias) for t in fn.triggers) else "wired"
+        wanted = "wired" if applicable(fn, alias, tuple(KINDS)) else "none"
         if wanted == "none" and remote.tags.get(marker) == "none":
             return
         for change in reconcile_triggers(self.session, fn, alias, apply=True):

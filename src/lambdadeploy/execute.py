@@ -19,7 +19,7 @@ from .aws import AwsSession
 from .canary import watch_canary
 from .errors import AwsError, ConcurrentDeployError, Interrupted, SmokeTestFailed
 from .model import FunctionConfig
-from .packaging import Artifact
+from .packaging import Artifact, limits
 from .plan import (
     NEW_VERSION,
     CreateFunction,
@@ -127,6 +127,7 @@ class Executor:
                 raise Interrupted(f"{fn.name}: interrupted; not done: {not_done}")
             self.emit(Event(fn.key, describe(step).replace(NEW_VERSION, outcome.version or NEW_VERSION)))
             self._run_step(step, fn, artifact, outcome)
+            # described again: a Publish step has just learnt the version number
             outcome.done.append(describe(step).replace(NEW_VERSION, outcome.version or NEW_VERSION))
         return outcome
 
@@ -216,7 +217,7 @@ class Executor:
         if not artifact.needs_s3:
             return {"ZipFile": artifact.zip_bytes}
         key = f"lambdadeploy/{fn.name}/{artifact.sha256_hex}.zip"
-        self.emit(Event(fn.key, f"package is {artifact.zipped_size / 1e6:.1f} MB: uploading through s3://{fn.s3_bucket}/{key}"))
+        self.emit(Event(fn.key, f"package is {limits.mb(artifact.zipped_size)}: uploading through s3://{fn.s3_bucket}/{key}"))
         self.session.client("s3").put_object(Bucket=fn.s3_bucket, Key=key, Body=artifact.zip_bytes)
         return {"S3Bucket": fn.s3_bucket, "S3Key": key}
 
@@ -306,9 +307,11 @@ class Executor:
         """All traffic back on the version the alias kept serving (a failed or stopped canary)."""
         current = self.client.get_alias(FunctionName=fn.name, Name=alias)
         history = AliasHistory.decode(current.get("Description"))
-        self.client.update_alias(FunctionName=fn.name, Name=alias, FunctionVersion=current["FunctionVersion"],
-                                 Description=AliasHistory(history.previous, note).encode(),
-                                 RoutingConfig={"AdditionalVersionWeights": {}})
+        guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
+        self._guarded(fn, f"alias {alias}", lambda: self.client.update_alias(
+            FunctionName=fn.name, Name=alias, FunctionVersion=current["FunctionVersion"],
+            Description=AliasHistory(history.previous, note).encode(),
+            RoutingConfig={"AdditionalVersionWeights": {}}, **guard))
 
 
 def _config_params(config: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .aws import AwsSession
+from .aws import AwsSession, is_not_found
 from .errors import InvalidInputError
 from .smoke import parse_report
 
@@ -41,6 +41,8 @@ def version_of_alias(session: AwsSession, function_name: str, alias: str) -> str
     try:
         return session.client("lambda").get_alias(FunctionName=function_name, Name=alias)["FunctionVersion"]
     except ClientError as error:
+        if not is_not_found(error):
+            raise
         raise InvalidInputError(f"{function_name}: alias {alias!r} not found") from error
 
 

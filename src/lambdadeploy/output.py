@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from .smoke import SmokeResult, cost_per_million, right_sizing_hint
+from .smoke import PRICES_DATE, SmokeResult, cost_per_million, right_sizing_hint
 
 if TYPE_CHECKING:  # the deploy machinery is imported only by commands that deploy (start-up time)
     from .deploy import FunctionResult
@@ -228,6 +228,7 @@ def smoke_document(smoke: SmokeResult | None, architecture: str) -> dict[str, An
         "memory_mb": report.memory_mb if report else None,
         "max_memory_used_mb": report.max_memory_mb if report else None,
         "cost_per_million_usd": round(cost_per_million(report, architecture), 4) if report else None,
+        "prices_date": PRICES_DATE,
     }
 
 

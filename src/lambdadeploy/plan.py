@@ -147,10 +147,6 @@ class FunctionPlan:
     target_version: str  # a version number, or NEW_VERSION
 
     @property
-    def changes_anything(self) -> bool:
-        return bool(self.steps)
-
-    @property
     def publishes(self) -> bool:
         return any(isinstance(step, Publish) for step in self.steps)
 

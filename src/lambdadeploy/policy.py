@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .aws import partition_of
 from .model import Project
 from .roles import default_role_name, role_arn_for, uses_default_role
-from .triggers.common import MARK, partition_of
+from .triggers.common import MARK
 
 STREAM_KINDS = ("sqs", "dynamodb", "kinesis")
 # Read and deploy a function, its versions and aliases (push, plan, promote, rollback, smoke).

@@ -14,27 +14,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .aws import AwsSession
+from .aws import AwsSession, is_not_found
 
-# The fields of a function's configuration that a version freezes (SPEC section 5,
-# "Versions are immutable") and that lambda.yaml controls.
-MANAGED_FIELDS = (
-    "Runtime",
-    "Handler",
-    "Role",
-    "MemorySize",
-    "Timeout",
-    "Description",
-    "Environment",
-    "Layers",
-    "Architectures",
-)
 HISTORY_MARK = "lambdadeploy"
 HISTORY_LIMIT = 10  # alias descriptions hold at most 256 characters
 
 
 def managed_config(configuration: Mapping[str, Any]) -> dict[str, Any]:
-    """The managed fields of a GetFunction/ListVersions configuration, in one canonical shape."""
+    """From a GetFunction/ListVersions configuration, in one canonical shape, the fields a
+    version freezes (SPEC 5, "Versions are immutable") and lambda.yaml controls."""
     return {
         "Runtime": configuration.get("Runtime"),
         "Handler": configuration.get("Handler"),
@@ -113,10 +101,6 @@ class RemoteFunction:
 
     def version(self, number: str) -> VersionState | None:
         return next((v for v in self.versions if v.version == number), None)
-
-
-def is_not_found(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in ("ResourceNotFoundException", "404")
 
 
 def read_function(session: AwsSession, name: str) -> RemoteFunction:

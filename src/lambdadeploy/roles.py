@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .aws import AwsSession
+from .aws import AwsSession, partition_of
 from .model import FunctionConfig, Project
 
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -46,7 +46,7 @@ def uses_default_role(project: Project) -> bool:
 
 def role_arn(session: AwsSession, project: Project, fn: FunctionConfig) -> str:
     """The ARN the function runs as; computed without writing anything (plan uses it too)."""
-    return role_arn_for(fn.role or default_role_name(project), session.account_id())
+    return role_arn_for(fn.role or default_role_name(project), session.account_id(), partition_of(session.region))
 
 
 def role_arn_for(role: str, account_id: str, partition: str = "aws") -> str:

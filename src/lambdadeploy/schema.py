@@ -30,6 +30,8 @@ RESERVED_ENV = (
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 )
 STRIP_OPTIONS = ("tests",)
+ALIAS_NAME = re.compile(r"^(?!\d+$)[A-Za-z0-9_-]{1,128}$")
+NAME = re.compile(r"^[A-Za-z0-9_-]+$")  # function keys and project names
 
 
 def closest(word: str, choices: tuple[str, ...] | list[str]) -> str | None:
@@ -163,10 +165,6 @@ def strip(value: Any, report: Report) -> list[str] | None:
     return list(items)
 
 
-def passthrough(value: Any, report: Report) -> Any:
-    return value
-
-
 FIELD_RULES: dict[str, Rule] = {
     "source": string,
     "handler": handler,
@@ -236,12 +234,12 @@ def json_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["functions"],
         "properties": {
-            "project": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+            "project": {"type": "string", "pattern": NAME.pattern},
             "region": {"type": "string"},
-            "aliases": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": r"^(?!\d+$)[A-Za-z0-9_-]{1,128}$"}},
+            "aliases": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": ALIAS_NAME.pattern}},
             "defaults": function,
             "functions": {"type": "object", "minProperties": 1,
-                          "propertyNames": {"pattern": "^[A-Za-z0-9_-]+$"},
+                          "propertyNames": {"pattern": NAME.pattern},
                           "additionalProperties": {**function, "required": ["handler"]}},
         },
     }

@@ -128,13 +128,19 @@ def _both_numbers(a: Any, b: Any) -> bool:
     return all(isinstance(x, int | float) and not isinstance(x, bool) for x in (a, b))
 
 
-def interpret(version: str, payload_bytes: bytes, function_error: str | None, log_tail: str, expect: Any) -> SmokeResult:
-    """Turn a raw invoke response into a SmokeResult (pure, so it is tested without AWS)."""
+def decode_payload(payload_bytes: bytes) -> Any:
+    """An invoke's response: the JSON value, or the text when it is not JSON."""
     text = payload_bytes.decode("utf-8", errors="replace")
     try:
-        payload: Any = json.loads(text) if text else None
+        return json.loads(text) if text else None
     except ValueError:
-        payload = text
+        return text
+
+
+def interpret(version: str, payload_bytes: bytes, function_error: str | None, log_tail: str, expect: Any) -> SmokeResult:
+    """Turn a raw invoke response into a SmokeResult (pure, so it is tested without AWS)."""
+    payload = decode_payload(payload_bytes)
+    text = payload_bytes.decode("utf-8", errors="replace")
     report = parse_report(log_tail)
     if function_error:
         error = payload if isinstance(payload, dict) else {}

@@ -16,6 +16,15 @@ ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$")
 SCHEDULE = re.compile(r"^(rate\(\s*\d+\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(\s*(\S+\s+){5}\S+\s*\))$")
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 STARTING_POSITIONS = ("LATEST", "TRIM_HORIZON")
+# lambda.yaml's snake_case CORS keys -> the API's; the API's own names are accepted too.
+CORS_KEYS = {
+    "allow_credentials": "AllowCredentials",
+    "allow_headers": "AllowHeaders",
+    "allow_methods": "AllowMethods",
+    "allow_origins": "AllowOrigins",
+    "expose_headers": "ExposeHeaders",
+    "max_age": "MaxAge",
+}
 
 # kind -> (required settings, optional settings)
 KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -91,6 +100,16 @@ def _check(kind: str, settings: dict, at: tuple[str, ...], error: Callable[..., 
     if position is not None and position not in STARTING_POSITIONS:
         error((*at, "starting_position"), f"invalid starting position {position!r}", "LATEST or TRIM_HORIZON")
         ok = False
+    cors = settings.get("cors")
+    if kind == "url" and cors not in (None, True):
+        known = (*CORS_KEYS, *CORS_KEYS.values())
+        if not isinstance(cors, dict):
+            error((*at, "cors"), f"cors must be true or a mapping, not {cors!r}",
+                  "e.g. cors: {allow_origins: [\"https://example.com\"], allow_methods: [GET]}")
+            ok = False
+        elif unknown := [str(k) for k in cors if k not in known]:
+            error((*at, "cors", unknown[0]), "unknown CORS setting", "allowed: " + ", ".join(CORS_KEYS))
+            ok = False
     if kind == "url" and settings.get("auth", "NONE") not in ("NONE", "AWS_IAM"):
         error((*at, "auth"), f"invalid auth {settings['auth']!r}", "NONE or AWS_IAM")
         ok = False

@@ -220,3 +220,19 @@ def test_missing_file_is_invalid_input(tmp_path: Path) -> None:
 def test_top_level_must_be_mapping(tmp_path: Path) -> None:
     path = write_project(tmp_path, "- a\n- b\n")
     assert any("must be a mapping" in i for i in issues(path))
+
+
+def test_url_cors_is_checked_before_anything_is_deployed(tmp_path: Path) -> None:
+    path = write_project(tmp_path, """
+        functions:
+          hello:
+            handler: app.handler
+            triggers:
+              - url: {auth: NONE, cors: "https://example.com"}
+              - url: {auth: NONE, cors: {allow_origins: ["*"], allow_colours: [red]}}
+    """)
+    found = issues(path)
+    assert any("cors must be true or a mapping" in i for i in found)
+    assert any("allow_colours: unknown CORS setting" in i for i in found)
+    path.write_text("functions:\n  hello:\n    handler: app.handler\n    triggers: [{url: {cors: {AllowOrigins: ['*']}}}]\n")
+    assert load(path).functions[0].triggers[0].settings["cors"] == {"AllowOrigins": ["*"]}

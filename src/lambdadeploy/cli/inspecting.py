@@ -67,12 +67,10 @@ def invoke(app: App, name: str, alias: str | None, version: str | None, payload:
             body, function_error, log_tail = remote_invoke(app.session(project), fn.name, alias or version, event)
         except ClientError as error:
             raise LambdaDeployError(f"{fn.name}: {aws_message(error)}") from error
-    text = body.decode("utf-8", errors="replace")
-    try:
-        parsed: Any = json.loads(text)
-        pretty = json.dumps(parsed, indent=2)
-    except ValueError:
-        parsed, pretty = text, text
+    from ..smoke import decode_payload
+
+    parsed = decode_payload(body)
+    pretty = parsed if isinstance(parsed, str) else json.dumps(parsed, indent=2)
     if log_tail:
         app.out.log(log_tail.rstrip())
     if app.out.json_mode:

@@ -13,6 +13,7 @@ from ..durations import parse_duration
 from ..errors import InvalidInputError
 from ..model import Project
 from ..output import human_size
+from ..schema import NAME, RUNTIMES
 from .app import App, check_alias, functions_argument
 
 
@@ -20,7 +21,7 @@ from .app import App, check_alias, functions_argument
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--project", "project_name", help="Project name (default: from the folder name).")
 @click.option("--function", "function_name", default="hello", show_default=True, help="The first function's name.")
-@click.option("--runtime", type=click.Choice([f"python3.{m}" for m in range(9, 15)]), default="python3.12",
+@click.option("--runtime", type=click.Choice(RUNTIMES), default="python3.12",
               show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @click.pass_obj
@@ -28,10 +29,10 @@ def init(app: App, folder: Path, project_name: str | None, function_name: str, r
     """Scaffold a project: lambda.yaml, a handler and its test, an event, .lambdaignore, a CI workflow."""
     from .. import scaffold
 
-    if not re.fullmatch(r"[A-Za-z0-9_-]+", function_name):
+    if not NAME.match(function_name):
         raise InvalidInputError(f"--function {function_name!r}: use letters, digits, - and _")
     name = project_name or scaffold.project_name_for(folder)
-    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+    if not NAME.match(name):
         raise InvalidInputError(f"--project {name!r}: use letters, digits, - and _")
     folder.mkdir(parents=True, exist_ok=True)
     created = scaffold.write(folder, scaffold.Scaffold(name, function_name, runtime), force=force)

@@ -16,13 +16,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..aws import AwsSession
+from ..aws import AwsSession, is_not_found, partition_of  # noqa: F401  (re-exported to the reconcilers)
 from ..model import FunctionConfig, Trigger
 
 MARK = "lambdadeploy-"
 # The fixed-width name part makes the alias after it unambiguous (aliases may contain "-").
 SID = re.compile(r"^lambdadeploy-(?P<name>(?:s3|sns|events)-[0-9a-f]{8}|url|urlinvoke)-(?P<alias>[A-Za-z0-9_-]+)$")
-NOT_FOUND = ("ResourceNotFoundException", "NotFound", "NotFoundException", "NoSuchBucket", "404")
 
 
 @dataclass(frozen=True)
@@ -144,18 +143,6 @@ def short_hash(*parts: Any) -> str:
 
 def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def is_not_found(error: ClientError) -> bool:
-    return error_code(error) in NOT_FOUND or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def statement_source_arn(statement: Mapping[str, Any]) -> str | None:

@@ -6,24 +6,13 @@ alias, an existing URL on that alias is deleted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..errors import InvalidInputError
 from ..model import Trigger
+from ..triggers_config import CORS_KEYS
 from .common import Context, Grant, Target, is_not_found
-
-# lambda.yaml's snake_case CORS keys -> the API's; the API's own names are accepted too.
-CORS_KEYS = {
-    "allow_credentials": "AllowCredentials",
-    "allow_headers": "AllowHeaders",
-    "allow_methods": "AllowMethods",
-    "allow_origins": "AllowOrigins",
-    "expose_headers": "ExposeHeaders",
-    "max_age": "MaxAge",
-}
 
 
 def auth_of(trigger: Trigger) -> str:
@@ -35,9 +24,7 @@ def cors_of(trigger: Trigger) -> dict[str, Any]:
     cors = trigger.settings.get("cors") or {}
     if cors is True:
         cors = {"allow_origins": ["*"]}
-    if not isinstance(cors, Mapping):
-        raise InvalidInputError(f"{trigger.kind} trigger: cors must be a mapping, not {cors!r}",
-                                hint="e.g. cors: {allow_origins: [\"https://example.com\"], allow_methods: [GET]}")
+    # triggers_config checked it: `true` or a mapping of known keys
     result = {}
     for key, value in cors.items():
         name = CORS_KEYS.get(str(key), str(key))
