@@ -26,7 +26,9 @@ from pathlib import Path
 
 from lambdadeploy.artifacts import cache_root
 
-# What the managed runtime provides besides the standard library (/var/runtime).
+# What the managed runtime provides besides the standard library (/var/runtime): boto3 and
+# its own dependencies. Wider on purpose than model.RUNTIME_PROVIDED_PACKAGES, which lists
+# what packaging leaves out (SPEC 4 names only those four; a user pinning urllib3 ships it).
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 
 _probe_lock = threading.Lock()

@@ -80,16 +80,7 @@ def ensure_default_role(session: AwsSession, project: Project) -> bool:
     """Create the project's basic execution role unless it exists, and bring its trigger-sources
     policy up to date. True when the role was created (a new role takes a few seconds to become
     assumable by Lambda; create_function retries)."""
-    iam = session.client("iam")
-    name = default_role_name(project)
-    created = False
-    try:
-        iam.get_role(RoleName=name)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "NoSuchEntity":
-            raise
-        created = _create_role(iam, name)
-    _sync_inline_policy(iam, name, trigger_sources_policy(project))
+    created, _ = _reconcile_default_role(session, project, apply=True)
     return created
 
 
@@ -97,21 +88,36 @@ def default_role_changes(session: AwsSession, project: Project) -> list[str]:
     """What ensure_default_role would change, reading only (for `plan`)."""
     if not uses_default_role(project):
         return []
+    return _reconcile_default_role(session, project, apply=False)[1]
+
+
+def _reconcile_default_role(session: AwsSession, project: Project, *, apply: bool) -> tuple[bool, list[str]]:
+    """Read the role and its inline policy, compare with what the project needs, and (with
+    apply) make it so: (whether this call created the role, the changes in words)."""
     iam = session.client("iam")
     name = default_role_name(project)
     wanted = trigger_sources_policy(project)
+    changes: list[str] = []
+    created = False
     try:
         iam.get_role(RoleName=name)
+        current = _inline_policy(iam, name)
     except ClientError as error:
         if error.response["Error"]["Code"] != "NoSuchEntity":
             raise
-        return [f"create execution role {name}"] + ([f"role {name}: allow reading trigger sources"] if wanted else [])
-    current = _inline_policy(iam, name)
-    if current == wanted:
-        return []
-    if wanted is None:
-        return [f"role {name}: remove {TRIGGER_POLICY_NAME}"]
-    return [f"role {name}: update {TRIGGER_POLICY_NAME} (read access to queues and streams)"]
+        changes.append(f"create execution role {name}")
+        created = apply and _create_role(iam, name)
+        current = None
+    if current != wanted:
+        if wanted is None:
+            changes.append(f"role {name}: remove {TRIGGER_POLICY_NAME}")
+        elif current is None and changes:
+            changes.append(f"role {name}: allow reading trigger sources")
+        else:
+            changes.append(f"role {name}: update {TRIGGER_POLICY_NAME} (read access to queues and streams)")
+        if apply:
+            _put_inline_policy(iam, name, wanted)
+    return created, changes
 
 
 def _create_role(iam: Any, name: str) -> bool:
@@ -142,11 +148,8 @@ def _inline_policy(iam: Any, name: str) -> dict[str, Any] | None:
     return json.loads(document) if isinstance(document, str) else document
 
 
-def _sync_inline_policy(iam: Any, name: str, wanted: dict[str, Any] | None) -> None:
-    current = _inline_policy(iam, name)
-    if current == wanted:
-        return
+def _put_inline_policy(iam: Any, name: str, wanted: dict[str, Any] | None) -> None:
     if wanted is None:
         iam.delete_role_policy(RoleName=name, PolicyName=TRIGGER_POLICY_NAME)
-        return
-    iam.put_role_policy(RoleName=name, PolicyName=TRIGGER_POLICY_NAME, PolicyDocument=json.dumps(wanted))
+    else:
+        iam.put_role_policy(RoleName=name, PolicyName=TRIGGER_POLICY_NAME, PolicyDocument=json.dumps(wanted))
