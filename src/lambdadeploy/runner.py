@@ -316,20 +316,18 @@ def _report(
         lines.append(f"{stamp} {request_id} {message}")
         payload = _doc("Sandbox.Timedout", f"RequestId: {request_id} Error: {message}")
         status = "\tStatus: timeout"
-    elif outcome.killed_for == "memory" or peak_kb > memory * 1024:
+    elif outcome.killed_for == "memory" or peak_kb > memory * 1024 or result is None:
+        # The runtime process died: out of memory (killed by us), or exited on its own.
+        if outcome.killed_for == "memory" or peak_kb > memory * 1024:
+            error_type, reason = "Runtime.OutOfMemory", "Runtime exited with error: signal: killed"
+        else:
+            error_type, reason = "Runtime.ExitError", _exit_reason(outcome.exit_status)
         duration = outcome.handler_ms
         billed = math.ceil(duration)
-        message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
-        lines += [message, "Runtime.OutOfMemory"]
-        payload = _doc("Runtime.OutOfMemory", message)
-        status = "\tStatus: error\tError Type: Runtime.OutOfMemory"
-    elif result is None:
-        duration = outcome.handler_ms
-        billed = math.ceil(duration)
-        message = f"RequestId: {request_id} Error: {_exit_reason(outcome.exit_status)}"
-        lines += [message, "Runtime.ExitError"]
-        payload = _doc("Runtime.ExitError", message)
-        status = "\tStatus: error\tError Type: Runtime.ExitError"
+        message = f"RequestId: {request_id} Error: {reason}"
+        lines += [message, error_type]
+        payload = _doc(error_type, message)
+        status = f"\tStatus: error\tError Type: {error_type}"
     else:
         duration = float(result.get("duration_ms") or 0.0)
         billed = max(1, math.ceil(duration))
