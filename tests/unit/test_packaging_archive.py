@@ -18,25 +18,9 @@ from lambdadeploy.errors import PackagingError, PackagingInputError
 from lambdadeploy.model import FunctionConfig
 from lambdadeploy.packaging import build_artifact, limits, zipfmt
 
+from .packaging_support import make_fn, write
+
 HANDLER = "def handler(event, context):\n    return event\n"
-
-
-def make_fn(source: Path, **overrides: object) -> FunctionConfig:
-    fields: dict[str, object] = {
-        "key": "resize", "name": "demo-resize", "source": source, "handler": "app.handler",
-    }  # fmt: skip
-    fields.update(overrides)
-    return FunctionConfig(**fields)  # type: ignore[arg-type]
-
-
-def write(root: Path, rel: str, content: str | bytes = "x = 1\n") -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content)
-    return path
 
 
 FILES = {

@@ -14,20 +14,7 @@ from lambdadeploy.model import FunctionConfig
 from lambdadeploy.packaging import build_artifact
 from lambdadeploy.packaging.files import select_files
 
-
-def make_fn(source: Path, **overrides: object) -> FunctionConfig:
-    fields: dict[str, object] = {
-        "key": "resize", "name": "demo-resize", "source": source, "handler": "app.handler",
-    }  # fmt: skip
-    fields.update(overrides)
-    return FunctionConfig(**fields)  # type: ignore[arg-type]
-
-
-def write(root: Path, rel: str, content: str = "x = 1\n") -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(content)
-    return path
+from .packaging_support import make_fn, write
 
 
 def names(fn: FunctionConfig, tmp_path: Path) -> list[str]:
