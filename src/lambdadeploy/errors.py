@@ -1,6 +1,6 @@
 """Typed errors. Each carries its exit code and what the user needs to fix it.
 
-Exit codes follow SPEC section 2: 1 when a deploy step or smoke test failed (and
+Exit codes (README "Commands"): 1 when a deploy step or smoke test failed (and
 nothing unsafe was left behind), 2 for invalid input (CLI usage, config, payload).
 """
 

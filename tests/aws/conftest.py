@@ -11,8 +11,8 @@ from moto import mock_aws
 
 from lambdadeploy.aws import AwsSession, AwsSettings
 from lambdadeploy.config import load
-from lambdadeploy.model import Project
-from lambdadeploy.sandbox import install_invoke_seam
+from lambdadeploy.config.model import Project
+from lambdadeploy.local.sandbox import install_invoke_seam
 
 
 @pytest.fixture
@@ -38,3 +38,11 @@ def write_project(root: Path, handler_body: str, extra: str = "", functions: tup
         entries.append(f"  {name}:\n    handler: app.handler\n" + textwrap.indent(textwrap.dedent(extra).strip(), "    ") + "\n")
     (root / "lambda.yaml").write_text("project: t\naliases: [dev, prod]\nfunctions:\n" + "".join(entries))
     return load(root / "lambda.yaml")
+
+
+def event_texts(events: list) -> list[str]:
+    """Progress events as the terminal shows them (steps with their marker, notices as they are)."""
+    from lambdadeploy.engine.events import StepStarted
+    from lambdadeploy.output.steps import one_line
+
+    return [one_line(e.step, e.version) if isinstance(e, StepStarted) else e.message for e in events]

@@ -5,15 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pytest
-
 from lambdadeploy.aws import AwsSession
-from lambdadeploy.deploy import Deployer
-from lambdadeploy.errors import InvalidInputError
-from lambdadeploy.plan import Rollout
-from lambdadeploy.remote import read_function
+from lambdadeploy.engine.deploy import Deployer
+from lambdadeploy.engine.plan import Rollout
+from lambdadeploy.engine.remote import read_function
 
-from .conftest import write_project
+from .conftest import event_texts, write_project
 
 
 def push(session: AwsSession, tmp_path: Path, body: str, rollout: Rollout | None = None, events=None):
@@ -35,7 +32,7 @@ def test_canary_leaves_alias_on_old_version_with_weight(session: AwsSession, tmp
     state = alias(session)
     assert state.version == "1" and dict(state.weights) == {"2": 0.1}
     # prune must keep the canary version; status shows the weight
-    from lambdadeploy.plan import plan_prune
+    from lambdadeploy.engine.plan import plan_prune
     assert "2" not in plan_prune(read_function(session, "t-worker"), keep=0)
 
     (finished,) = Deployer(session, project, lambda e: None).finish(project.functions, "prod")
@@ -58,7 +55,7 @@ def test_passing_watch_moves_alias_fully(session: AwsSession, tmp_path: Path) ->
     events: list = []
     _, result = push(session, tmp_path, "return 2", Rollout(10, watch_seconds=1), events)
     assert result.ok, result.error
-    assert any("watch version 2" in e.message for e in events)
+    assert any("watch version 2" in text for text in event_texts(events))
     state = alias(session)
     assert state.version == "2" and not state.weights
 
@@ -91,8 +88,11 @@ def test_alarm_in_alarm_state_rolls_back(session: AwsSession, tmp_path: Path) ->
 
 def test_unknown_alarm_is_invalid_input_before_anything_happens(session: AwsSession, tmp_path: Path) -> None:
     push(session, tmp_path, "return 1")
-    with pytest.raises(InvalidInputError, match="nope"):
-        push(session, tmp_path, "return 2", Rollout(10, watch_seconds=1, alarms=("nope",)))
+    project = write_project(tmp_path, "return 2")
+    pushed = Deployer(session, project, lambda e: None).push(
+        project.functions, "prod", rollout=Rollout(10, watch_seconds=1, alarms=("nope",)))
+    assert pushed.exit_code == 2 and not pushed.ok
+    assert [f.message for f in pushed.plan.errors] == ["CloudWatch alarm(s) not found: nope"]
     assert [v.version for v in read_function(session, "t-worker").versions] == ["1"]
 
 
@@ -101,8 +101,8 @@ def test_linear_rollout_steps_through_weights(session: AwsSession, tmp_path: Pat
     events: list = []
     _, result = push(session, tmp_path, "return 2", Rollout(40, watch_seconds=1, linear_step=40), events)
     assert result.ok, result.error
-    shifts = [e.message for e in events if "of traffic to" in e.message]
-    assert shifts == ["alias prod: 40% of traffic to 2, the rest on 1", "alias prod: 80% of traffic to 2, the rest on 1"]
+    shifts = [text for text in event_texts(events) if "of traffic to" in text]
+    assert shifts == ["~ alias prod: 40% of traffic to 2, the rest on 1", "~ alias prod: 80% of traffic to 2, the rest on 1"]
     assert alias(session).version == "2"
 
 

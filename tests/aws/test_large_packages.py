@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from lambdadeploy.aws import AwsSession
-from lambdadeploy.deploy import Deployer
+from lambdadeploy.engine.deploy import Deployer
+from lambdadeploy.engine.remote import read_function
 from lambdadeploy.packaging import limits
-from lambdadeploy.remote import read_function
 
-from .conftest import write_project
+from .conftest import event_texts, write_project
 
 
 def add_bulk(tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_oversized_package_is_uploaded_through_s3(session: AwsSession, tmp_path:
     (result,) = Deployer(session, project, events.append).push(project.functions, "dev")
     assert result.ok, result.error
     assert result.artifact is not None and result.artifact.needs_s3
-    assert any("uploading through s3://artifacts/" in e.message for e in events)
+    assert any("uploading through s3://artifacts/" in text for text in event_texts(events))
     keys = [o["Key"] for o in session.client("s3").list_objects_v2(Bucket="artifacts")["Contents"]]
     assert keys == [f"lambdadeploy/t-worker/{result.artifact.sha256_hex}.zip"]
     assert read_function(session, "t-worker").code_sha256 == result.artifact.sha256

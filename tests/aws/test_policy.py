@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from lambdadeploy.aws import AwsSession
-from lambdadeploy.deploy import Deployer
-from lambdadeploy.model import Project
-from lambdadeploy.policy import ci_policy
-from lambdadeploy.triggers import reconcile_triggers
+from lambdadeploy.config.model import Project
+from lambdadeploy.engine.deploy import Deployer
+from lambdadeploy.engine.execute import Executor
+from lambdadeploy.engine.plan import FunctionPlan
+from lambdadeploy.engine.remote import read_function
+from lambdadeploy.engine.triggers import plan_triggers, read_triggers
+from lambdadeploy.iam.ci_policy import ci_policy
 
 from .conftest import write_project
 
@@ -146,8 +149,11 @@ def create_sources(session: AwsSession) -> dict[str, str]:
 
 
 def wire(session: AwsSession, project: Project, alias: str) -> None:
+    """Read, plan and apply the alias's triggers, as every push does after moving the alias."""
     for fn in project.functions:
-        reconcile_triggers(session, fn, alias, apply=True)
+        remote = read_function(session, fn.name)
+        steps = plan_triggers(fn, alias, read_triggers(session, fn, remote, alias), remote.tags)
+        assert Executor(session, lambda event: None).run(FunctionPlan(fn, steps, alias, None, ""), None).failure is None
 
 
 def test_every_call_of_the_deploy_workflows_is_allowed_by_the_ci_policy(session: AwsSession, tmp_path: Path) -> None:
@@ -170,9 +176,9 @@ def test_every_call_of_the_deploy_workflows_is_allowed_by_the_ci_policy(session:
     def deployer(project: Project) -> Deployer:
         return Deployer(session, project, events.append)
 
-    assert all(r.ok for r in deployer(with_triggers).plan(with_triggers.functions, "dev"))
+    assert deployer(with_triggers).plan(with_triggers.functions, "dev").ok
     for fn in with_triggers.functions:
-        reconcile_triggers(session, fn, "dev", apply=False)
+        read_triggers(session, fn, read_function(session, fn.name), "dev")
     assert all(r.ok for r in deployer(with_triggers).push(with_triggers.functions, "dev"))
     wire(session, with_triggers, "dev")
     changed = write_project(tmp_path, "return 2", triggers)

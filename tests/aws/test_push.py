@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from lambdadeploy.aws import AwsSession
-from lambdadeploy.deploy import Deployer
-from lambdadeploy.execute import Event
-from lambdadeploy.remote import read_function
+from lambdadeploy.engine.deploy import Deployer
+from lambdadeploy.engine.events import Event
+from lambdadeploy.engine.remote import read_function
+from lambdadeploy.engine.steps import UpdateTags
 
 from .conftest import write_project
 
@@ -19,21 +20,22 @@ def deployer(session: AwsSession, project, events: list[Event] | None = None, pa
 
 def test_first_push_creates_role_function_version_and_alias(session: AwsSession, tmp_path: Path) -> None:
     project = write_project(tmp_path, "return {'ok': True}")
-    events: list[Event] = []
-    (result,) = deployer(session, project, events).push(project.functions, "dev")
+    pushed = deployer(session, project).push(project.functions, "dev")
+    (result,) = pushed
     assert result.ok, result.error
     assert (result.version, result.published, result.alias_moved) == ("1", True, True)
     assert result.smoke is not None and result.smoke.passed and result.smoke.payload == {"ok": True}
     remote = read_function(session, "t-worker")
     assert remote.aliases["dev"].version == "1"
     assert remote.config["Role"].endswith(":role/t-lambda-exec")
-    assert any("created execution role" in e.message for e in events)
-    # A second function push reuses the role rather than creating another.
-    (again,) = deployer(session, project, events).push(project.functions, "prod")
+    assert [type(step).__name__ for step in pushed.role_done] == ["CreateRole", "AttachRolePolicy"]
+    # A second push reuses the role rather than creating another.
+    pushed = deployer(session, project).push(project.functions, "prod")
+    (again,) = pushed
     assert again.ok and again.version == "1" and not again.published
+    assert pushed.role_done == ()
     roles = session.client("iam").list_roles()["Roles"]
     assert [r["RoleName"] for r in roles].count("t-lambda-exec") == 1
-    assert sum("created execution role" in e.message for e in events) == 1
 
 
 def test_failed_smoke_publishes_but_never_moves_alias(session: AwsSession, tmp_path: Path) -> None:
@@ -117,9 +119,11 @@ def test_promote_conflict_changes_nothing(session: AwsSession, tmp_path: Path) -
     assert "prod" not in read_function(session, "t-worker").aliases
 
 
-def test_unexpected_error_in_one_function_is_reported_and_the_others_finish(
+def test_a_function_that_cannot_be_built_stops_the_push_before_any_write(
         session: AwsSession, tmp_path: Path, monkeypatch) -> None:
-    import lambdadeploy.deploy as deploy_module
+    """Everything knowable before a write is checked before any write: one function whose package
+    cannot be built (here the disk is full) stops the whole push, and nothing is created."""
+    import lambdadeploy.engine.deploy as deploy_module
 
     project = write_project(tmp_path, "return 1", functions=("a", "b"))
     real_build = deploy_module.build_artifact
@@ -130,10 +134,14 @@ def test_unexpected_error_in_one_function_is_reported_and_the_others_finish(
         return real_build(fn, **kwargs)
 
     monkeypatch.setattr(deploy_module, "build_artifact", flaky_build)
-    results = {r.function.key: r for r in deployer(session, project).push(project.functions, "dev")}
-    assert results["a"].ok and read_function(session, "t-a").aliases["dev"].version == "1"
+    pushed = deployer(session, project).push(project.functions, "dev")
+    results = {r.function.key: r for r in pushed}
     assert not results["b"].ok and results["b"].exit_code == 1
     assert "internal error: OSError" in (results["b"].error or "") and "No space left" in (results["b"].error or "")
+    assert not results["a"].ok and "nothing was changed" in (results["a"].error or "")
+    assert pushed.exit_code == 1 and pushed.role_done == ()
+    assert not read_function(session, "t-a").exists
+    assert session.client("iam").list_roles()["Roles"] == []
 
 
 def record_calls(session: AwsSession) -> list[str]:
@@ -149,7 +157,9 @@ def test_tags_follow_lambda_yaml(session: AwsSession, tmp_path: Path) -> None:
     deployer(session, project).push(project.functions, "dev")
     project = write_project(tmp_path, "return 1", "tags: {team: b}")
     (result,) = deployer(session, project).push(project.functions, "dev")
-    assert result.ok and not result.published and result.steps == ["update tags: team, -cost"]
+    assert result.ok and not result.published
+    (record,) = result.done
+    assert record.step == UpdateTags("t-worker", record.step.arn, {"team": "b"}, ("cost",), {"team": "a", "cost": "x"})
     tags = read_function(session, "t-worker").tags
     assert tags["team"] == "b" and "cost" not in tags and tags["managed-by"] == "lambdadeploy"
 
@@ -162,4 +172,4 @@ def test_noop_push_without_triggers_makes_only_the_reads_it_needs(session: AwsSe
     assert result.ok and not result.uploaded and not result.published
     # (the account id is remembered by the session from the first push)
     assert sorted(calls) == sorted(["GetFunction", "ListVersionsByFunction", "ListAliases", "GetRole",
-                                    "GetRolePolicy"]), calls
+                                    "ListAttachedRolePolicies", "GetRolePolicy"]), calls

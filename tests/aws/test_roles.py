@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lambdadeploy import roles
 from lambdadeploy.aws import AwsSession
-from lambdadeploy.deploy import Deployer
+from lambdadeploy.engine.deploy import Deployer
+from lambdadeploy.engine.roles import apply_role_step, plan_role, read_role
+from lambdadeploy.engine.steps import AttachRolePolicy, CreateRole, DeleteRolePolicy, PutRolePolicy
+from lambdadeploy.iam import execution_role as roles
 
 from .conftest import write_project
 
@@ -26,6 +28,15 @@ def inline_policy(session: AwsSession) -> dict | None:
         return None
     document = iam.get_role_policy(RoleName=ROLE, PolicyName=roles.TRIGGER_POLICY_NAME)["PolicyDocument"]
     return json.loads(document) if isinstance(document, str) else document
+
+
+def role_plan(session: AwsSession, project) -> tuple:
+    return plan_role(project, read_role(session, project), "aws")
+
+
+def apply(session: AwsSession, steps: tuple) -> None:
+    for step in steps:
+        apply_role_step(session, step)
 
 
 def allowed(policy: dict, action: str, resource: str) -> bool:
@@ -47,9 +58,9 @@ def test_push_creates_the_role_once_and_it_can_read_the_queue(session: AwsSessio
     for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
         assert allowed(policy, action, queue)
     attached = session.client("iam").list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"]
-    assert [p["PolicyArn"] for p in attached] == [roles.BASIC_EXECUTION_POLICY]
-    # Reused, not re-created, by the next push.
-    assert roles.ensure_default_role(session, project) is False
+    assert [p["PolicyArn"] for p in attached] == [roles.basic_execution_policy("aws")]
+    # Reused, not re-created, by the next push: nothing left to do.
+    assert role_plan(session, project) == ()
 
 
 def test_inline_policy_follows_the_triggers(session: AwsSession, tmp_path: Path) -> None:
@@ -57,19 +68,19 @@ def test_inline_policy_follows_the_triggers(session: AwsSession, tmp_path: Path)
     stream = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
     table = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000"
     project = write_project(tmp_path, "return 1", f'triggers: [{{sqs: {{queue: "{queue}"}}}}]')
-    assert roles.default_role_changes(session, project) == [
-        f"create execution role {ROLE}", f"role {ROLE}: allow reading trigger sources"]
-    assert roles.ensure_default_role(session, project) is True
-    assert roles.default_role_changes(session, project) == []
+    steps = role_plan(session, project)
+    assert [type(s) for s in steps] == [CreateRole, AttachRolePolicy, PutRolePolicy]
+    apply(session, steps)
+    assert role_plan(session, project) == ()
 
     project = write_project(tmp_path, "return 1", f"""
     triggers:
       - kinesis: {{stream: "{stream}"}}
       - dynamodb: {{stream: "{table}"}}
     """)
-    assert roles.default_role_changes(session, project) == [
-        f"role {ROLE}: update {roles.TRIGGER_POLICY_NAME} (read access to queues and streams)"]
-    assert roles.ensure_default_role(session, project) is False
+    (update,) = role_plan(session, project)
+    assert isinstance(update, PutRolePolicy) and update.old is not None
+    apply(session, (update,))
     policy = inline_policy(session)
     assert policy is not None
     assert not allowed(policy, "sqs:ReceiveMessage", queue)
@@ -81,19 +92,21 @@ def test_inline_policy_follows_the_triggers(session: AwsSession, tmp_path: Path)
     assert allowed(policy, "dynamodb:ListStreams", "*") and allowed(policy, "kinesis:ListStreams", "*")
 
     project = write_project(tmp_path, "return 1", "triggers: [{schedule: {expression: rate(1 hour)}}]")
-    assert roles.ensure_default_role(session, project) is False
+    assert role_plan(session, project) == (DeleteRolePolicy(ROLE, roles.TRIGGER_POLICY_NAME),)
+    apply(session, role_plan(session, project))
     assert inline_policy(session) is None
-    assert roles.default_role_changes(session, project) == []
+    assert role_plan(session, project) == ()
 
 
 def test_named_role_is_used_as_is_and_gets_nothing(session: AwsSession, tmp_path: Path) -> None:
     queue = queue_arn(session, "jobs")
     project = write_project(tmp_path, "return 1", f'role: my-role\ntriggers: [{{sqs: {{queue: "{queue}"}}}}]')
     (fn,) = project.functions
-    assert roles.role_arn(session, project, fn) == f"arn:aws:iam::{session.account_id()}:role/my-role"
+    assert roles.function_role_arn(project, fn, session.account_id(), "aws") == (
+        f"arn:aws:iam::{session.account_id()}:role/my-role")
     assert not roles.uses_default_role(project)
     assert roles.trigger_sources_policy(project) is None
-    assert roles.default_role_changes(session, project) == []
+    assert read_role(session, project) is None and role_plan(session, project) == ()
     arn = "arn:aws:iam::210987654321:role/path/other"
     project = write_project(tmp_path, "return 1", f"role: {arn}")
-    assert roles.role_arn(session, project, project.functions[0]) == arn
+    assert roles.function_role_arn(project, project.functions[0], session.account_id(), "aws") == arn

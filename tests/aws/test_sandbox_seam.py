@@ -28,8 +28,8 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from lambdadeploy import sandbox
-from lambdadeploy.sandbox import (
+from lambdadeploy.local import sandbox
+from lambdadeploy.local.sandbox import (
     DEFAULT_URL,
     SANDBOX_CREDENTIALS,
     SANDBOX_URL_ENV,
@@ -384,7 +384,7 @@ def test_serve_forever_stops_cleanly_on_sigterm() -> None:
     assert DEFAULT_URL == "http://127.0.0.1:4599"
     port = free_port()
     script = (
-        "from lambdadeploy.sandbox import serve_forever\n"
+        "from lambdadeploy.local.sandbox import serve_forever\n"
         f"serve_forever({port}, on_ready=lambda url: print(url, flush=True))\n"
         "print('stopped', flush=True)\n"
     )

@@ -1,4 +1,4 @@
-"""Trigger reconcilers against moto: idempotence, removal, ownership, plan-only, per-alias triggers.
+"""Trigger kinds against moto: read, plan and apply; idempotence, removal, ownership, plan-only, per-alias triggers.
 
 The function and its aliases are created directly (no packaging) so these tests only
 exercise the wiring.
@@ -9,16 +9,22 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lambdadeploy import roles
-from lambdadeploy.aws import AwsSession
-from lambdadeploy.errors import AwsError
-from lambdadeploy.model import FunctionConfig, Project
-from lambdadeploy.triggers import TriggerChange, describe_triggers, reconcile_triggers
+from lambdadeploy.aws import AwsNotFound, AwsSession
+from lambdadeploy.config.model import FunctionConfig, Project
+from lambdadeploy.engine.execute import Executor
+from lambdadeploy.engine.plan import FunctionPlan
+from lambdadeploy.engine.remote import read_function
+from lambdadeploy.engine.roles import apply_role_step, plan_role, read_role
+from lambdadeploy.engine.steps import SetPermission, WireTrigger
+from lambdadeploy.engine.triggers import plan_triggers, read_triggers, wired_triggers
+from lambdadeploy.iam.execution_role import function_role_arn
+from lambdadeploy.output.steps import one_line
 
 from .conftest import write_project
 
@@ -27,13 +33,14 @@ FUNCTION = "t-worker"
 
 def create_function(session: AwsSession, project: Project, aliases: tuple[str, ...] = ("dev",)) -> None:
     """The function, version 1 and the aliases, as a push would leave them."""
-    roles.ensure_default_role(session, project)
+    for step in plan_role(project, read_role(session, project), "aws"):
+        apply_role_step(session, step)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", "def handler(event, context):\n    return event\n")
     client = session.client("lambda")
     client.create_function(FunctionName=FUNCTION, Runtime="python3.12", Handler="app.handler",
-                           Role=roles.role_arn(session, project, project.functions[0]),
+                           Role=function_role_arn(project, project.functions[0], session.account_id(), "aws"),
                            Code={"ZipFile": buffer.getvalue()})
     version = client.publish_version(FunctionName=FUNCTION)["Version"]
     for alias in aliases:
@@ -103,7 +110,7 @@ class State:
     def statements(self, alias: str = "dev") -> dict[str, dict[str, Any]]:
         try:
             policy = self.session.client("lambda").get_policy(FunctionName=f"{FUNCTION}:{alias}")["Policy"]
-        except self.session.client("lambda").exceptions.ResourceNotFoundException:
+        except AwsNotFound:
             return {}
         return {s["Sid"]: s for s in json.loads(policy)["Statement"]}
 
@@ -111,7 +118,7 @@ class State:
         client = self.session.client("lambda")
         try:
             config = client.get_function_url_config(FunctionName=FUNCTION, Qualifier="dev")
-        except client.exceptions.ResourceNotFoundException:
+        except AwsNotFound:
             return None
         return {key: config.get(key) for key in ("FunctionUrl", "AuthType", "Cors")}
 
@@ -131,7 +138,30 @@ def only(project: Project) -> FunctionConfig:
     return fn
 
 
-def kinds(changes: list[TriggerChange], action: str) -> list[str]:
+@dataclass(frozen=True)
+class Change:
+    """A planned (or applied) trigger or permission step, as a test reads it."""
+
+    kind: str
+    action: str
+    description: str  # the line `plan` prints
+    detail: str | None = None  # what applying it reported (a URL)
+
+
+def reconcile(session: AwsSession, fn: FunctionConfig, alias: str, *, apply: bool) -> list[Change]:
+    """Read what is wired to the alias, plan the difference and (with apply) make it so."""
+    remote = read_function(session, fn.name)
+    steps = [s for s in plan_triggers(fn, alias, read_triggers(session, fn, remote, alias), remote.tags)
+             if isinstance(s, WireTrigger | SetPermission)]
+    details: dict[int, str | None] = {}
+    if apply and steps:
+        execution = Executor(session, lambda event: None).run(FunctionPlan(fn, tuple(steps), alias, None, ""), None)
+        assert execution.failure is None, execution.failure
+        details = {index: record.detail for index, record in enumerate(execution.done)}
+    return [Change(s.change.kind, s.change.action, one_line(s), details.get(i)) for i, s in enumerate(steps)]
+
+
+def kinds(changes: list[Change], action: str) -> list[str]:
     return sorted(c.kind for c in changes if c.action == action)
 
 
@@ -142,13 +172,14 @@ def test_every_kind_is_wired_once_to_the_alias_and_a_second_reconcile_changes_no
     dev = alias_arn(session, "dev")
     state = State(session, sources)
 
-    changes = reconcile_triggers(session, only(project), "dev", apply=True)
+    changes = reconcile(session, only(project), "dev", apply=True)
     assert kinds(changes, "create") == sorted(
         ["s3", "s3", "sns", "sns", "sqs", "dynamodb", "kinesis", "schedule", "schedule", "url", "url", "url"])
     assert not kinds(changes, "update") and not kinds(changes, "delete")
     s3_change = next(c for c in changes if c.kind == "s3" and "notify" in c.description)
-    assert s3_change.description == "s3 bucket uploads: notify on s3:ObjectCreated:* (prefix in/, suffix .jpg)"
-    url_change = next(c for c in changes if c.kind == "url" and c.description.startswith("url: function URL"))
+    assert s3_change.description == (
+        "+ trigger s3 bucket uploads -> dev: notify on s3:ObjectCreated:* (prefix in/, suffix .jpg)")
+    url_change = next(c for c in changes if c.kind == "url" and "function URL" in c.description)
     assert url_change.detail and url_change.detail.startswith("https://")
 
     # S3: one notification on the alias ARN, with the filter, owned by the tool.
@@ -200,7 +231,7 @@ def test_every_kind_is_wired_once_to_the_alias_and_a_second_reconcile_changes_no
     assert len(statements) == 5
 
     before = state.snapshot()
-    assert reconcile_triggers(session, only(project), "dev", apply=True) == []
+    assert reconcile(session, only(project), "dev", apply=True) == []
     assert state.snapshot() == before
 
 
@@ -217,14 +248,14 @@ def test_removed_triggers_are_unwired_and_what_others_made_survives(
     project = write_project(tmp_path, "return 1", sources.all_triggers())
     create_function(session, project)
     state = State(session, sources)
-    reconcile_triggers(session, only(project), "dev", apply=True)
+    reconcile(session, only(project), "dev", apply=True)
     notifications = state.notifications()
     assert sorted(c["Id"] for c in notifications["LambdaFunctionConfigurations"])[-1] == "someone-else"
     assert len(notifications["LambdaFunctionConfigurations"]) == 2
     assert [c["Id"] for c in notifications["QueueConfigurations"]] == ["audit-queue"]
 
     project = write_project(tmp_path, "return 1", "triggers: []")
-    changes = reconcile_triggers(session, only(project), "dev", apply=True)
+    changes = reconcile(session, only(project), "dev", apply=True)
     assert kinds(changes, "delete") == sorted(
         ["s3", "s3", "sns", "sns", "sqs", "dynamodb", "kinesis", "schedule", "schedule", "url", "url", "url"])
     assert not kinds(changes, "create")
@@ -237,7 +268,7 @@ def test_removed_triggers_are_unwired_and_what_others_made_survives(
     assert state.rules() == []
     assert state.url() is None
     assert state.statements() == {}
-    assert reconcile_triggers(session, only(project), "dev", apply=True) == []
+    assert reconcile(session, only(project), "dev", apply=True) == []
 
 
 def test_changed_settings_are_updated_in_place(session: AwsSession, sources: Sources, tmp_path: Path) -> None:
@@ -252,7 +283,7 @@ def test_changed_settings_are_updated_in_place(session: AwsSession, sources: Sou
     project = write_project(tmp_path, "return 1", first)
     create_function(session, project)
     state = State(session, sources)
-    reconcile_triggers(session, only(project), "dev", apply=True)
+    reconcile(session, only(project), "dev", apply=True)
     (mapping,) = state.mappings()
     (subscription,) = state.subscriptions()
     url = state.url()
@@ -266,7 +297,7 @@ def test_changed_settings_are_updated_in_place(session: AwsSession, sources: Sou
       - url: {{auth: AWS_IAM}}
     """
     project = write_project(tmp_path, "return 1", second)
-    changes = reconcile_triggers(session, only(project), "dev", apply=True)
+    changes = reconcile(session, only(project), "dev", apply=True)
     assert sorted((c.kind, c.action) for c in changes if "permission" not in c.description) == [
         ("s3", "create"), ("s3", "delete"), ("schedule", "update"), ("sns", "update"), ("sqs", "update"),
         ("url", "update")]
@@ -285,28 +316,28 @@ def test_changed_settings_are_updated_in_place(session: AwsSession, sources: Sou
     assert new_url is not None and url is not None
     assert new_url["AuthType"] == "AWS_IAM" and new_url["FunctionUrl"] == url["FunctionUrl"]
     assert not any(s["Principal"] == "*" for s in state.statements().values())
-    assert reconcile_triggers(session, only(project), "dev", apply=True) == []
+    assert reconcile(session, only(project), "dev", apply=True) == []
 
 
 def test_plan_reports_changes_and_writes_nothing(session: AwsSession, sources: Sources, tmp_path: Path) -> None:
     project = write_project(tmp_path, "return 1", sources.all_triggers())
     # Before the first push: nothing exists yet, the plan still says what the push would wire.
-    planned = reconcile_triggers(session, only(project), "dev", apply=False)
+    planned = reconcile(session, only(project), "dev", apply=False)
     assert len(planned) == 12 and {c.action for c in planned} == {"create"}
     create_function(session, project)
     state = State(session, sources)
     before = state.snapshot()
-    planned = reconcile_triggers(session, only(project), "dev", apply=False)
+    planned = reconcile(session, only(project), "dev", apply=False)
     assert len(planned) == 12 and {c.action for c in planned} == {"create"}
     assert state.snapshot() == before
-    applied = reconcile_triggers(session, only(project), "dev", apply=True)
+    applied = reconcile(session, only(project), "dev", apply=True)
     assert [(c.kind, c.action, c.description) for c in applied] == [
         (c.kind, c.action, c.description) for c in planned]
 
     # Planning a removal lists the deletes and still writes nothing.
     wired = state.snapshot()
     empty = write_project(tmp_path, "return 1", "triggers: []")
-    planned = reconcile_triggers(session, only(empty), "dev", apply=False)
+    planned = reconcile(session, only(empty), "dev", apply=False)
     assert len(planned) == 12 and {c.action for c in planned} == {"delete"}
     assert state.snapshot() == wired
 
@@ -322,10 +353,10 @@ def test_trigger_for_prod_is_not_wired_to_dev(session: AwsSession, sources: Sour
     project = write_project(tmp_path, "return 1", extra)
     create_function(session, project, aliases=("dev", "prod"))
     state = State(session, sources)
-    dev_changes = reconcile_triggers(session, only(project), "dev", apply=True)
+    dev_changes = reconcile(session, only(project), "dev", apply=True)
     assert sorted(c.kind for c in dev_changes) == ["s3", "s3"]
     assert state.mappings() == [] and state.rules() == []
-    prod_changes = reconcile_triggers(session, only(project), "prod", apply=True)
+    prod_changes = reconcile(session, only(project), "prod", apply=True)
     assert sorted(c.kind for c in prod_changes) == ["s3", "s3", "schedule", "schedule", "sqs"]
     prod = alias_arn(session, "prod")
     (mapping,) = session.client("lambda").list_event_source_mappings(FunctionName=prod)["EventSourceMappings"]
@@ -337,51 +368,39 @@ def test_trigger_for_prod_is_not_wired_to_dev(session: AwsSession, sources: Sour
     # The bucket notifies both aliases; reconciling one alias leaves the other's notification alone.
     targets = sorted(c["LambdaFunctionArn"] for c in state.notifications()["LambdaFunctionConfigurations"])
     assert targets == sorted([alias_arn(session, "dev"), prod])
-    assert reconcile_triggers(session, only(project), "dev", apply=True) == []
-    assert reconcile_triggers(session, only(project), "prod", apply=True) == []
+    assert reconcile(session, only(project), "dev", apply=True) == []
+    assert reconcile(session, only(project), "prod", apply=True) == []
 
-    status = describe_triggers(session, only(project))
-    assert sorted((d["alias"], d["kind"]) for d in status) == [
+    status = wired_triggers(session, only(project), read_function(session, FUNCTION))
+    assert sorted((w.alias, w.kind) for w in status) == [
         ("dev", "s3"), ("prod", "s3"), ("prod", "schedule"), ("prod", "sqs")]
-    assert next(d for d in status if d["kind"] == "sqs")["target"] == sources.queue
+    assert next(w for w in status if w.kind == "sqs").detail == sources.queue
 
 
 def test_describe_lists_every_kind_per_alias(session: AwsSession, sources: Sources, tmp_path: Path) -> None:
     project = write_project(tmp_path, "return 1", sources.all_triggers())
-    assert describe_triggers(session, only(project)) == []  # no function yet
+    assert wired_triggers(session, only(project), read_function(session, FUNCTION)) == []  # no function yet
     create_function(session, project)
-    reconcile_triggers(session, only(project), "dev", apply=True)
-    status = describe_triggers(session, only(project))
-    assert sorted(d["kind"] for d in status) == ["dynamodb", "kinesis", "s3", "schedule", "sns", "sqs", "url"]
-    assert {d["alias"] for d in status} == {"dev"}
-    url = next(d for d in status if d["kind"] == "url")
-    assert str(url["target"]).startswith("https://")
-    assert next(d for d in status if d["kind"] == "s3")["managed"] is True
-
-
-def test_wiring_an_alias_that_does_not_exist_is_a_clear_error(
-        session: AwsSession, sources: Sources, tmp_path: Path) -> None:
-    project = write_project(tmp_path, "return 1", "triggers: [{s3: {bucket: uploads}}]")
-    create_function(session, project, aliases=("dev",))
-    with pytest.raises(AwsError, match="alias prod does not exist"):
-        reconcile_triggers(session, only(project), "prod", apply=True)
-    assert State(session, sources).notifications().get("LambdaFunctionConfigurations", []) == []
+    reconcile(session, only(project), "dev", apply=True)
+    status = wired_triggers(session, only(project), read_function(session, FUNCTION))
+    assert sorted(w.kind for w in status) == ["dynamodb", "kinesis", "s3", "schedule", "sns", "sqs", "url"]
+    assert {w.alias for w in status} == {"dev"}
+    url = next(w for w in status if w.kind == "url")
+    assert str(url.detail).startswith("https://")
+    assert next(w for w in status if w.kind == "s3").managed is True
 
 
 def test_url_cors_is_translated_for_the_api() -> None:
-    from lambdadeploy.model import Trigger
-    from lambdadeploy.triggers import url
+    from lambdadeploy.triggers.registry import make_trigger
 
-    assert url.cors_of(Trigger("url", {"cors": {"allow_methods": "GET", "AllowOrigins": ["b", "a"], "max_age": 0}})) == {
-        "AllowMethods": ["GET"], "AllowOrigins": ["a", "b"]}
-    assert url.cors_of(Trigger("url", {"cors": True})) == {"AllowOrigins": ["*"]}
-    assert str(TriggerChange("url", "create", "url: function URL (auth NONE)", "https://x")) == (
-        "+ url: function URL (auth NONE) (https://x)")
+    cors = {"allow_methods": "GET", "AllowOrigins": ["b", "a"], "max_age": 0}
+    assert make_trigger("url", {"cors": cors}).settings.cors == {"AllowMethods": ["GET"], "AllowOrigins": ["a", "b"]}
+    assert make_trigger("url", {"cors": True}).settings.cors == {"AllowOrigins": ["*"]}
 
 
 def test_push_twice_wires_each_trigger_once_to_the_alias_and_removal_unwires(
         session: AwsSession, sources: Sources, tmp_path: Path) -> None:
-    from lambdadeploy.deploy import Deployer
+    from lambdadeploy.engine.deploy import Deployer
 
     triggers = f"""
         triggers:
@@ -392,7 +411,8 @@ def test_push_twice_wires_each_trigger_once_to_the_alias_and_removal_unwires(
     project = write_project(tmp_path, "return event", triggers)
     first, second = (Deployer(session, project, lambda e: None).push(project.functions, "dev")[0] for _ in range(2))
     assert first.ok and second.ok, (first.error, second.error)
-    assert {c.split()[1] for c in first.triggers} == {"s3", "sqs", "schedule"} and second.triggers == []
+    assert {r.step.change.kind for r in first.done if isinstance(r.step, WireTrigger)} == {"s3", "sqs", "schedule"}
+    assert not [r for r in second.done if isinstance(r.step, WireTrigger | SetPermission)]
     arn = alias_arn(session, "dev")
     s3 = session.client("s3").get_bucket_notification_configuration(Bucket="uploads")
     assert [c["LambdaFunctionArn"] for c in s3["LambdaFunctionConfigurations"]] == [arn]
@@ -403,7 +423,8 @@ def test_push_twice_wires_each_trigger_once_to_the_alias_and_removal_unwires(
 
     project = write_project(tmp_path, "return event")
     (removed,) = Deployer(session, project, lambda e: None).push(project.functions, "dev")
-    assert removed.ok and all(c.startswith("-") for c in removed.triggers) and removed.triggers
+    unwired = [r.step.change for r in removed.done if isinstance(r.step, WireTrigger | SetPermission)]
+    assert removed.ok and unwired and all(change.action == "delete" for change in unwired)
     assert not session.client("s3").get_bucket_notification_configuration(Bucket="uploads").get(
         "LambdaFunctionConfigurations")
     assert session.client("lambda").list_event_source_mappings(EventSourceArn=sources.queue)["EventSourceMappings"] == []

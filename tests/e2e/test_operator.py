@@ -67,7 +67,9 @@ def test_plan_writes_nothing_and_lists_changes(tmp_path: Path, sandbox_server: S
     assert planned.code == 3, planned.stderr
     document = json.loads(planned.stdout)
     assert [f["name"] for f in document["functions"]] == ["plan-one", "plan-two"]
-    assert document["functions"][0]["steps"][:2] == ["create execution role plan-lambda-exec", "create function"]
+    assert [step["kind"] for step in document["role"]] == ["create_role", "attach_role_policy"]
+    assert [step["kind"] for step in document["functions"][0]["steps"]][:2] == ["create_function", "publish"]
+    assert document["summary"]["add"] > 0 and document["summary"]["remove"] == 0
     assert sandbox_state(sandbox_server, "plan-") == before == {}
     iam_roles = [r["RoleName"] for r in sandbox_server.client("iam").list_roles()["Roles"]]
     assert "plan-lambda-exec" not in iam_roles
@@ -77,11 +79,14 @@ def test_plan_writes_nothing_and_lists_changes(tmp_path: Path, sandbox_server: S
     (root / "lambda.yaml").write_text(TWO_FUNCTIONS.format(project="plan").replace("memory: 256", "memory: 512"))
     changed = run_cli(["--sandbox", "plan", "--alias", "dev", "--detailed-exitcode"], root, sandbox_server)
     assert changed.code == 3
-    assert "update configuration: MemorySize" in changed.stdout and "alias dev: 1 -> (new)" in changed.stdout
+    assert "  ~ configuration\n      ~ MemorySize: 256 -> 512\n" in changed.stdout
+    assert "~ alias dev: 1 -> (new)" in changed.stdout
+    assert "plan-one: up to date" in changed.stdout and "Plan: 1 to add, 2 to change, 0 to remove, 1 to run." in changed.stdout
     assert sandbox_state(sandbox_server, "plan-") == after_push
     (root / "lambda.yaml").write_text(TWO_FUNCTIONS.format(project="plan"))
     clean = run_cli(["--sandbox", "plan", "--alias", "dev", "--detailed-exitcode"], root, sandbox_server)
-    assert clean.code == 0 and clean.stdout.count("nothing to do") == 2
+    assert clean.code == 0 and clean.stdout.count("up to date") == 2
+    assert "Plan: 0 to add, 0 to change, 0 to remove." in clean.stdout
 
 
 def test_json_of_push_and_status_names_every_function(tmp_path: Path, sandbox_server: Sandbox) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lambdadeploy.aws import AwsSession, AwsSettings
-from lambdadeploy.sandbox import Sandbox
+from lambdadeploy.local.sandbox import Sandbox
 
 from ..aws.conftest import session  # noqa: F401  (moto in-process, with real invokes)
 from ..e2e.conftest import sandbox_server  # noqa: F401  (a `lambdadeploy sandbox` subprocess)

@@ -8,18 +8,18 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambdadeploy.config import Validator
+from lambdadeploy.config.rules import FUNCTION_FIELD_NAMES, TOP_LEVEL_FIELDS
+from lambdadeploy.config.validate import Validator
 from lambdadeploy.errors import ConfigError
-from lambdadeploy.schema import FUNCTION_FIELDS, TOP_LEVEL_FIELDS
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False),
                     st.text(max_size=12))
-keys = st.one_of(st.sampled_from([*TOP_LEVEL_FIELDS, *FUNCTION_FIELDS, "payload", "expect", "s3", "sqs",
+keys = st.one_of(st.sampled_from([*TOP_LEVEL_FIELDS, *FUNCTION_FIELD_NAMES, "payload", "expect", "s3", "sqs",
                                   "schedule", "url", "alias", "bucket", "queue", "expression"]),
                  st.text(max_size=8), st.integers(0, 3))
 documents = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                           st.dictionaries(keys, inner, max_size=5)), max_leaves=30)
-function_specs = st.dictionaries(st.sampled_from(FUNCTION_FIELDS), documents, max_size=6)
+function_specs = st.dictionaries(st.sampled_from(FUNCTION_FIELD_NAMES), documents, max_size=6)
 projects = st.fixed_dictionaries({}, optional={
     "project": documents, "aliases": documents, "defaults": st.one_of(documents, function_specs),
     "functions": st.one_of(documents, st.dictionaries(st.one_of(st.text(max_size=6), st.integers()),

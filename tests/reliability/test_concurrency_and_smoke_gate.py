@@ -7,9 +7,10 @@ import zipfile
 from pathlib import Path
 
 from lambdadeploy.aws import AwsSession
-from lambdadeploy.deploy import Deployer
-from lambdadeploy.execute import Event
-from lambdadeploy.remote import read_function
+from lambdadeploy.engine.deploy import Deployer
+from lambdadeploy.engine.events import Event, StepStarted
+from lambdadeploy.engine.remote import read_function
+from lambdadeploy.engine.steps import MarkTriggers, MoveAlias, Publish, Smoke
 
 from ..aws.conftest import write_project
 
@@ -29,7 +30,7 @@ def test_someone_else_uploading_before_our_publish_fails_us_cleanly(session: Aws
 
     def race(event: Event) -> None:
         # The other deploy lands between our code upload and our publish.
-        if event.message == "publish version":
+        if isinstance(event, StepStarted) and isinstance(event.step, Publish):
             client.update_function_code(FunctionName="t-worker", ZipFile=other_zip("theirs"))
 
     (result,) = Deployer(session, project, race).push(project.functions, "dev")
@@ -46,7 +47,7 @@ def test_alias_moved_by_someone_else_is_not_overwritten(session: AwsSession, tmp
     client = session.client("lambda")
 
     def race(event: Event) -> None:
-        if event.message.startswith("alias dev:"):
+        if isinstance(event, StepStarted) and isinstance(event.step, MoveAlias):
             client.update_alias(FunctionName="t-worker", Name="dev", FunctionVersion="1")
 
     (result,) = Deployer(session, project, race).push(project.functions, "dev")
@@ -69,10 +70,11 @@ def test_cancelled_deployer_moves_nothing(session: AwsSession, tmp_path: Path) -
     deployer = Deployer(session, project, lambda e: None)
 
     def cancel_at_smoke(event: Event) -> None:
-        if event.message.startswith("smoke invoke"):
+        if isinstance(event, StepStarted) and isinstance(event.step, Smoke):
             deployer.cancel.set()
 
     deployer.emit = cancel_at_smoke
     (result,) = deployer.push(project.functions, "dev")
-    assert result.exit_code == 130 and "not done: alias dev" in (result.error or "")
+    assert result.exit_code == 130 and "interrupted" in (result.error or "")
+    assert [type(step) for step in result.not_done] == [MoveAlias, MarkTriggers]
     assert "dev" not in read_function(session, "t-worker").aliases

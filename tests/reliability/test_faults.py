@@ -6,9 +6,9 @@ import textwrap
 from pathlib import Path
 
 from lambdadeploy.config import load
-from lambdadeploy.deploy import Deployer
-from lambdadeploy.remote import read_function
-from lambdadeploy.sandbox import Sandbox
+from lambdadeploy.engine.deploy import Deployer
+from lambdadeploy.engine.remote import read_function
+from lambdadeploy.local.sandbox import Sandbox
 
 from .conftest import session_for
 from .faults import FaultProxy, Rule

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lambdadeploy.model import FunctionConfig
+from lambdadeploy.config.model import FunctionConfig
 
 
 def make_fn(source: Path, **overrides: object) -> FunctionConfig:

@@ -235,4 +235,4 @@ def test_url_cors_is_checked_before_anything_is_deployed(tmp_path: Path) -> None
     assert any("cors must be true or a mapping" in i for i in found)
     assert any("allow_colours: unknown CORS setting" in i for i in found)
     path.write_text("functions:\n  hello:\n    handler: app.handler\n    triggers: [{url: {cors: {AllowOrigins: ['*']}}}]\n")
-    assert load(path).functions[0].triggers[0].settings["cors"] == {"AllowOrigins": ["*"]}
+    assert load(path).functions[0].triggers[0].settings.cors == {"AllowOrigins": ["*"]}

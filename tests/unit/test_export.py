@@ -11,12 +11,13 @@ import pytest
 import yaml
 
 from lambdadeploy.config import load
+from lambdadeploy.config.model import FunctionConfig, Project, Trigger
 from lambdadeploy.errors import InvalidInputError
 from lambdadeploy.export import CODE_DIR_NAME, CanarySettings, dump_yaml, sam_template, write_export
 from lambdadeploy.export.s3_notifications import HANDLER_CODE, HANDLER_ID, RESOURCE_TYPE
-from lambdadeploy.model import FunctionConfig, Project, Trigger
-from lambdadeploy.triggers.common import Target
-from lambdadeploy.triggers.s3 import desired_config
+from lambdadeploy.triggers.base import Target
+from lambdadeploy.triggers.registry import make_trigger
+from lambdadeploy.triggers.s3 import notification_config
 
 ACCOUNT = "123456789012"
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:thumbs"
@@ -37,13 +38,13 @@ def project(*functions: FunctionConfig) -> Project:
 
 def every_trigger() -> tuple[Trigger, ...]:
     return (
-        Trigger("s3", {"bucket": "uploads", "events": ["s3:ObjectCreated:*"], "prefix": "in/", "suffix": ".jpg"}),
-        Trigger("sns", {"topic": TOPIC, "filter_policy": {"kind": ["img"]}}),
-        Trigger("sqs", {"queue": QUEUE, "batch_size": 5, "batching_window": 2}),
-        Trigger("dynamodb", {"stream": TABLE_STREAM, "starting_position": "TRIM_HORIZON"}),
-        Trigger("kinesis", {"stream": KINESIS, "enabled": False}),
-        Trigger("schedule", {"expression": "rate(5 minutes)", "input": {"ping": True}}),
-        Trigger("url", {"auth": "NONE", "cors": {"allow_origins": ["https://example.com"]}}),
+        make_trigger("s3", {"bucket": "uploads", "events": ["s3:ObjectCreated:*"], "prefix": "in/", "suffix": ".jpg"}),
+        make_trigger("sns", {"topic": TOPIC, "filter_policy": {"kind": ["img"]}}),
+        make_trigger("sqs", {"queue": QUEUE, "batch_size": 5, "batching_window": 2}),
+        make_trigger("dynamodb", {"stream": TABLE_STREAM, "starting_position": "TRIM_HORIZON"}),
+        make_trigger("kinesis", {"stream": KINESIS, "enabled": False}),
+        make_trigger("schedule", {"expression": "rate(5 minutes)", "input": {"ping": True}}),
+        make_trigger("url", {"auth": "NONE", "cors": {"allow_origins": ["https://example.com"]}}),
     )
 
 
@@ -53,9 +54,9 @@ def sample() -> Project:
                  layers=(f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:pillow:3",), tags={"team": "media"},
                  architecture="arm64", triggers=every_trigger()),
         function("report", role=ROLE, triggers=(
-            Trigger("schedule", {"expression": "cron(0 12 * * ? *)"}, alias="prod"),
-            Trigger("url", {"auth": "AWS_IAM"}, alias="prod"),
-            Trigger("s3", {"bucket": "uploads", "prefix": "reports/"}, alias="prod"),
+            make_trigger("schedule", {"expression": "cron(0 12 * * ? *)"}, alias="prod"),
+            make_trigger("url", {"auth": "AWS_IAM"}, alias="prod"),
+            make_trigger("s3", {"bucket": "uploads", "prefix": "reports/"}, alias="prod"),
         )),
     )
 
@@ -126,8 +127,8 @@ def test_every_function_alias_and_trigger_is_named() -> None:
     named = template["Metadata"]["lambdadeploy"]["functions"]
     assert named["resize"]["name"] == "shop-resize" and named["resize"]["alias"] == "dev"
     assert named["resize"]["triggers"] == [
-        "s3 bucket uploads", f"sns {TOPIC}", f"sqs {QUEUE}", f"dynamodb {TABLE_STREAM}", f"kinesis {KINESIS}",
-        "schedule rate(5 minutes)", "url (auth NONE)"]
+        "s3 bucket uploads", f"sns topic {TOPIC}", f"sqs queue {QUEUE}", f"dynamodb stream {TABLE_STREAM}",
+        f"kinesis stream {KINESIS}", 'schedule rate(5 minutes) with input {"ping":true}', "url function URL (auth NONE)"]
 
 
 def test_triggers_restricted_to_another_alias_are_left_out() -> None:
@@ -155,7 +156,7 @@ def test_s3_notification_ids_are_the_clis() -> None:
     p = sample()
     [uploads] = of_type(sam_template(p, "dev", uris(p)), RESOURCE_TYPE).values()
     resize = p.functions[0]
-    expected = desired_config(Target(resize, "dev", "arn:aws:lambda:us-east-1:1:function:x:dev", False),
+    expected = notification_config(Target(resize.name, "dev", "arn:aws:lambda:us-east-1:1:function:x:dev", False),
                               resize.triggers[0])["Id"]
     assert uploads["Properties"]["Configurations"][0]["Id"] == expected
     assert expected.startswith("lambdadeploy-shop-resize-dev-")
@@ -163,7 +164,7 @@ def test_s3_notification_ids_are_the_clis() -> None:
 
 def test_roles() -> None:
     p = project(
-        function("a", triggers=(Trigger("sqs", {"queue": QUEUE}), Trigger("sqs", {"queue": QUEUE + "2"},
+        function("a", triggers=(make_trigger("sqs", {"queue": QUEUE}), make_trigger("sqs", {"queue": QUEUE + "2"},
                                                                                alias="prod"))),
         function("b", role=ROLE),
         function("c", role="team/lambda-runner"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lambdadeploy.execute import Event
-from lambdadeploy.output import MASK, Masker, Output
+from lambdadeploy.engine.events import Notice as Event
+from lambdadeploy.output import MASK, Output
+from lambdadeploy.output.masking import Masker
 
 
 def test_live_status_line_rewrites_itself_and_is_cleared_before_results(capsys: pytest.CaptureFixture) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from lambdadeploy.config.model import FunctionConfig
 from lambdadeploy.errors import PackagingError, PackagingInputError
-from lambdadeploy.model import FunctionConfig
 from lambdadeploy.packaging import build_artifact, limits, zipfmt
 
 from .packaging_support import make_fn, write
@@ -112,7 +112,7 @@ def test_raw_entries_round_trip_through_a_fragment() -> None:
         ("app.handler", {"app/__init__.py": HANDLER}, "python3.12"),
         ("pkg.app.handler", {"pkg/app.py": HANDLER}, "python3.12"),
         # newer runtime than this Python: 3.12-only syntax must not block the build
-        ("app.handler", {"app.py": "type Alias = int\n" + HANDLER}, "python3.99"),
+        ("app.handler", {"app.py": "type Alias = int\n" + HANDLER}, "python3.14"),
     ],
 )
 def test_handler_module_found(

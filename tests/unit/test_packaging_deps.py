@@ -16,18 +16,20 @@ from pathlib import Path
 
 import pytest
 
+from lambdadeploy.config.model import FunctionConfig
 from lambdadeploy.errors import PackagingInputError
-from lambdadeploy.model import FunctionConfig
-from lambdadeploy.packaging import (
-    Artifact,
-    archive,
-    build_artifact,
-    default_cache_dir,
-    deps,
-    installer,
-    zipfmt,
-)
-from lambdadeploy.packaging.platform import target_for
+from lambdadeploy.packaging import Artifact, archive, build_artifact, zipfmt
+from lambdadeploy.paths import default_cache_dir
+from lambdadeploy.runtimes import DependencySpec
+from lambdadeploy.runtimes.python import deps, installer
+from lambdadeploy.runtimes.python.platform import target_for
+
+
+def key_of(fn: FunctionConfig) -> str:
+    """The dependency cache key of a function (its requirements for its platform)."""
+    assert fn.requirements is not None
+    spec = DependencySpec(fn.key, fn.requirements, fn.runtime, fn.architecture, fn.include_runtime_packages, fn.strip)
+    return deps.dependency_key(spec, target_for(fn.runtime, fn.architecture))
 
 HANDLER = "import tinypkg\n\ndef handler(event, context):\n    return tinypkg.VALUE\n"
 
@@ -158,27 +160,20 @@ def test_default_cache_dir_precedence(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_cache_key_follows_inputs(project: Path) -> None:
     fn = make_fn(project)
-    target = target_for(fn)
-    base = deps.dependency_key(fn, target)
-    assert (
-        deps.dependency_key(
-            make_fn(project, architecture="x86_64"),
-            target_for(make_fn(project, architecture="x86_64")),
-        )
-        != base
-    )
-    assert deps.dependency_key(make_fn(project, strip=("tests",)), target) != base
-    assert deps.dependency_key(make_fn(project, include_runtime_packages=True), target) != base
+    base = key_of(fn)
+    assert key_of(make_fn(project, architecture="x86_64")) != base
+    assert key_of(make_fn(project, strip=("tests",))) != base
+    assert key_of(make_fn(project, include_runtime_packages=True)) != base
     # an -r include is part of the key, and so is the content of a local wheel
     (project / "requirements.txt").write_text("-r more.txt\n")
     (project / "more.txt").write_text("./wheels/tinypkg-1.0-py3-none-any.whl\n")
-    included = deps.dependency_key(fn, target)
+    included = key_of(fn)
     (project / "more.txt").write_text("./wheels/tinypkg-1.0-py3-none-any.whl  # same, a comment\n")
-    assert deps.dependency_key(fn, target) != included
+    assert key_of(fn) != included
     (project / "more.txt").write_text("./wheels/tinypkg-1.0-py3-none-any.whl\n")
-    assert deps.dependency_key(fn, target) == included
+    assert key_of(fn) == included
     make_wheel(project / "wheels", "tinypkg", {"tinypkg/__init__.py": "VALUE = 43\n"})
-    assert deps.dependency_key(fn, target) != included
+    assert key_of(fn) != included
 
 
 def test_missing_requirements_file_is_an_input_error(project: Path) -> None:
@@ -268,7 +263,7 @@ def test_own_code_wins_over_a_dependency_file_and_is_reported(project: Path) -> 
 
 def test_requirements_of_only_comments_install_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from lambdadeploy.packaging import build_artifact
-    from lambdadeploy.packaging import installer as installer_module
+    from lambdadeploy.runtimes.python import installer as installer_module
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the installer must not run for an empty requirements file")

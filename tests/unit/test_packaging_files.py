@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from lambdadeploy.config.model import FunctionConfig
 from lambdadeploy.errors import PackagingInputError
-from lambdadeploy.model import FunctionConfig
 from lambdadeploy.packaging import build_artifact
 from lambdadeploy.packaging.files import select_files
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from lambdadeploy.config.model import FunctionConfig
 from lambdadeploy.errors import PackagingError, PackagingInputError
-from lambdadeploy.model import FunctionConfig
-from lambdadeploy.packaging import installer
-from lambdadeploy.packaging.platform import target_for
+from lambdadeploy.runtimes.python import installer
+from lambdadeploy.runtimes.python.platform import target_for
 
 NO_WHEEL = (
     "error: No solution found when resolving dependencies\n"
@@ -26,6 +26,10 @@ def fn_for(runtime: str = "python3.12", architecture: str = "arm64") -> Function
         key="resize", name="demo-resize", source=Path("/src"), handler="app.handler",
         runtime=runtime, architecture=architecture,
     )  # fmt: skip
+
+
+def target_of(fn: FunctionConfig):
+    return target_for(fn.runtime, fn.architecture, fn.key)
 
 
 class FakeUv:
@@ -54,7 +58,7 @@ def run_install(tmp_path: Path, fn: FunctionConfig | None = None) -> list[str]:
     messages: list[str] = []
     req = tmp_path / "requirements.txt"
     req.write_text("somepkg==1.0\n")
-    installer.install(req, tmp_path / "site", target_for(fn or fn_for()), "resize", messages.append)
+    installer.install(req, tmp_path / "site", target_of(fn or fn_for()), "resize", messages.append)
     return messages
 
 
@@ -152,7 +156,7 @@ def test_pure_wheels_do_not_make_a_package_native(monkeypatch: pytest.MonkeyPatc
 def test_target_platform_follows_the_runtime_os(
     runtime: str, architecture: str, uv_platform: str, oldest: str
 ) -> None:
-    target = target_for(fn_for(runtime, architecture))
+    target = target_of(fn_for(runtime, architecture))
     assert target.uv_platform == uv_platform
     tags = target.platform_tags()
     assert tags[0] == target.manylinux_tag and tags[-1] == oldest
@@ -161,4 +165,4 @@ def test_target_platform_follows_the_runtime_os(
 
 def test_unknown_runtime_is_an_input_error() -> None:
     with pytest.raises(PackagingInputError, match=r"nodejs20\.x"):
-        target_for(fn_for("nodejs20.x"))
+        target_of(fn_for("nodejs20.x"))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from lambdadeploy.config.model import FunctionConfig
 from lambdadeploy.errors import PackagingInputError
-from lambdadeploy.model import FunctionConfig
 from lambdadeploy.packaging import build_artifact, limits
 
 pytestmark = pytest.mark.network

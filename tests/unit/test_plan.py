@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lambdadeploy.errors import InvalidInputError
-from lambdadeploy.model import FunctionConfig
-from lambdadeploy.plan import (
+from lambdadeploy.config.model import FunctionConfig
+from lambdadeploy.engine.plan import (
     NEW_VERSION,
     CreateFunction,
     MoveAlias,
@@ -25,7 +24,8 @@ from lambdadeploy.plan import (
     plan_push,
     plan_rollback,
 )
-from lambdadeploy.remote import AliasHistory, AliasState, RemoteFunction, VersionState
+from lambdadeploy.engine.remote import AliasHistory, AliasState, RemoteFunction, VersionState
+from lambdadeploy.errors import InvalidInputError
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 FN = FunctionConfig(key="hello", name="demo-hello", source=Path("/src"), handler="app.handler",
@@ -151,7 +151,7 @@ def test_alias_history_round_trips_and_ignores_foreign_descriptions() -> None:
 
 
 def test_prune_keeps_newest_and_everything_an_alias_or_weight_points_to() -> None:
-    from lambdadeploy.plan import plan_prune
+    from lambdadeploy.engine.plan import plan_prune
 
     remote = deployed(versions={str(i): f"s{i}" for i in range(1, 9)}, aliases={"prod": "2", "dev": "7"})
     remote = RemoteFunction(**{**remote.__dict__, "aliases": {

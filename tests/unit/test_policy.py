@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lambdadeploy.model import FunctionConfig, Project, Trigger
-from lambdadeploy.policy import ci_policy
+from lambdadeploy.config.model import FunctionConfig, Project
+from lambdadeploy.iam.ci_policy import ci_policy
+from lambdadeploy.triggers.registry import make_trigger
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -87,11 +88,11 @@ def test_named_roles_are_passed_but_never_managed() -> None:
 
 def test_triggers_add_only_what_they_need() -> None:
     triggers = (
-        Trigger("s3", {"bucket": "uploads"}),
-        Trigger("sns", {"topic": TOPIC}),
-        Trigger("sqs", {"queue": QUEUE}, alias="prod"),
-        Trigger("schedule", {"expression": "rate(1 hour)"}),
-        Trigger("url", {"auth": "NONE"}),
+        make_trigger("s3", {"bucket": "uploads"}),
+        make_trigger("sns", {"topic": TOPIC}),
+        make_trigger("sqs", {"queue": QUEUE}, alias="prod"),
+        make_trigger("schedule", {"expression": "rate(1 hour)"}),
+        make_trigger("url", {"auth": "NONE"}),
     )
     policy = ci_policy(project(function("resize", triggers=triggers, s3_bucket="artifacts")), ACCOUNT, REGION)
     assert_valid_iam_document(policy)

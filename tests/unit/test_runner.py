@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from lambdadeploy.artifacts import RunnerError, extract_artifact
-from lambdadeploy.interpreters import interpreter_for
-from lambdadeploy.runner import Invocation, run_handler
+from lambdadeploy.local.artifacts import RunnerError, extract_artifact
+from lambdadeploy.local.runner import Invocation, run_handler
+from lambdadeploy.runtimes.python.interpreters import interpreter_for
 
 # The interpreter running the tests: no probing, and the same stdlib everywhere.
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"

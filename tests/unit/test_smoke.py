@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from lambdadeploy.smoke import (
+from lambdadeploy.engine.smoke import (
     Report,
     cost_per_million,
     interpret,

@@ -14,12 +14,13 @@ import click
 
 from .. import config
 from ..aws import AwsSession, AwsSettings
+from ..config.model import FunctionConfig, Project
 from ..errors import InvalidInputError
-from ..model import FunctionConfig, Project
 from ..output import MASKER, Output
 
 if TYPE_CHECKING:  # imported on use: `package`, `validate` and `init` start faster without it
-    from ..deploy import Deployer, FunctionResult
+    from ..engine.deploy import Deployer
+    from ..engine.report import FunctionReport
 
 
 @dataclass
@@ -46,7 +47,7 @@ class App:
         return self._session
 
     def _sandbox_settings(self) -> AwsSettings:
-        from ..sandbox import SANDBOX_CREDENTIALS, SANDBOX_REGION, sandbox_endpoint
+        from ..local.sandbox import SANDBOX_CREDENTIALS, SANDBOX_REGION, sandbox_endpoint
 
         url, started = self.resources.enter_context(sandbox_endpoint())
         self.out.info(
@@ -84,7 +85,7 @@ class App:
         return project.select(names)
 
     def deployer(self, project: Project, parallel: int = 4) -> Deployer:
-        from ..deploy import Deployer
+        from ..engine.deploy import Deployer
 
         return Deployer(self.session(project), project, self.out.event, parallel=parallel)
 
@@ -116,9 +117,12 @@ def stop_on_signals(deployer: Deployer, out: Output) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def finish_results(app: App, command: str, results: list[FunctionResult]) -> None:
-    app.out.summary(command, results)
-    failed = [r for r in results if not r.ok]
+def finish_results(app: App, command: str, reports: list[FunctionReport] | tuple[FunctionReport, ...],
+                   role_done: tuple = ()) -> None:
+    from ..output.results import render_reports
+
+    render_reports(app.out, command, reports, role_done)
+    failed = [r for r in reports if not r.ok]
     if failed:
         raise click.exceptions.Exit(max(r.exit_code for r in failed))
 

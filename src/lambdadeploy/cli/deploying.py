@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import click
 
-from ..durations import parse_duration
 from ..errors import InvalidInputError
-from ..plan import Rollout
 from .app import App, check_alias, finish_results, functions_argument, stop_on_signals
+from .durations import parse_duration
+
+if TYPE_CHECKING:
+    from ..engine.plan import Rollout
 
 EXIT_CHANGES_PENDING = 3  # plan --detailed-exitcode
 
@@ -21,29 +24,27 @@ EXIT_CHANGES_PENDING = 3  # plan --detailed-exitcode
 @click.pass_obj
 def plan(app: App, names: tuple[str, ...], alias: str, detailed_exitcode: bool) -> None:
     """Show what `push` would change, writing nothing."""
+    from ..output.results import plan_document, render_plan
+
     project = app.project(alias)
     check_alias(project, alias)
-    results = app.deployer(project).plan(app.functions(project, names), alias)
-    for result in results:
-        if result.ok:
-            steps = result.planned or ["nothing to do"]
-            app.out.result(f"{result.function.name}:\n" + "\n".join(f"  - {s}" for s in steps))
-        else:
-            app.out.result(f"{result.function.name}: cannot plan: {result.error}")
-    app.out.document({"command": "plan", "ok": all(r.ok for r in results), "alias": alias,
-                      "functions": [{"function": r.function.key, "name": r.function.name, "ok": r.ok,
-                                     "steps": r.planned, "alias_version": r.alias_from,
-                                     "error": r.error} for r in results]})
-    failed = [r for r in results if not r.ok]
+    planned = app.deployer(project).plan(app.functions(project, names), alias)
+    render_plan(app.out, planned)
+    app.out.document(plan_document(planned))
+    failed = [r.failure.exit_code for r in planned.functions if r.failure]
+    if planned.errors:
+        failed.append(2)
     if failed:
-        raise click.exceptions.Exit(max(r.exit_code for r in failed))
-    if detailed_exitcode and any(r.planned for r in results):
+        raise click.exceptions.Exit(max(failed))
+    if detailed_exitcode and planned.has_changes:
         raise click.exceptions.Exit(EXIT_CHANGES_PENDING)
 
 
 def parse_rollout(canary: float | None, watch: str | None, alarms: tuple[str, ...],
                   linear: str | None) -> Rollout | None:
     """--canary PCT [--watch D] [--alarm NAME]... or --linear STEP/INTERVAL, checked together."""
+    from ..engine.plan import Rollout
+
     if linear is not None:
         if canary is not None or watch is not None:
             raise InvalidInputError("--linear STEP/INTERVAL replaces --canary and --watch; use one or the other")
@@ -88,8 +89,14 @@ def push(app: App, names: tuple[str, ...], alias: str, skip_smoke: bool, paralle
         return finish_results(app, "push", results)
     rollout = parse_rollout(canary, watch, alarms, linear)
     with stop_on_signals(deployer, app.out):
-        results = deployer.push(functions, alias, skip_smoke=skip_smoke, rollout=rollout)
-    finish_results(app, "push", results)
+        result = deployer.push(functions, alias, skip_smoke=skip_smoke, rollout=rollout)
+    if result.plan.findings:
+        from ..output.results import render_findings
+
+        render_findings(app.out, result.plan.findings)
+    finish_results(app, "push", result.reports, result.role_done)
+    if result.exit_code:
+        raise click.exceptions.Exit(result.exit_code)
 
 
 @click.command()

@@ -1,4 +1,4 @@
-"""The `lambdadeploy` group, its global options, and main(): errors become one message and an exit code (SPEC 2)."""
+"""The `lambdadeploy` group, its global options, and main(): errors become one message and an exit code."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import traceback
 from pathlib import Path
 
 import click
-from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import __version__
-from ..aws import AwsSettings, aws_message, has_credentials
+from ..aws import AwsSettings, has_credentials
 from ..errors import EXIT_FAILED, EXIT_INVALID_INPUT, LambdaDeployError
 from ..output import MASKER, Output
 from . import deploying, inspecting, project
@@ -77,11 +76,6 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         click.echo(Output(color=None).style(MASKER(f"error: {error.render()}"), fg="red"), err=True)
         code = error.exit_code
-    except (ClientError, BotoCoreError) as error:
-        if verbose:
-            traceback.print_exc()
-        click.echo(MASKER(f"error: {aws_message(error)}"), err=True)
-        code = EXIT_FAILED
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         code = 130

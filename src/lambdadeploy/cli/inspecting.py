@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from botocore.exceptions import BotoCoreError, ClientError
 
-from ..aws import aws_message
-from ..durations import parse_duration
-from ..errors import EXIT_FAILED, InvalidInputError, LambdaDeployError
-from ..model import FunctionConfig
+from ..config.model import FunctionConfig
+from ..errors import EXIT_FAILED, InvalidInputError
 from ..output import human_size
 from .app import App, check_alias, functions_argument
+from .durations import parse_duration
 
 
 def _read_payload(payload: str | None, fn: FunctionConfig) -> Any:
@@ -49,25 +47,22 @@ def invoke(app: App, name: str, alias: str | None, version: str | None, payload:
     fn = app.functions(project, (name,))[0]
     event = _read_payload(payload, fn)
     if local:
+        from ..local.runner import run_handler
         from ..packaging import build_artifact
-        from ..runner import run_handler
 
         artifact = build_artifact(fn, on_progress=lambda m: app.out.info(f"{fn.key}: {m}"))
         invocation = run_handler(
             artifact.zip_bytes, handler=fn.handler, runtime=fn.runtime, event=event, timeout=fn.timeout,
-            memory=fn.memory, environment=fn.environment, function_name=fn.name,
+            memory=fn.memory, environment=fn.environment, function_name=fn.name, architecture=fn.architecture,
         )
         body, function_error, log_tail = invocation.payload, invocation.function_error, invocation.log_tail
     else:
-        from ..smoke import invoke as remote_invoke
+        from ..engine.smoke import invoke as remote_invoke
 
         if alias:
             check_alias(project, alias)
-        try:
-            body, function_error, log_tail = remote_invoke(app.session(project), fn.name, alias or version, event)
-        except ClientError as error:
-            raise LambdaDeployError(f"{fn.name}: {aws_message(error)}") from error
-    from ..smoke import decode_payload
+        body, function_error, log_tail = remote_invoke(app.session(project), fn.name, alias or version, event)
+    from ..engine.smoke import decode_payload
 
     parsed = decode_payload(body)
     pretty = parsed if isinstance(parsed, str) else json.dumps(parsed, indent=2)
@@ -87,17 +82,14 @@ def invoke(app: App, name: str, alias: str | None, version: str | None, payload:
 @click.pass_obj
 def status(app: App, names: tuple[str, ...]) -> None:
     """Versions, aliases, code size, last modified and last smoke result per function."""
-    from ..remote import read_function
-    from ..triggers import describe_triggers
+    from ..engine.status import read_status
 
     project = app.project()
     session = app.session(project)
     documents = []
     for fn in app.functions(project, names):
-        try:
-            remote = read_function(session, fn.name)
-        except (ClientError, BotoCoreError) as error:
-            raise LambdaDeployError(f"{fn.name}: {aws_message(error)}") from error
+        found = read_status(session, fn)
+        remote = found.remote
         if not remote.exists:
             app.out.result(f"{fn.name}: not deployed")
             documents.append({"function": fn.key, "name": fn.name, "exists": False})
@@ -111,11 +103,13 @@ def status(app: App, names: tuple[str, ...]) -> None:
             weights = "".join(f", {w:.0%} on version {v}" for v, w in alias.weights.items())
             app.out.result(f"  {alias.name} -> {alias.version}{weights}  last smoke: {alias.history.smoke or '-'}"
                            + (f"  previous: {', '.join(alias.history.previous)}" if alias.history.previous else ""))
-        wired = describe_triggers(session, fn)
-        for trigger in wired:
-            app.out.result(f"  trigger {trigger['description']}" + (f" -> {trigger['alias']}" if trigger.get("alias") else ""))
+        for wired in found.triggers:
+            detail = f" ({wired.detail})" if wired.detail and wired.kind == "url" else ""
+            app.out.result(f"  trigger {wired.kind} {wired.resource}: {wired.description}{detail} -> {wired.alias}")
         documents.append({
-            "function": fn.key, "name": fn.name, "exists": True, "versions": versions, "triggers": wired,
+            "function": fn.key, "name": fn.name, "exists": True, "versions": versions,
+            "triggers": [{"kind": w.kind, "alias": w.alias, "resource": w.resource, "description": w.description,
+                          "managed": w.managed, "state": w.state, "detail": w.detail} for w in found.triggers],
             "code_size": remote.code_size, "last_modified": remote.last_modified,
             "aliases": {a.name: {"version": a.version, "weights": dict(a.weights), "last_smoke": a.history.smoke,
                                  "previous": list(a.history.previous)} for a in remote.aliases.values()},
@@ -135,7 +129,7 @@ def logs(app: App, name: str, alias: str | None, since: str, follow: bool, patte
     import datetime as dt
     import time
 
-    from .. import logs as cloudwatch
+    from ..engine import logs as cloudwatch
 
     project = app.project(alias)
     fn = app.functions(project, (name,))[0]
@@ -163,27 +157,18 @@ def logs(app: App, name: str, alias: str | None, since: str, follow: bool, patte
 @click.pass_obj
 def prune(app: App, names: tuple[str, ...], keep: int, yes: bool) -> None:
     """Delete old versions that no alias (or canary weight) points to."""
-    from ..plan import plan_prune
-    from ..remote import read_function
-
     project = app.project()
-    session = app.session(project)
-    doomed = {}
-    for fn in app.functions(project, names):
-        versions = plan_prune(read_function(session, fn.name), keep)
-        if versions:
-            doomed[fn.key] = (fn, versions)
-            app.out.result(f"{fn.name}: delete version(s) {', '.join(versions)}")
+    functions = app.functions(project, names)
+    deployer = app.deployer(project)
+    doomed = deployer.prunable(functions, keep)
+    for fn in functions:
+        if fn.key in doomed:
+            app.out.result(f"{fn.name}: delete version(s) {', '.join(doomed[fn.key])}")
     if not doomed:
         app.out.result("nothing to prune")
     elif not yes:
         if not sys.stdin.isatty():
             raise InvalidInputError("prune deletes versions: pass --yes to confirm when not on a terminal")
         click.confirm("delete these versions?", abort=True, err=True)
-    deleted = {}
-    for fn, versions in doomed.values():
-        client = session.client("lambda")
-        for version in versions:
-            client.delete_function(FunctionName=fn.name, Qualifier=version)
-        deleted[fn.key] = list(versions)
-    app.out.document({"command": "prune", "ok": True, "deleted": deleted})
+    deployer.prune(functions, doomed)
+    app.out.document({"command": "prune", "ok": True, "deleted": {k: list(v) for k, v in doomed.items()}})

@@ -9,19 +9,21 @@ from typing import Any
 
 import click
 
-from ..durations import parse_duration
+from ..config.model import Project
+from ..config.rules import NAME
 from ..errors import InvalidInputError
-from ..model import Project
+from ..fields import as_mapping
 from ..output import human_size
-from ..schema import NAME, RUNTIMES
+from ..runtimes import DEFAULT_RUNTIME, RUNTIMES
 from .app import App, check_alias, functions_argument
+from .durations import parse_duration
 
 
 @click.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--project", "project_name", help="Project name (default: from the folder name).")
 @click.option("--function", "function_name", default="hello", show_default=True, help="The first function's name.")
-@click.option("--runtime", type=click.Choice(RUNTIMES), default="python3.12",
+@click.option("--runtime", type=click.Choice(RUNTIMES), default=DEFAULT_RUNTIME,
               show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @click.pass_obj
@@ -72,7 +74,7 @@ def project_document(project: Project) -> dict[str, Any]:
                 "requirements": str(fn.requirements) if fn.requirements else None,
                 "s3_bucket": fn.s3_bucket,
                 "test": None if fn.test is None else {"payload": fn.test.payload, "expect": fn.test.expect},
-                "triggers": [{"kind": t.kind, "alias": t.alias, **dict(t.settings)} for t in fn.triggers],
+                "triggers": [{"kind": t.kind, "alias": t.alias, **as_mapping(t.settings)} for t in fn.triggers],
             }
             for fn in project.functions
         },
@@ -115,7 +117,7 @@ def package(app: App, names: tuple[str, ...], out_dir: Path) -> None:
 @click.pass_obj
 def policy(app: App, account_id: str | None) -> None:
     """Print the least-privilege IAM policy a CI user needs to push, promote and roll back this config."""
-    from ..policy import ci_policy
+    from ..iam.ci_policy import ci_policy
 
     project = app.project()
     session = app.session(project)
@@ -165,7 +167,7 @@ def export(app: App, template_format: str, alias: str, output_path: Path | None,
 @click.pass_obj
 def schema(app: App) -> None:
     """Print the JSON Schema of lambda.yaml (for editors)."""
-    from ..schema import json_schema
+    from ..config.rules import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
 
@@ -175,7 +177,7 @@ def schema(app: App) -> None:
 @click.pass_obj
 def sandbox(app: App, port: int) -> None:
     """Run the local AWS-compatible endpoint in the foreground (Ctrl-C stops it)."""
-    from ..sandbox import serve_forever
+    from ..local.sandbox import serve_forever
 
     app.out.info(
         f"sandbox: AWS-compatible endpoint on http://127.0.0.1:{port} (loopback only, state lives until stopped)\n"

@@ -17,10 +17,10 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from ..model import Project
-from ..roles import BASIC_EXECUTION_POLICY, TRUST_POLICY
-from ..triggers.common import Target
-from ..triggers.s3 import desired_config
+from ..config.model import Project
+from ..iam.execution_role import TRUST_POLICY, basic_execution_policy
+from ..triggers.base import Target
+from ..triggers.s3 import notification_config
 from .cfn import bucket_arn, logical_name, partition_arn, unique
 
 HANDLER_ID = "LambdadeployS3NotificationsHandler"
@@ -93,10 +93,10 @@ def resources(project: Project, alias: str, ids: Mapping[str, str]) -> dict[str,
     configs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     invoked: dict[str, list[str]] = defaultdict(list)  # bucket -> logical ids of the functions it invokes
     for fn in project.functions:
-        target = Target(fn, alias, arn="", exists=False)
+        target = Target(fn.name, alias, arn="", exists=False)
         for trigger in (t for t in fn.triggers if t.kind == "s3"):
-            bucket = str(trigger.settings["bucket"])
-            config = desired_config(target, trigger)
+            bucket = trigger.settings.bucket
+            config = notification_config(target, trigger)
             config["LambdaFunctionArn"] = {"Ref": f"{ids[fn.key]}.Alias"}
             configs[bucket].append(config)
             if ids[fn.key] not in invoked[bucket]:
@@ -139,7 +139,7 @@ def handler_role(buckets: list[str]) -> dict[str, Any]:
         "Type": "AWS::IAM::Role",
         "Properties": {
             "AssumeRolePolicyDocument": TRUST_POLICY,
-            "ManagedPolicyArns": [partition_arn(BASIC_EXECUTION_POLICY)],
+            "ManagedPolicyArns": [partition_arn(basic_execution_policy())],
             "Policies": [{
                 "PolicyName": "bucket-notifications",
                 "PolicyDocument": {

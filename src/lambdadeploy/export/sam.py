@@ -12,22 +12,19 @@ s3_notifications.py). Secret environment values become NoEcho parameters. Intrin
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..config.model import FunctionConfig, Project, Trigger
 from ..errors import InvalidInputError
-from ..model import FunctionConfig, Project, Trigger
-from ..roles import (
-    BASIC_EXECUTION_POLICY,
+from ..iam.execution_role import (
     TRIGGER_POLICY_NAME,
     TRUST_POLICY,
+    basic_execution_policy,
     trigger_sources_policy,
 )
-from ..triggers.common import name_of
-from ..triggers.streams import DEFAULT_BATCH
-from ..triggers.url import auth_of, cors_of
+from ..triggers import registry
 from . import s3_notifications
 from .cfn import logical_name, partition_arn, role_arn, unique
 
@@ -36,7 +33,6 @@ EXECUTION_ROLE_ID = "ExecutionRole"
 CANARY_CONFIG_ID = "CanaryDeploymentConfig"
 # SAM's predefined canary types: 10 percent first, the rest after N minutes.
 PREDEFINED_CANARY_MINUTES = (5, 10, 15, 30)
-EVENT_TYPES = {"sns": "SNS", "sqs": "SQS", "dynamodb": "DynamoDB", "kinesis": "Kinesis", "schedule": "Schedule"}
 
 
 @dataclass(frozen=True)
@@ -137,8 +133,7 @@ def require_alias(project: Project, alias: str) -> None:
 
 def for_alias(project: Project, alias: str) -> Project:
     """The project with only the triggers that apply to `alias` (no `alias:`, or this one)."""
-    functions = tuple(replace(fn, triggers=tuple(t for t in fn.triggers if t.alias in (None, alias)))
-                      for fn in project.functions)
+    functions = tuple(replace(fn, triggers=fn.triggers_for(alias)) for fn in project.functions)
     return replace(project, functions=functions)
 
 
@@ -153,7 +148,7 @@ def execution_role(project: Project) -> dict[str, Any]:
     CloudFormation names it (a fixed name would clash with the role the CLI created)."""
     properties: dict[str, Any] = {
         "AssumeRolePolicyDocument": TRUST_POLICY,
-        "ManagedPolicyArns": [partition_arn(BASIC_EXECUTION_POLICY)],
+        "ManagedPolicyArns": [partition_arn(basic_execution_policy())],
     }
     sources = trigger_sources_policy(project)
     if sources is not None:
@@ -219,75 +214,26 @@ def function_resource(fn: FunctionConfig, alias: str, code_uri: str, canary: Can
     events = function_events(fn, alias)
     if events:
         properties["Events"] = events
-    urls = [t for t in fn.triggers if t.kind == "url"]
-    if urls:
-        url: dict[str, Any] = {"AuthType": auth_of(urls[0])}
-        cors = cors_of(urls[0])
-        if cors:
-            url["Cors"] = cors
-        properties["FunctionUrlConfig"] = url
+    for trigger in fn.triggers:
+        properties.update(registry.kind(trigger.kind).sam_function_properties(trigger))
     return {"Type": "AWS::Serverless::Function", "Properties": properties}
 
 
 def function_events(fn: FunctionConfig, alias: str) -> dict[str, Any]:
-    """SAM events (SNS, SQS, DynamoDB, Kinesis, Schedule) named for their source: SqsJobs, SnsThumbs."""
+    """SAM events named for their source (SqsJobs, SnsThumbs); kinds without one (s3: a custom
+    resource; url: FunctionUrlConfig) are wired otherwise."""
     events: dict[str, Any] = {}
     taken: set[str] = set()
     for trigger in fn.triggers:
-        if trigger.kind not in EVENT_TYPES:
-            continue  # s3: custom resource; url: FunctionUrlConfig
-        events[unique(event_name(trigger), taken)] = {
-            "Type": EVENT_TYPES[trigger.kind],
-            "Properties": event_properties(fn, alias, trigger),
-        }
+        event = registry.kind(trigger.kind).sam_event(trigger, fn.name, alias)
+        if event is not None:
+            events[unique(logical_name(event.name), taken)] = {"Type": event.type, "Properties": dict(event.properties)}
     return events
 
 
-def event_name(trigger: Trigger) -> str:
-    kind = EVENT_TYPES[trigger.kind].title().replace("Dynamodb", "DynamoDB")
-    source = trigger.settings.get("topic") or trigger.settings.get("queue") or trigger.settings.get("stream")
-    return kind + (logical_name(name_of(str(source))) if source else "")
-
-
-def event_properties(fn: FunctionConfig, alias: str, trigger: Trigger) -> dict[str, Any]:
-    settings = trigger.settings
-    disabled = settings.get("enabled") is False
-    if trigger.kind == "sns":
-        properties: dict[str, Any] = {"Topic": str(settings["topic"])}
-        if settings.get("filter_policy"):
-            properties["FilterPolicy"] = settings["filter_policy"]
-        return properties
-    if trigger.kind == "sqs":
-        properties = {"Queue": str(settings["queue"]),
-                      "BatchSize": int(settings.get("batch_size") or DEFAULT_BATCH["sqs"])}
-        if settings.get("batching_window"):
-            properties["MaximumBatchingWindowInSeconds"] = int(settings["batching_window"])
-    elif trigger.kind in ("dynamodb", "kinesis"):
-        properties = {"Stream": str(settings["stream"]),
-                      "StartingPosition": str(settings.get("starting_position") or "LATEST"),
-                      "BatchSize": int(settings.get("batch_size") or DEFAULT_BATCH[trigger.kind])}
-    else:  # schedule
-        default = f"lambdadeploy: invoke {fn.name}:{alias} on {settings['expression']}"
-        properties = {"Schedule": str(settings["expression"]),
-                      "Description": str(settings.get("description") or default)[:512]}
-        if settings.get("input") is not None:
-            properties["Input"] = json.dumps(settings["input"], sort_keys=True, separators=(",", ":"))
-    if disabled:
-        properties["Enabled"] = False
-    return properties
-
-
 def describe_trigger(trigger: Trigger) -> str:
-    """One line per trigger for the template's Metadata, e.g. `sqs arn:aws:sqs:...:jobs`."""
-    settings = trigger.settings
-    if trigger.kind == "s3":
-        return f"s3 bucket {settings['bucket']}"
-    if trigger.kind == "schedule":
-        return f"schedule {settings['expression']}"
-    if trigger.kind == "url":
-        return f"url (auth {auth_of(trigger)})"
-    source = settings.get("topic") or settings.get("queue") or settings.get("stream")
-    return f"{trigger.kind} {source}"
+    """One line per trigger for the template's Metadata, e.g. `sqs queue arn:aws:sqs:...:jobs`."""
+    return f"{trigger.kind} {registry.kind(trigger.kind).source(trigger.settings)}"
 
 
 def metadata(project: Project, alias: str, ids: Mapping[str, str]) -> dict[str, Any]:

@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
+from ..config.model import FunctionConfig, Project
 from ..errors import InvalidInputError
-from ..model import FunctionConfig, Project
 from ..packaging import Artifact, build_artifact
 from .sam import CanarySettings, require_alias, sam_template
 

@@ -11,19 +11,15 @@ executable bits only.
 
 from __future__ import annotations
 
-import ast
 import os
-import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from lambdadeploy.errors import PackagingInputError
-from lambdadeploy.model import FunctionConfig
-from lambdadeploy.packaging import zipfmt
-from lambdadeploy.packaging.files import SourceFile, walk_tree
-from lambdadeploy.packaging.zipfmt import RawEntry
+from . import zipfmt
+from .files import SourceFile, walk_tree
+from .zipfmt import RawEntry
 
 FRAGMENT_NAME = "deps.zip"
 # zlib releases the GIL, so threads compress in parallel: about 1.7x faster on
@@ -61,94 +57,6 @@ def merge(own: list[RawEntry], deps: list[RawEntry]) -> tuple[list[RawEntry], li
     shadowed = [e.name for e in deps if e.name in own_names]
     kept = [e for e in deps if e.name not in own_names]
     return sorted(own + kept, key=lambda e: e.name), shadowed
-
-
-def check_handler(
-    fn: FunctionConfig, entries: list[RawEntry], report: Callable[[str], None]
-) -> None:
-    """The handler module must be in the zip and compile; else PackagingInputError.
-
-    Compiled with this machine's Python. When it is older than the runtime, a
-    syntax error may be newer syntax (e.g. 3.12 f-strings), so it is reported
-    as a warning rather than stopping the build.
-    """
-    module = fn.handler_module
-    base = module.replace(".", "/")
-    candidates = (f"{base}.py", f"{base}/__init__.py")
-    by_name = {e.name: e for e in entries}
-    found = next((by_name[c] for c in candidates if c in by_name), None)
-    if found is None:
-        raise PackagingInputError(
-            f"{fn.key}: handler {fn.handler!r} needs module {module!r}, but neither "
-            f"{' nor '.join(candidates)} is in the package (source: {fn.source})",
-            hint="fix `handler:` (module.function) or `source:`, and check the file is not excluded",
-        )
-    source = zipfmt.inflate(found)
-    runtime_minor = _runtime_minor(fn)
-    try:
-        if runtime_minor is not None and runtime_minor < sys.version_info.minor:
-            # Catch syntax newer than the runtime understands (best effort, per ast docs).
-            ast.parse(source, found.name, feature_version=(3, runtime_minor))
-        compile(source, found.name, "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        where = f"{found.name}, line {exc.lineno}" if exc.lineno else found.name
-        if runtime_minor is not None and runtime_minor > sys.version_info.minor:
-            report(
-                f"warning: {where} does not compile with Python "
-                f"{sys.version_info.major}.{sys.version_info.minor} ({exc.msg}); "
-                f"not checked against {fn.runtime}"
-            )
-            return
-        raise PackagingInputError(
-            f"{fn.key}: handler {fn.handler!r}: {where}: {exc.msg}",
-            hint="fix the syntax error; the function would fail on every invoke",
-        ) from None
-    except ValueError as exc:  # e.g. null bytes in the source
-        raise PackagingInputError(
-            f"{fn.key}: handler {fn.handler!r}: {found.name}: {exc}"
-        ) from None
-    function = fn.handler.rsplit(".", 1)[1]
-    bound = module_level_names(ast.parse(source, found.name))
-    if bound is not None and function not in bound:
-        defined = sorted(n for n in bound if not n.startswith("_"))
-        raise PackagingInputError(
-            f"{fn.key}: handler {fn.handler!r}: {found.name} defines no {function!r}",
-            hint=("it defines: " + ", ".join(defined[:10])) if defined else "define the handler function there",
-        )
-
-
-def module_level_names(tree: ast.Module) -> set[str] | None:
-    """Names a module binds when imported (defs, classes, assignments, imports, also inside
-    module-level if/try/with blocks); None when it cannot be known statically (a star
-    import or a module __getattr__), so the check never rejects a working handler."""
-    names: set[str] = set()
-    pending: list[ast.stmt] = list(tree.body)
-    while pending:
-        node = pending.pop()
-        match node:
-            case ast.FunctionDef(name=name) | ast.AsyncFunctionDef(name=name) | ast.ClassDef(name=name):
-                names.add(name)
-            case ast.Import(names=aliases) | ast.ImportFrom(names=aliases):
-                for alias in aliases:
-                    if alias.name == "*":
-                        return None
-                    names.add(alias.asname or alias.name.split(".")[0])
-            case ast.Assign() | ast.AnnAssign() | ast.AugAssign():
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-            case ast.If() | ast.Try() | ast.With() | ast.For() | ast.While():
-                for field in ("body", "orelse", "finalbody", "handlers"):
-                    for child in getattr(node, field, []):
-                        pending.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
-    names.update(n.target.id for n in ast.walk(tree)
-                 if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name))
-    return None if "__getattr__" in names else names
-
-
-def _runtime_minor(fn: FunctionConfig) -> int | None:
-    major, _, minor = fn.python_version.partition(".")
-    return int(minor) if major == "3" and minor.isdigit() else None
 
 
 def _compress_all(items: list[tuple[str, Path, bool]]) -> list[RawEntry]:

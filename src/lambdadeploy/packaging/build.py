@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lambdadeploy.model import FunctionConfig
-from lambdadeploy.packaging import archive, limits, zipfmt
-from lambdadeploy.packaging.deps import declares_nothing, install_requirements
-from lambdadeploy.packaging.files import select_files
+from .. import runtimes
+from ..config.model import FunctionConfig
+from ..paths import default_cache_dir
+from . import archive, limits, zipfmt
+from .files import select_files
 
 
 @dataclass(frozen=True)
@@ -37,16 +37,6 @@ class Artifact:
     needs_s3: bool  # over the direct-upload limit and s3_bucket is set: upload through S3
 
 
-def default_cache_dir() -> Path:
-    """$LAMBDADEPLOY_CACHE_DIR, else $XDG_CACHE_HOME/lambdadeploy, else ~/.cache/lambdadeploy."""
-    explicit = os.environ.get("LAMBDADEPLOY_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "lambdadeploy"
-
-
 def build_artifact(
     fn: FunctionConfig,
     *,
@@ -57,17 +47,21 @@ def build_artifact(
 
     Raises PackagingInputError for problems in the user's input (missing source
     or handler, syntax error, unusable requirement) and PackagingError for
-    limits and failed installs.
+    limits and failed installs. The runtime (runtimes/) installs the dependencies
+    and checks the handler.
     """
     started = time.perf_counter()
     report = on_progress or (lambda _message: None)
     files = select_files(fn, on_skip=report)
     own = archive.source_entries(files)
 
+    runtime = runtimes.family_of(fn.runtime)
     deps: list[zipfmt.RawEntry] = []
     from_cache: bool | None = None
-    if fn.requirements is not None and not declares_nothing(fn.requirements):
-        installed = install_requirements(fn, cache_dir or default_cache_dir(), report)
+    if fn.requirements is not None and not runtime.declares_nothing(fn.requirements):
+        spec = runtimes.DependencySpec(fn.key, fn.requirements, fn.runtime, fn.architecture,
+                                       fn.include_runtime_packages, fn.strip)
+        installed = runtime.install(spec, cache_dir or default_cache_dir(), report)
         deps = archive.dependency_entries(installed.site, installed.entry / archive.FRAGMENT_NAME)
         from_cache = installed.from_cache
 
@@ -77,7 +71,9 @@ def build_artifact(
             f"{len(shadowed)} file(s) of your code replace dependency files "
             f"(e.g. {shadowed[0]})"
         )
-    archive.check_handler(fn, entries, report)
+    by_name = {e.name: e for e in entries}
+    runtime.check_package(fn.key, fn.handler, fn.runtime,
+                          lambda name: zipfmt.inflate(by_name[name]) if name in by_name else None, report)
     zipped_size = zipfmt.archive_size(entries)
     unzipped_size = sum(e.size for e in entries)
     needs_s3 = limits.check_limits(fn, entries, {e.name for e in own}, zipped_size)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pathspec
 
-from lambdadeploy.errors import PackagingInputError
-from lambdadeploy.model import FunctionConfig
+from ..config.model import FunctionConfig
+from ..errors import PackagingInputError
 
 BUILTIN_EXCLUDES = (
     ".git/",

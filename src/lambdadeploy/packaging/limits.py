@@ -12,9 +12,9 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 
-from lambdadeploy.errors import PackagingError
-from lambdadeploy.model import FunctionConfig
-from lambdadeploy.packaging.zipfmt import RawEntry
+from ..config.model import FunctionConfig
+from ..errors import PackagingError
+from .zipfmt import RawEntry
 
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024  # the function plus its layers, unzipped
 MAX_DIRECT_UPLOAD_BYTES = 50 * 1024 * 1024  # zipped, sent in the UpdateFunctionCode call

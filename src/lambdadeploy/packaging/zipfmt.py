@@ -21,7 +21,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
-from lambdadeploy.errors import PackagingError
+from ..errors import PackagingError
 
 STORED = zipfile.ZIP_STORED
 DEFLATED = zipfile.ZIP_DEFLATED

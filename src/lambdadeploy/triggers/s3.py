@@ -1,27 +1,58 @@
 """S3 bucket notifications to the alias, merged with the bucket's other notifications.
 
 A bucket has one notification configuration for everyone (topics, queues, other
-functions, EventBridge). The tool reads it, replaces only the Lambda configurations
-it owns (Id `lambdadeploy-FUNCTION-ALIAS-HASH` pointing at this alias) and writes the
-whole thing back. Writes to one bucket are serialised within this process, because
-several functions of one push may share a bucket.
+functions, EventBridge). The tool owns only the Lambda configurations whose Id is
+`lambdadeploy-FUNCTION-ALIAS-HASH` and that point at this alias; applying a step
+re-reads the bucket and writes the whole configuration back with only that entry
+changed. Writes to one bucket are serialised within this process, because several
+functions of one push may share a bucket.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import defaultdict
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
-
-from ..model import Trigger
-from .common import Context, Grant, Target, is_not_found, short_hash
+from ..aws import AwsNotFound, AwsSession
+from ..diff import FieldChange
+from ..fields import Field, Record, Text, TextList
+from .base import (
+    Grant,
+    PolicyScope,
+    ReadContext,
+    Target,
+    Trigger,
+    TriggerKind,
+    TriggerStep,
+    Wired,
+    short_hash,
+)
 
 DEFAULT_EVENT = "s3:ObjectCreated:*"
+BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+OTHER_SECTIONS = ("TopicConfigurations", "QueueConfigurations", "EventBridgeConfiguration")
 _LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 _LOCKS_GUARD = threading.Lock()
-OTHER_SECTIONS = ("TopicConfigurations", "QueueConfigurations", "EventBridgeConfiguration")
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    bucket: str
+    events: tuple[str, ...] = (DEFAULT_EVENT,)
+    prefix: str | None = None
+    suffix: str | None = None
+
+
+@dataclass(frozen=True)
+class BucketState:
+    """A bucket's Lambda notifications: the tool's entries for this alias, by Id, and the rest."""
+
+    exists: bool
+    owned: dict[str, dict[str, Any]]
+    others: tuple[dict[str, Any], ...] = ()
 
 
 def _lock(bucket: str) -> threading.Lock:
@@ -29,18 +60,122 @@ def _lock(bucket: str) -> threading.Lock:
         return _LOCKS[bucket]
 
 
-def events_of(trigger: Trigger) -> list[str]:
-    events = trigger.settings.get("events") or [DEFAULT_EVENT]
-    return sorted({events} if isinstance(events, str) else set(events))
+class S3Kind(TriggerKind):
+    name: ClassVar[str] = "s3"
+    summary: ClassVar[str] = ("the bucket's Lambda notification for the alias (events, prefix, suffix), merged "
+                              "with the bucket's other notifications, which are never touched; invoke permission for s3")
+    settings: ClassVar[Record] = Record((
+        Field("bucket", Text(BUCKET, "3-63 lowercase letters, digits, . and -", what="bucket name"), required=True,
+              doc="the bucket's name"),
+        Field("events", TextList(single=True, min_items=1), doc=f"S3 event types (default {DEFAULT_EVENT})"),
+        Field("prefix", Text(), doc="only keys that start with this"),
+        Field("suffix", Text(), doc="only keys that end with this"),
+    ), S3Settings)
+
+    def source(self, settings: S3Settings) -> str:
+        return f"bucket {settings.bucket}"
+
+    def invoke_principal(self) -> str:
+        return "s3.amazonaws.com"
+
+    def grants(self, target: Target, triggers: list[Trigger]) -> list[Grant]:
+        buckets = sorted({t.settings.bucket for t in triggers})
+        return [Grant(target.sid(f"s3-{short_hash(bucket)}"), "s3", "s3.amazonaws.com", f"bucket {bucket}",
+                      source_arn=f"arn:{target.partition}:s3:::{bucket}", source_account=target.account)
+                for bucket in buckets]
+
+    def read(self, ctx: ReadContext, triggers: list[Trigger]) -> dict[str, BucketState]:
+        wanted = {t.settings.bucket for t in triggers}
+        previous = {arn.split(":::")[-1] for arn in ctx.sources("s3.amazonaws.com")}
+        observed = {}
+        for bucket in sorted(wanted | previous):
+            try:
+                current = ctx.client("s3").get_bucket_notification_configuration(Bucket=bucket)
+            except AwsNotFound:
+                if bucket in wanted:
+                    raise
+                observed[bucket] = BucketState(False, {})  # gone, and its notifications with it
+                continue
+            lambdas = current.get("LambdaFunctionConfigurations") or []
+            owned = {c["Id"]: c for c in lambdas if is_owned(ctx.target, c)}
+            observed[bucket] = BucketState(True, owned, tuple(c for c in lambdas if not is_owned(ctx.target, c)))
+        return observed
+
+    def plan(self, target: Target, triggers: list[Trigger], observed: dict[str, BucketState]) -> list[TriggerStep]:
+        wanted: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        for trigger in triggers:
+            config = notification_config(target, trigger)
+            wanted[trigger.settings.bucket][config["Id"]] = config
+        steps = []
+        for bucket in sorted(set(wanted) | set(observed)):
+            state = observed.get(bucket, BucketState(True, {}))
+            if not state.exists:
+                continue
+            want = wanted.get(bucket, {})
+            for config_id, config in want.items():
+                have = state.owned.get(config_id)
+                if have is None:
+                    steps.append(self._step("create", bucket, config, config))
+                elif _normal(have) != _normal(config):
+                    steps.append(self._step("update", bucket, config, config, _changes(have, config)))
+            for config_id, config in state.owned.items():
+                if config_id not in want:
+                    steps.append(self._step("delete", bucket, config, None))
+        return steps
+
+    @staticmethod
+    def _step(action: str, bucket: str, shown: dict[str, Any], config: dict[str, Any] | None,
+              changes: tuple[FieldChange, ...] = ()) -> TriggerStep:
+        return TriggerStep("s3", action, f"bucket {bucket}", describe(shown), changes,
+                           {"bucket": bucket, "id": shown["Id"], "config": config})
+
+    def apply(self, session: AwsSession, target: Target, step: TriggerStep) -> str | None:
+        bucket, config_id, config = step.params["bucket"], step.params["id"], step.params["config"]
+        s3 = session.client("s3")
+        with _lock(bucket):
+            current = s3.get_bucket_notification_configuration(Bucket=bucket)
+            document: dict[str, Any] = {
+                section: [_lowercase_rules(c) for c in current[section]] if isinstance(current[section], list)
+                else current[section]
+                for section in OTHER_SECTIONS if current.get(section) is not None
+            }
+            kept = [_lowercase_rules(c) for c in current.get("LambdaFunctionConfigurations") or []
+                    if not (c.get("Id") == config_id and is_owned(target, c))]
+            merged = kept + ([config] if config is not None else [])
+            if merged:
+                document["LambdaFunctionConfigurations"] = merged
+            # Our own destination is validated by the permission added first; a stale destination
+            # someone else configured on the bucket must not block the deploy.
+            s3.put_bucket_notification_configuration(
+                Bucket=bucket, NotificationConfiguration=document, SkipDestinationValidation=True)
+        return None
+
+    def wired(self, target: Target, observed: dict[str, BucketState]) -> list[Wired]:
+        found = []
+        for bucket, state in sorted(observed.items()):
+            for config in [*state.owned.values(), *state.others]:
+                if config.get("LambdaFunctionArn") == target.arn:
+                    found.append(Wired("s3", target.alias, f"bucket {bucket}", describe(config),
+                                       managed=is_owned(target, config)))
+        return found
+
+    def ci_statements(self, triggers: list[Trigger], scope: PolicyScope) -> list[dict[str, Any]]:
+        buckets = sorted({t.settings.bucket for t in triggers})
+        if not buckets:
+            return []
+        return [{"Sid": "WireBucketNotifications", "Effect": "Allow",
+                 "Action": ["s3:GetBucketNotification", "s3:PutBucketNotification"],
+                 "Resource": [f"arn:{scope.partition}:s3:::{b}" for b in buckets]}]
 
 
-def desired_config(target: Target, trigger: Trigger) -> dict[str, Any]:
+def notification_config(target: Target, trigger: Trigger) -> dict[str, Any]:
     """The LambdaFunctionConfiguration for one trigger."""
-    settings = trigger.settings
-    events = events_of(trigger)
-    rules = [{"Name": name, "Value": str(settings[name])} for name in ("prefix", "suffix") if settings.get(name)]
+    settings: S3Settings = trigger.settings
+    events = sorted(set(settings.events))
+    rules = [{"Name": name, "Value": value} for name, value in (("prefix", settings.prefix), ("suffix", settings.suffix))
+             if value]
     config: dict[str, Any] = {
-        "Id": target.owned_name("s3", settings["bucket"], events, settings.get("prefix"), settings.get("suffix")),
+        "Id": target.owned_name("s3", settings.bucket, events, settings.prefix, settings.suffix),
         "LambdaFunctionArn": target.arn,
         "Events": events,
     }
@@ -49,71 +184,7 @@ def desired_config(target: Target, trigger: Trigger) -> dict[str, Any]:
     return config
 
 
-def grant_sid(target: Target, bucket: str) -> str:
-    return target.sid(f"s3-{short_hash(bucket)}")
-
-
-def grants(target: Target, triggers: list[Trigger]) -> list[Grant]:
-    buckets = sorted({str(t.settings["bucket"]) for t in triggers})
-    return [
-        Grant(grant_sid(target, bucket), "s3", "s3.amazonaws.com", f"s3 permission: bucket {bucket} may invoke {target.alias}",
-              source_arn=f"arn:{target.partition}:s3:::{bucket}", source_account=target.account)
-        for bucket in buckets
-    ]
-
-
-def reconcile(ctx: Context, triggers: list[Trigger]) -> None:
-    """Make each configured bucket notify the alias; drop notifications of removed triggers."""
-    wanted: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for trigger in triggers:
-        wanted[str(trigger.settings["bucket"])].append(desired_config(ctx.target, trigger))
-    # Buckets wired before (known from the alias's permissions) may need cleaning up.
-    previous = {arn.split(":::")[-1] for arn in ctx.sources("s3.amazonaws.com")}
-    for bucket in sorted(set(wanted) | previous):
-        with _lock(bucket):
-            _reconcile_bucket(ctx, bucket, wanted.get(bucket, []), must_exist=bucket in wanted)
-
-
-def _reconcile_bucket(ctx: Context, bucket: str, desired: list[dict[str, Any]], *, must_exist: bool) -> None:
-    s3 = ctx.client("s3")
-    try:
-        current = s3.get_bucket_notification_configuration(Bucket=bucket)
-    except ClientError as error:
-        if not must_exist and is_not_found(error):
-            return  # the bucket is gone, and with it the notifications
-        raise
-    current.pop("ResponseMetadata", None)
-    lambdas = current.get("LambdaFunctionConfigurations") or []
-    owned = {c["Id"]: c for c in lambdas if _is_owned(ctx.target, c)}
-    others = [c for c in lambdas if not _is_owned(ctx.target, c)]
-    want = {c["Id"]: c for c in desired}
-    before = len(ctx.changes)
-    for config_id, config in want.items():
-        if config_id not in owned:
-            ctx.change("s3", "create", describe(bucket, config))
-        elif _normal(owned[config_id]) != _normal(config):
-            ctx.change("s3", "update", describe(bucket, config))
-    for config_id, config in owned.items():
-        if config_id not in want:
-            ctx.change("s3", "delete", describe(bucket, config))
-    if len(ctx.changes) == before or not ctx.apply:
-        return
-    document: dict[str, Any] = {
-        section: [_lowercase_rules(c) for c in current[section]] if isinstance(current[section], list) else current[section]
-        for section in OTHER_SECTIONS
-        if current.get(section) is not None
-    }
-    merged = [_lowercase_rules(c) for c in others] + list(want.values())
-    if merged:
-        document["LambdaFunctionConfigurations"] = merged
-    # Our own destination is validated by the permission added first; a stale destination
-    # someone else configured on the bucket must not block the deploy.
-    s3.put_bucket_notification_configuration(
-        Bucket=bucket, NotificationConfiguration=document, SkipDestinationValidation=True
-    )
-
-
-def _is_owned(target: Target, config: dict[str, Any]) -> bool:
+def is_owned(target: Target, config: dict[str, Any]) -> bool:
     return str(config.get("Id", "")).startswith(target.owner_prefix) and config.get("LambdaFunctionArn") == target.arn
 
 
@@ -126,6 +197,15 @@ def _normal(config: dict[str, Any]) -> tuple[Any, ...]:
     return (config.get("LambdaFunctionArn"), sorted(config.get("Events") or []), _rules(config))
 
 
+def _changes(have: dict[str, Any], want: dict[str, Any]) -> tuple[FieldChange, ...]:
+    changes = []
+    if sorted(have.get("Events") or []) != sorted(want.get("Events") or []):
+        changes.append(FieldChange("events", sorted(have.get("Events") or []), want["Events"]))
+    if _rules(have) != _rules(want):
+        changes.append(FieldChange("filter", dict(_rules(have)), dict(_rules(want))))
+    return tuple(changes)
+
+
 def _lowercase_rules(config: dict[str, Any]) -> dict[str, Any]:
     """GetBucketNotification answers `Prefix`/`Suffix`; Put documents (and moto requires) lower case."""
     if not _rules(config):
@@ -134,27 +214,7 @@ def _lowercase_rules(config: dict[str, Any]) -> dict[str, Any]:
         {"Name": name, "Value": value} for name, value in _rules(config)]}}}
 
 
-def describe(bucket: str, config: dict[str, Any]) -> str:
+def describe(config: dict[str, Any]) -> str:
     rules = ", ".join(f"{name} {value}" for name, value in _rules(config))
-    text = f"s3 bucket {bucket}: notify on {', '.join(config.get('Events') or [])}"
+    text = f"notify on {', '.join(config.get('Events') or [])}"
     return f"{text} ({rules})" if rules else text
-
-
-def wired(ctx: Context, triggers: list[Trigger]) -> list[dict[str, Any]]:
-    """What notifies this alias, on the configured buckets and those wired before."""
-    buckets = {str(t.settings["bucket"]) for t in triggers} | {
-        arn.split(":::")[-1] for arn in ctx.sources("s3.amazonaws.com")}
-    found = []
-    for bucket in sorted(buckets):
-        try:
-            current = ctx.client("s3").get_bucket_notification_configuration(Bucket=bucket)
-        except ClientError as error:
-            if is_not_found(error):
-                continue
-            raise
-        for config in current.get("LambdaFunctionConfigurations") or []:
-            if config.get("LambdaFunctionArn") == ctx.target.arn:
-                found.append({"kind": "s3", "target": bucket, "alias": ctx.target.alias,
-                              "description": describe(bucket, config),
-                              "managed": _is_owned(ctx.target, config)})
-    return found

@@ -8,90 +8,153 @@ the account.
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
+from ..aws import AwsNotFound, AwsSession
+from ..diff import FieldChange
+from ..fields import Field, Json, Record, Text
+from .base import (
+    Grant,
+    PolicyScope,
+    ReadContext,
+    SamEvent,
+    Target,
+    Trigger,
+    TriggerKind,
+    TriggerStep,
+    Wired,
+    name_of,
+    short_hash,
+)
 
-from ..model import Trigger
-from .common import Context, Grant, Target, is_not_found, name_of, short_hash
-
-
-def grant_sid(target: Target, topic: str) -> str:
-    return target.sid(f"sns-{short_hash(topic)}")
-
-
-def grants(target: Target, triggers: list[Trigger]) -> list[Grant]:
-    topics = sorted({str(t.settings["topic"]) for t in triggers})
-    return [Grant(grant_sid(target, topic), "sns", "sns.amazonaws.com",
-                  f"sns permission: topic {name_of(topic)} may invoke {target.alias}", source_arn=topic)
-            for topic in topics]
-
-
-def _subscriptions(ctx: Context, topic: str) -> list[dict[str, Any]]:
-    found = []
-    for page in ctx.client("sns").get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic):
-        found += [s for s in page["Subscriptions"]
-                  if s.get("Protocol") == "lambda" and s.get("Endpoint") == ctx.target.arn]
-    return found
+TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$")
 
 
-def _filter_policy(ctx: Context, subscription_arn: str) -> Any:
+@dataclass(frozen=True)
+class SnsSettings:
+    topic: str
+    filter_policy: Any = None
+
+
+@dataclass(frozen=True)
+class TopicState:
+    exists: bool
+    subscriptions: tuple[tuple[str, Any], ...] = ()  # (subscription ARN, filter policy) of the alias
+
+
+class SnsKind(TriggerKind):
+    name: ClassVar[str] = "sns"
+    summary: ClassVar[str] = "a `lambda` subscription of the alias (optional `filter_policy`); invoke permission for sns"
+    settings: ClassVar[Record] = Record((
+        Field("topic", Text(TOPIC_ARN, "arn:aws:sns:REGION:ACCOUNT:TOPIC", what="topic ARN"), required=True,
+              doc="the topic's ARN"),
+        Field("filter_policy", Json("an SNS filter policy (a mapping)"), doc="deliver only matching messages"),
+    ), SnsSettings)
+
+    def check(self, settings: SnsSettings, report: Any) -> None:
+        if settings.filter_policy is not None and not isinstance(settings.filter_policy, dict):
+            report("filter_policy", "must be a mapping (an SNS filter policy)", 'e.g. {event: ["created"]}')
+
+    def source(self, settings: SnsSettings) -> str:
+        return f"topic {settings.topic}"
+
+    def invoke_principal(self) -> str:
+        return "sns.amazonaws.com"
+
+    def grants(self, target: Target, triggers: list[Trigger]) -> list[Grant]:
+        topics = sorted({t.settings.topic for t in triggers})
+        return [Grant(target.sid(f"sns-{short_hash(topic)}"), "sns", "sns.amazonaws.com", f"topic {name_of(topic)}",
+                      source_arn=topic) for topic in topics]
+
+    def read(self, ctx: ReadContext, triggers: list[Trigger]) -> dict[str, TopicState]:
+        wanted = {t.settings.topic for t in triggers}
+        observed = {}
+        for topic in sorted(wanted | set(ctx.sources("sns.amazonaws.com"))):
+            try:
+                found = []
+                for page in ctx.client("sns").pages("list_subscriptions_by_topic", TopicArn=topic):
+                    found += [s["SubscriptionArn"] for s in page["Subscriptions"]
+                              if s.get("Protocol") == "lambda" and s.get("Endpoint") == ctx.target.arn]
+            except AwsNotFound:
+                if topic in wanted:
+                    raise
+                observed[topic] = TopicState(False)  # the topic is gone, and with it the subscription
+                continue
+            observed[topic] = TopicState(True, tuple((arn, _filter_policy(ctx, arn)) for arn in found))
+        return observed
+
+    def plan(self, target: Target, triggers: list[Trigger], observed: dict[str, TopicState]) -> list[TriggerStep]:
+        wanted = {t.settings.topic: t.settings.filter_policy or None for t in triggers}
+        steps = []
+        for topic in sorted(set(wanted) | set(observed)):
+            state = observed.get(topic, TopicState(True))
+            if not state.exists:
+                continue
+            resource = f"topic {name_of(topic)}"
+            if topic not in wanted:
+                steps += [TriggerStep("sns", "delete", resource, "unsubscribe", params={"subscription": arn})
+                          for arn, _ in state.subscriptions]
+                continue
+            desired = wanted[topic]
+            if not state.subscriptions:
+                steps.append(TriggerStep("sns", "create", resource, describe(desired),
+                                         params={"topic": topic, "filter_policy": desired}))
+                continue
+            arn, current = state.subscriptions[0]
+            if current != desired:
+                steps.append(TriggerStep("sns", "update", resource, describe(desired),
+                                         (FieldChange("filter_policy", current, desired),),
+                                         {"subscription": arn, "filter_policy": desired}))
+        return steps
+
+    def apply(self, session: AwsSession, target: Target, step: TriggerStep) -> str | None:
+        sns = session.client("sns")
+        params = step.params
+        if step.action == "delete":
+            sns.unsubscribe(SubscriptionArn=params["subscription"])
+        elif step.action == "create":
+            attributes = {"FilterPolicy": json.dumps(params["filter_policy"])} if params["filter_policy"] else {}
+            sns.subscribe(TopicArn=params["topic"], Protocol="lambda", Endpoint=target.arn,
+                          Attributes=attributes, ReturnSubscriptionArn=True)
+        else:
+            # An empty JSON object removes a filter policy.
+            sns.set_subscription_attributes(SubscriptionArn=params["subscription"], AttributeName="FilterPolicy",
+                                            AttributeValue=json.dumps(params["filter_policy"] or {}))
+        return None
+
+    def wired(self, target: Target, observed: dict[str, TopicState]) -> list[Wired]:
+        return [Wired("sns", target.alias, f"topic {name_of(topic)}", describe(policy), detail=arn)
+                for topic, state in sorted(observed.items()) for arn, policy in state.subscriptions]
+
+    def sam_event(self, trigger: Trigger, function: str, alias: str) -> SamEvent:
+        properties: dict[str, Any] = {"Topic": trigger.settings.topic}
+        if trigger.settings.filter_policy:
+            properties["FilterPolicy"] = trigger.settings.filter_policy
+        return SamEvent(f"Sns {name_of(trigger.settings.topic)}", "SNS", properties)
+
+    def ci_statements(self, triggers: list[Trigger], scope: PolicyScope) -> list[dict[str, Any]]:
+        topics = sorted({t.settings.topic for t in triggers})
+        if not topics:
+            return []
+        return [
+            {"Sid": "SubscribeToTopics", "Effect": "Allow",
+             "Action": ["sns:ListSubscriptionsByTopic", "sns:Subscribe"], "Resource": topics},
+            # SNS has no resource type for subscriptions: these take "*".
+            {"Sid": "ManageSubscriptions", "Effect": "Allow",
+             "Action": ["sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"],
+             "Resource": "*"},
+        ]
+
+
+def _filter_policy(ctx: ReadContext, subscription_arn: str) -> Any:
     if subscription_arn in ("PendingConfirmation", "Deleted"):
         return None
     attributes = ctx.client("sns").get_subscription_attributes(SubscriptionArn=subscription_arn)["Attributes"]
     return json.loads(attributes.get("FilterPolicy") or "null") or None
 
 
-def describe(topic: str, filter_policy: Any) -> str:
-    text = f"sns topic {name_of(topic)}: subscribe"
-    return text + f" (filter {json.dumps(filter_policy, sort_keys=True)})" if filter_policy else text
+def describe(filter_policy: Any) -> str:
+    return f"subscribe (filter {json.dumps(filter_policy, sort_keys=True)})" if filter_policy else "subscribe"
 
-
-def reconcile(ctx: Context, triggers: list[Trigger]) -> None:
-    """One subscription per configured topic; unsubscribe from topics no longer configured."""
-    sns = ctx.client("sns")
-    wanted = {str(t.settings["topic"]): t.settings.get("filter_policy") or None for t in triggers}
-    for topic in sorted(set(wanted) | set(ctx.sources("sns.amazonaws.com"))):
-        try:
-            existing = _subscriptions(ctx, topic)
-        except ClientError as error:
-            if topic in wanted or not is_not_found(error):
-                raise
-            continue  # the topic is gone, and with it the subscription
-        if topic not in wanted:
-            for subscription in existing:
-                ctx.change("sns", "delete", f"sns topic {name_of(topic)}: unsubscribe")
-                if ctx.apply:
-                    sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
-            continue
-        desired = wanted[topic]
-        if not existing:
-            ctx.change("sns", "create", describe(topic, desired))
-            if ctx.apply:
-                attributes = {"FilterPolicy": json.dumps(desired)} if desired else {}
-                sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=ctx.target.arn,
-                              Attributes=attributes, ReturnSubscriptionArn=True)
-            continue
-        subscription_arn = existing[0]["SubscriptionArn"]
-        if _filter_policy(ctx, subscription_arn) != desired:
-            ctx.change("sns", "update", describe(topic, desired))
-            if ctx.apply:
-                # An empty JSON object removes a filter policy.
-                sns.set_subscription_attributes(SubscriptionArn=subscription_arn, AttributeName="FilterPolicy",
-                                                AttributeValue=json.dumps(desired or {}))
-
-
-def wired(ctx: Context, triggers: list[Trigger]) -> list[dict[str, Any]]:
-    topics = {str(t.settings["topic"]) for t in triggers} | set(ctx.sources("sns.amazonaws.com"))
-    found = []
-    for topic in sorted(topics):
-        try:
-            subscriptions = _subscriptions(ctx, topic)
-        except ClientError as error:
-            if is_not_found(error):
-                continue
-            raise
-        found += [{"kind": "sns", "target": topic, "alias": ctx.target.alias,
-                   "description": f"sns topic {name_of(topic)}", "subscription": s["SubscriptionArn"]}
-                  for s in subscriptions]
-    return found

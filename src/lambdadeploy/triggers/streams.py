@@ -1,151 +1,79 @@
-"""Event source mappings (SQS queues, DynamoDB and Kinesis streams) on the alias ARN.
-
-Every mapping whose function is this alias ARN is considered owned by the tool: one
-whose source is no longer configured is deleted. Settings are changed in place with
-UpdateEventSourceMapping; the starting position cannot be changed after creation
-(AWS does not allow it), so a changed starting_position is ignored for an existing
-mapping.
-"""
+"""DynamoDB and Kinesis streams: an event source mapping of the stream on the alias."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
+from ..fields import Boolean, Field, Integer, OneOf, Record, Text
+from .mappings import MappingKind
 
-from ..model import Trigger
-from .common import Context, Grant, Target, error_code, is_not_found, name_of
-
-KINDS = ("sqs", "dynamodb", "kinesis")
-DEFAULT_BATCH = {"sqs": 10, "dynamodb": 100, "kinesis": 100}
-# The execution role's new inline policy takes a few seconds to apply (IAM is eventually
-# consistent); Lambda checks it when the mapping is created. The mapping is also
-# briefly "Creating"/"Updating", when changes are refused with ResourceInUseException.
-RETRY_SECONDS = 60
-GONE_STATES = ("Deleting",)
+DEFAULT_BATCH = 100
+STARTING_POSITIONS = ("LATEST", "TRIM_HORIZON")
+DYNAMODB_STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]+/stream/.+$")
+KINESIS_STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream/[A-Za-z0-9_.-]+$")
 
 
-def grants(target: Target, triggers: list[Trigger]) -> list[Grant]:
-    return []  # Lambda polls the source with the execution role; no resource policy needed
+@dataclass(frozen=True)
+class StreamSettings:
+    stream: str
+    starting_position: str = "LATEST"
+    batch_size: int | None = None
+    enabled: bool = True
 
 
-def source_of(trigger: Trigger) -> str:
-    return str(trigger.settings.get("queue") or trigger.settings["stream"])
+def _settings(pattern: re.Pattern[str], example: str) -> Record:
+    return Record((
+        Field("stream", Text(pattern, example, what="stream ARN"), required=True, doc="the stream's ARN"),
+        Field("starting_position", OneOf(STARTING_POSITIONS), doc="where a new mapping starts reading (default LATEST)"),
+        Field("batch_size", Integer(1, 10000, "records"), doc=f"records per invoke (default {DEFAULT_BATCH})"),
+        Field("enabled", Boolean(), doc="false: the mapping exists but does not poll"),
+    ), StreamSettings)
 
 
-def kind_of(source_arn: str) -> str:
-    return source_arn.split(":")[2]
+class StreamKind(MappingKind):
+    noun: ClassVar[str] = "stream"
+    sam_source_property: ClassVar[str] = "Stream"
+
+    def source_arn(self, settings: StreamSettings) -> str:
+        return settings.stream
+
+    def desired(self, settings: StreamSettings) -> dict[str, Any]:
+        return {"BatchSize": settings.batch_size or DEFAULT_BATCH, "Enabled": settings.enabled}
+
+    def create_only(self, settings: StreamSettings) -> dict[str, Any]:
+        return {"StartingPosition": settings.starting_position}
+
+    def current(self, mapping: dict[str, Any]) -> dict[str, Any]:
+        return {"BatchSize": mapping.get("BatchSize"), "Enabled": mapping.get("State") not in ("Disabled", "Disabling")}
+
+    def sam_properties(self, settings: StreamSettings) -> dict[str, Any]:
+        properties: dict[str, Any] = {"StartingPosition": settings.starting_position,
+                                      "BatchSize": settings.batch_size or DEFAULT_BATCH}
+        if not settings.enabled:
+            properties["Enabled"] = False
+        return properties
 
 
-def desired(trigger: Trigger) -> dict[str, Any]:
-    """The mapping settings lambda.yaml asks for, with AWS's defaults filled in."""
-    settings = trigger.settings
-    params: dict[str, Any] = {
-        "BatchSize": int(settings.get("batch_size") or DEFAULT_BATCH[trigger.kind]),
-        "Enabled": bool(settings.get("enabled", True)),
-    }
-    if trigger.kind == "sqs":
-        params["MaximumBatchingWindowInSeconds"] = int(settings.get("batching_window") or 0)
-    return params
+class DynamoDbKind(StreamKind):
+    name: ClassVar[str] = "dynamodb"
+    summary: ClassVar[str] = "an event source mapping of the table's stream on the alias ARN"
+    sam_type: ClassVar[str] = "DynamoDB"
+    sam_name: ClassVar[str] = "DynamoDB"
+    role_actions: ClassVar[tuple[str, ...]] = ("dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                                               "dynamodb:DescribeStream")
+    list_action: ClassVar[str | None] = "dynamodb:ListStreams"
+    settings: ClassVar[Record] = _settings(DYNAMODB_STREAM_ARN, "arn:aws:dynamodb:REGION:ACCOUNT:table/T/stream/LABEL")
 
 
-def current(mapping: dict[str, Any], kind: str) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "BatchSize": mapping.get("BatchSize"),
-        "Enabled": mapping.get("State") not in ("Disabled", "Disabling"),
-    }
-    if kind == "sqs":
-        params["MaximumBatchingWindowInSeconds"] = int(mapping.get("MaximumBatchingWindowInSeconds") or 0)
-    return params
-
-
-def describe(kind: str, source: str, params: dict[str, Any] | None = None) -> str:
-    noun = "queue" if kind == "sqs" else "stream"
-    text = f"{kind} {noun} {name_of(source)}: event source mapping"
-    if params:
-        extras = [f"batch {params['BatchSize']}"]
-        if params.get("MaximumBatchingWindowInSeconds"):
-            extras.append(f"window {params['MaximumBatchingWindowInSeconds']}s")
-        if not params["Enabled"]:
-            extras.append("disabled")
-        text += f" ({', '.join(extras)})"
-    return text
-
-
-def mappings(ctx: Context) -> list[dict[str, Any]]:
-    """The live mappings on the alias ARN."""
-    if not ctx.target.exists:
-        return []
-    found = []
-    try:
-        for page in ctx.client("lambda").get_paginator("list_event_source_mappings").paginate(
-                FunctionName=ctx.target.arn):
-            found += page["EventSourceMappings"]
-    except ClientError as error:
-        if is_not_found(error):
-            return []
-        raise
-    return [m for m in found if m.get("State") not in GONE_STATES and _on_alias(ctx.target, m)]
-
-
-def _on_alias(target: Target, mapping: dict[str, Any]) -> bool:
-    """AWS records the alias ARN as FunctionArn. moto records the version ARN behind the alias;
-    the listing is already filtered by the alias ARN, so a version ARN of this function counts."""
-    arn = str(mapping.get("FunctionArn") or "")
-    base, _, qualifier = arn.rpartition(":")
-    return arn == target.arn or (base == target.arn.rpartition(":")[0] and qualifier.isdigit())
-
-
-def reconcile(ctx: Context, triggers: list[Trigger]) -> None:
-    client = ctx.client("lambda")
-    existing = {m["EventSourceArn"]: m for m in mappings(ctx)}
-    wanted = {source_of(t): t for t in triggers}
-    for source, trigger in wanted.items():
-        params = desired(trigger)
-        mapping = existing.get(source)
-        if mapping is None:
-            ctx.change(trigger.kind, "create", describe(trigger.kind, source, params))
-            if ctx.apply:
-                create = dict(params, EventSourceArn=source, FunctionName=ctx.target.arn)
-                if trigger.kind != "sqs":
-                    create["StartingPosition"] = str(trigger.settings.get("starting_position") or "LATEST")
-                _retry(lambda create=create: client.create_event_source_mapping(**create))
-            continue
-        have = current(mapping, trigger.kind)
-        diff = {key: value for key, value in params.items() if have.get(key) != value}
-        if diff:
-            ctx.change(trigger.kind, "update", describe(trigger.kind, source, params))
-            if ctx.apply:
-                _retry(lambda uuid=mapping["UUID"], diff=diff: client.update_event_source_mapping(UUID=uuid, **diff))
-    for source, mapping in existing.items():
-        if source not in wanted:
-            ctx.change(kind_of(source), "delete", describe(kind_of(source), source))
-            if ctx.apply:
-                try:
-                    _retry(lambda uuid=mapping["UUID"]: client.delete_event_source_mapping(UUID=uuid))
-                except ClientError as error:
-                    if not is_not_found(error):
-                        raise
-
-
-def _retry(call: Callable[[], Any]) -> Any:
-    deadline = time.monotonic() + RETRY_SECONDS
-    while True:
-        try:
-            return call()
-        except ClientError as error:
-            transient = error_code(error) == "ResourceInUseException" or (
-                error_code(error) == "InvalidParameterValueException" and "execution role" in str(error))
-            if not transient or time.monotonic() > deadline:
-                raise
-            time.sleep(2)
-
-
-def wired(ctx: Context, triggers: list[Trigger]) -> list[dict[str, Any]]:
-    return [{"kind": kind_of(m["EventSourceArn"]), "target": m["EventSourceArn"], "alias": ctx.target.alias,
-             "description": describe(kind_of(m["EventSourceArn"]), m["EventSourceArn"],
-                                     current(m, kind_of(m["EventSourceArn"]))),
-             "state": m.get("State")}
-            for m in mappings(ctx)]
+class KinesisKind(StreamKind):
+    name: ClassVar[str] = "kinesis"
+    summary: ClassVar[str] = "an event source mapping of the Kinesis stream on the alias ARN"
+    sam_type: ClassVar[str] = "Kinesis"
+    sam_name: ClassVar[str] = "Kinesis"
+    role_actions: ClassVar[tuple[str, ...]] = ("kinesis:GetRecords", "kinesis:GetShardIterator",
+                                               "kinesis:DescribeStream", "kinesis:DescribeStreamSummary",
+                                               "kinesis:ListShards")
+    list_action: ClassVar[str | None] = "kinesis:ListStreams"
+    settings: ClassVar[Record] = _settings(KINESIS_STREAM_ARN, "arn:aws:kinesis:REGION:ACCOUNT:stream/NAME")

@@ -6,34 +6,152 @@ alias, an existing URL on that alias is deleted.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
+from ..aws import AwsNotFound, AwsSession
+from ..diff import FieldChange
+from ..fields import INVALID, Field, OneOf, Record, Reporter, Rule, type_name
+from .base import Grant, PolicyScope, ReadContext, Target, Trigger, TriggerKind, TriggerStep, Wired
 
-from ..model import Trigger
-from ..triggers_config import CORS_KEYS
-from .common import Context, Grant, Target, is_not_found
-
-
-def auth_of(trigger: Trigger) -> str:
-    return str(trigger.settings.get("auth") or "NONE")
-
-
-def cors_of(trigger: Trigger) -> dict[str, Any]:
-    """The API's Cors from the trigger's `cors` (a mapping; `true` allows every origin)."""
-    cors = trigger.settings.get("cors") or {}
-    if cors is True:
-        cors = {"allow_origins": ["*"]}
-    # triggers_config checked it: `true` or a mapping of known keys
-    result = {}
-    for key, value in cors.items():
-        name = CORS_KEYS.get(str(key), str(key))
-        if name in CORS_KEYS.values():
-            result[name] = [value] if isinstance(value, str) and name != "MaxAge" else value
-    return _normal_cors(result)
+# lambda.yaml's snake_case CORS keys -> the API's; the API's own names are accepted too.
+CORS_KEYS = {
+    "allow_credentials": "AllowCredentials",
+    "allow_headers": "AllowHeaders",
+    "allow_methods": "AllowMethods",
+    "allow_origins": "AllowOrigins",
+    "expose_headers": "ExposeHeaders",
+    "max_age": "MaxAge",
+}
 
 
-def _normal_cors(cors: dict[str, Any] | None) -> dict[str, Any]:
+class Cors(Rule):
+    """`true` (every origin) or a mapping of CORS settings, into the API's Cors shape."""
+
+    def check(self, value: Any, report: Reporter) -> Any:
+        if value is True:
+            return {"AllowOrigins": ["*"]}
+        if not isinstance(value, dict):
+            report(f"cors must be true or a mapping, not {type_name(value)}",
+                   'e.g. cors: {allow_origins: ["https://example.com"], allow_methods: [GET]}')
+            return INVALID
+        known = {**CORS_KEYS, **{v: v for v in CORS_KEYS.values()}}
+        unknown = [str(k) for k in value if k not in known]
+        if unknown:
+            report.at(unknown[0])("unknown CORS setting", "allowed: " + ", ".join(CORS_KEYS))
+            return INVALID
+        result = {}
+        for key, item in value.items():
+            name = known[key]
+            result[name] = [item] if isinstance(item, str) and name != "MaxAge" else item
+        return normal_cors(result)
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"oneOf": [{"const": True}, {"type": "object", "additionalProperties": False,
+                                             "properties": {k: {} for k in (*CORS_KEYS, *CORS_KEYS.values())}}]}
+
+
+@dataclass(frozen=True)
+class UrlSettings:
+    auth: str = "NONE"
+    cors: Any = None  # the API's Cors mapping, normalised
+
+
+@dataclass(frozen=True)
+class UrlState:
+    config: dict[str, Any] | None  # GetFunctionUrlConfig, or None when the alias has no URL
+
+
+class UrlKind(TriggerKind):
+    name: ClassVar[str] = "url"
+    summary: ClassVar[str] = ("a function URL on the alias (auth `NONE` or `AWS_IAM`, optional CORS), and for "
+                              "`NONE` the public invoke permissions; the URL is printed")
+    settings: ClassVar[Record] = Record((
+        Field("auth", OneOf(("NONE", "AWS_IAM")), doc="NONE (public) or AWS_IAM (default NONE)"),
+        Field("cors", Cors(), doc="true, or {allow_origins: [...], allow_methods: [...], ...}"),
+    ), UrlSettings)
+
+    def source(self, settings: UrlSettings) -> str:
+        return f"function URL (auth {settings.auth})"
+
+    def invoke_principal(self) -> str:
+        return "*"
+
+    def grants(self, target: Target, triggers: list[Trigger]) -> list[Grant]:
+        if not triggers or triggers[0].settings.auth != "NONE":
+            return []
+        # Public URLs need both statements since October 2025: InvokeFunctionUrl for the URL
+        # and InvokeFunction restricted to calls that come through the URL.
+        return [
+            Grant(target.sid("url"), "url", "*", "anyone, through the URL", action="lambda:InvokeFunctionUrl",
+                  extra={"FunctionUrlAuthType": "NONE"}),
+            Grant(target.sid("urlinvoke"), "url", "*", "anyone, through the URL", action="lambda:InvokeFunction",
+                  extra={"InvokedViaFunctionUrl": True}),
+        ]
+
+    def read(self, ctx: ReadContext, triggers: list[Trigger]) -> UrlState:
+        if not ctx.target.exists:
+            return UrlState(None)
+        try:
+            return UrlState(ctx.client("lambda").get_function_url_config(
+                FunctionName=ctx.target.function, Qualifier=ctx.target.alias))
+        except AwsNotFound:
+            return UrlState(None)
+
+    def plan(self, target: Target, triggers: list[Trigger], observed: UrlState) -> list[TriggerStep]:
+        have = observed.config
+        if not triggers:
+            if have is None:
+                return []
+            return [TriggerStep("url", "delete", "function URL", f"auth {have.get('AuthType')}",
+                                params={"url": have.get("FunctionUrl")})]
+        settings: UrlSettings = triggers[0].settings
+        cors = settings.cors or {}
+        if have is None:
+            return [TriggerStep("url", "create", "function URL", describe(settings.auth, cors),
+                                params={"AuthType": settings.auth, "Cors": cors})]
+        current = {"AuthType": have.get("AuthType"), "Cors": normal_cors(have.get("Cors"))}
+        wanted = {"AuthType": settings.auth, "Cors": cors}
+        changes = tuple(FieldChange(k, current[k], wanted[k]) for k in wanted if current[k] != wanted[k])
+        if not changes:
+            return []
+        return [TriggerStep("url", "update", "function URL", describe(settings.auth, cors), changes, wanted)]
+
+    def apply(self, session: AwsSession, target: Target, step: TriggerStep) -> str | None:
+        client = session.client("lambda")
+        where = {"FunctionName": target.function, "Qualifier": target.alias}
+        if step.action == "delete":
+            client.delete_function_url_config(**where)
+            return str(step.params.get("url") or "") or None
+        if step.action == "create":
+            extra = {"Cors": step.params["Cors"]} if step.params["Cors"] else {}
+            return client.create_function_url_config(**where, AuthType=step.params["AuthType"], **extra)["FunctionUrl"]
+        return client.update_function_url_config(**where, AuthType=step.params["AuthType"],
+                                                 Cors=step.params["Cors"])["FunctionUrl"]
+
+    def wired(self, target: Target, observed: UrlState) -> list[Wired]:
+        have = observed.config
+        if have is None:
+            return []
+        return [Wired("url", target.alias, "function URL",
+                      describe(str(have.get("AuthType")), normal_cors(have.get("Cors"))), detail=have.get("FunctionUrl"))]
+
+    def sam_function_properties(self, trigger: Trigger) -> dict[str, Any]:
+        url: dict[str, Any] = {"AuthType": trigger.settings.auth}
+        if trigger.settings.cors:
+            url["Cors"] = dict(trigger.settings.cors)
+        return {"FunctionUrlConfig": url}
+
+    def ci_statements(self, triggers: list[Trigger], scope: PolicyScope) -> list[dict[str, Any]]:
+        if not triggers:
+            return []
+        return [{"Sid": "ConfigureFunctionUrls", "Effect": "Allow",
+                 "Action": ["lambda:CreateFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig"],
+                 "Resource": list(scope.function_resources)}]
+
+
+def normal_cors(cors: dict[str, Any] | None) -> dict[str, Any]:
     """CORS without empty fields, lists sorted: what AWS answers and what was asked compare equal."""
     normal = {}
     for key, value in (cors or {}).items():
@@ -43,64 +161,6 @@ def _normal_cors(cors: dict[str, Any] | None) -> dict[str, Any]:
     return normal
 
 
-def grants(target: Target, triggers: list[Trigger]) -> list[Grant]:
-    if not triggers or auth_of(triggers[0]) != "NONE":
-        return []
-    # Public URLs need both statements since October 2025: InvokeFunctionUrl for the URL
-    # and InvokeFunction restricted to calls that come through the URL.
-    return [
-        Grant(target.sid("url"), "url", "*", f"url permission: public access to {target.alias}'s URL",
-              action="lambda:InvokeFunctionUrl", extra={"FunctionUrlAuthType": "NONE"}),
-        Grant(target.sid("urlinvoke"), "url", "*", f"url permission: invoke {target.alias} through its URL",
-              action="lambda:InvokeFunction", extra={"InvokedViaFunctionUrl": True}),
-    ]
-
-
-def current(ctx: Context) -> dict[str, Any] | None:
-    if not ctx.target.exists:
-        return None
-    try:
-        return ctx.client("lambda").get_function_url_config(FunctionName=ctx.target.function.name,
-                                                            Qualifier=ctx.target.alias)
-    except ClientError as error:
-        if is_not_found(error):
-            return None
-        raise
-
-
 def describe(auth: str, cors: dict[str, Any]) -> str:
-    text = f"url: function URL (auth {auth})"
-    return text + f" with CORS {', '.join(sorted(cors))}" if cors else text
-
-
-def reconcile(ctx: Context, triggers: list[Trigger]) -> None:
-    client = ctx.client("lambda")
-    have = current(ctx)
-    where = {"FunctionName": ctx.target.function.name, "Qualifier": ctx.target.alias}
-    if not triggers:
-        if have is not None:
-            ctx.change("url", "delete", f"url: function URL (auth {have.get('AuthType')})", detail=have.get("FunctionUrl"))
-            if ctx.apply:
-                client.delete_function_url_config(**where)
-        return
-    trigger = triggers[0]
-    auth, cors = auth_of(trigger), cors_of(trigger)
-    if have is None:
-        url = None
-        if ctx.apply:
-            extra = {"Cors": cors} if cors else {}
-            url = client.create_function_url_config(**where, AuthType=auth, **extra)["FunctionUrl"]
-        ctx.change("url", "create", describe(auth, cors), detail=url)
-    elif have.get("AuthType") != auth or _normal_cors(have.get("Cors")) != cors:
-        url = have.get("FunctionUrl")
-        if ctx.apply:
-            url = client.update_function_url_config(**where, AuthType=auth, Cors=cors)["FunctionUrl"]
-        ctx.change("url", "update", describe(auth, cors), detail=url)
-
-
-def wired(ctx: Context, triggers: list[Trigger]) -> list[dict[str, Any]]:
-    have = current(ctx)
-    if have is None:
-        return []
-    return [{"kind": "url", "target": have.get("FunctionUrl"), "alias": ctx.target.alias,
-             "description": describe(str(have.get("AuthType")), _normal_cors(have.get("Cors")))}]
+    text = f"auth {auth}"
+    return text + f", CORS {', '.join(sorted(cors))}" if cors else text

@@ -1,0 +1,251 @@
+"""Turn the parsed lambda.yaml document into a Project, collecting every problem on the way.
+
+Each problem names the file, the line, the field path and what is allowed, and all of
+them are reported at once (ConfigError), so a user fixes the file in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from .. import runtimes
+from ..errors import ConfigError, ConfigIssue
+from ..fields import INVALID, Reporter, closest
+from ..triggers import registry
+from ..triggers.base import Trigger
+from .model import FunctionConfig, Project, SmokeTest
+from .rules import ALIAS_NAME, FUNCTION_FIELD_NAMES, FUNCTION_FIELDS, NAME, TOP_LEVEL_FIELDS
+
+FUNCTION_NAME_LIMIT = 64
+
+
+class Validator:
+    """Checks one document; `issues` collects what is wrong, `warnings` what is only worth saying."""
+
+    def __init__(self, path: Path, lines: dict[tuple[str, ...], int]) -> None:
+        self.path = path
+        self.lines = lines
+        self.issues: list[ConfigIssue] = []
+        self.warnings: list[str] = []
+        self.report = Reporter(self._sink)
+
+    def _sink(self, where: tuple[str, ...], message: str, hint: str | None) -> None:
+        line = None
+        for end in range(len(where), 0, -1):
+            if where[:end] in self.lines:
+                line = self.lines[where[:end]]
+                break
+        self.issues.append(ConfigIssue(self.path, line, ".".join(where), message, hint))
+
+    def error(self, where: tuple[str, ...], message: str, hint: str | None = None) -> None:
+        self._sink(where, message, hint)
+
+    def project(self, document: Any) -> Project:
+        if not isinstance(document, dict):
+            self.error((), "the file must be a mapping with at least `functions:`")
+            raise ConfigError(self.issues)
+        self._unknown_keys(document, (), TOP_LEVEL_FIELDS)
+        name = self._optional_str(document, ("project",))
+        if name is not None and not NAME.match(name):
+            self.error(("project",), f"invalid project name {name!r}", "letters, digits, - and _")
+        region = self._optional_str(document, ("region",))
+        aliases = self._aliases(document.get("aliases", ["dev", "prod"]))
+        defaults = document.get("defaults") or {}
+        if not isinstance(defaults, dict):
+            self.error(("defaults",), "must be a mapping of function fields")
+            defaults = {}
+        self._unknown_keys(defaults, ("defaults",), FUNCTION_FIELD_NAMES)
+        functions = document.get("functions")
+        result: list[FunctionConfig] = []
+        if not isinstance(functions, dict) or not functions:
+            self.error(("functions",), "must list at least one function", "functions: {hello: {handler: app.handler}}")
+        else:
+            for key, spec in functions.items():
+                function = self._function(str(key), spec, defaults, name, aliases)
+                if function is not None:
+                    result.append(function)
+        if self.issues:
+            raise ConfigError(self.issues)
+        return Project(self.path, tuple(result), aliases, name, region, tuple(self.warnings))
+
+    def _aliases(self, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not value:
+            self.error(("aliases",), "must be a non-empty list of alias names", "aliases: [dev, prod]")
+            return ()
+        for index, alias in enumerate(value):
+            if not isinstance(alias, str) or not ALIAS_NAME.match(alias):
+                self.error(("aliases", str(index)), f"invalid alias name {alias!r}",
+                           "1-128 letters, digits, - or _, not only digits")
+        return tuple(str(a) for a in value)
+
+    def _unknown_keys(self, mapping: dict, where: tuple[str, ...], allowed: tuple[str, ...]) -> None:
+        for key in mapping:
+            if key not in allowed:
+                suggestion = closest(str(key), allowed)
+                hint = f"did you mean `{suggestion}`?" if suggestion else "allowed: " + ", ".join(allowed)
+                self.error((*where, str(key)), "unknown field", hint)
+
+    def _optional_str(self, mapping: dict, where: tuple[str, ...]) -> str | None:
+        value = mapping.get(where[-1])
+        if value is None:
+            return None
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            self.error(where, f"must be a string, got {type(value).__name__}")
+            return None
+        return str(value)
+
+    def _function(self, key: str, spec: Any, defaults: dict, project: str | None,
+                  aliases: tuple[str, ...]) -> FunctionConfig | None:
+        where = ("functions", key)
+        if not NAME.match(key):
+            self.error(where, f"invalid function name {key!r}", "letters, digits, - and _")
+        if spec is None:
+            spec = {}
+        if not isinstance(spec, dict):
+            self.error(where, "must be a mapping of function fields", "e.g. {handler: app.handler}")
+            return None
+        self._unknown_keys(spec, where, FUNCTION_FIELD_NAMES)
+        merged = {**defaults, **spec}
+
+        def origin(field: str) -> tuple[str, ...]:
+            return (*where, field) if field in spec else ("defaults", field)
+
+        values: dict[str, Any] = {}
+        before = len(self.issues)
+        for field in FUNCTION_FIELDS:
+            if merged.get(field.name) is None:
+                continue
+            checked = field.rule.check(merged[field.name], Reporter(self._sink, origin(field.name)))
+            if checked is not INVALID:
+                values[field.name] = checked
+        full_name = f"{project}-{key}" if project else key
+        if len(full_name) > FUNCTION_NAME_LIMIT:
+            self.error(where, f"function name {full_name!r} is longer than {FUNCTION_NAME_LIMIT} characters")
+        runtime_name = values.get("runtime", runtimes.DEFAULT_RUNTIME)
+        runtime = runtimes.find(runtime_name)
+        self._deprecation(key, runtime, runtime_name)
+        source = self.path.parent / values.get("source", f"functions/{key}")
+        if not source.is_dir():
+            self.error(origin("source") if "source" in merged else where, f"source folder not found: {source}")
+        handler = values.get("handler")
+        if "handler" not in merged:
+            self.error(where, "missing field `handler`", "module.function inside source, e.g. app.handler")
+        elif handler is not None and runtime is not None:
+            problem = runtime.handler_problem(handler)
+            if problem:
+                self.error(origin("handler"), problem, f"module.function, e.g. {runtime.handler_example}")
+            elif source.is_dir() and (missing := runtime.handler_file_problem(source, handler)):
+                self.error(origin("handler"), *missing)
+        manifest = self._manifest(values.get("requirements"), source, origin("requirements"), runtime)
+        test = self._test(merged.get("test"), where if "test" in spec else ("defaults",))
+        triggers = self._triggers(merged.get("triggers") or [], origin("triggers"), aliases)
+        if len(self.issues) > before or handler is None:
+            return None
+        return FunctionConfig(
+            key=key,
+            name=full_name,
+            source=source.resolve(),
+            handler=handler,
+            runtime=runtime_name,
+            architecture=values.get("architecture", "x86_64"),
+            memory=values.get("memory", 128),
+            timeout=values.get("timeout", 10),
+            role=values.get("role"),
+            description=values.get("description", ""),
+            environment=values.get("environment", {}),
+            layers=tuple(values.get("layers", ())),
+            tags=values.get("tags", {}),
+            exclude=tuple(values.get("exclude", ())),
+            requirements=manifest,
+            include_runtime_packages=values.get("include_runtime_packages", False),
+            strip=tuple(values.get("strip", ())),
+            s3_bucket=values.get("s3_bucket"),
+            test=test,
+            triggers=triggers,
+            line=self.lines.get(where),
+        )
+
+    def _deprecation(self, key: str, runtime: runtimes.Runtime | None, name: str) -> None:
+        version = runtime.version(name) if runtime else None
+        if version and version.deprecated and version.deprecated <= dt.date.today():
+            newest = runtime.versions[-1].name if runtime else name
+            self.warnings.append(f"{key}: runtime {name} was deprecated by AWS on {version.deprecated.isoformat()}; "
+                                 f"move to a supported one such as {newest}")
+
+    def _manifest(self, value: str | None, source: Path, where: tuple[str, ...],
+                  runtime: runtimes.Runtime | None) -> Path | None:
+        if value is None:
+            if runtime is None:
+                return None
+            default = source / runtime.manifest_name
+            return default.resolve() if default.is_file() else None
+        path = source / value
+        if not path.is_file():
+            self.error(where, f"requirements file not found: {path}", "a path relative to source")
+            return None
+        return path.resolve()
+
+    def _test(self, value: Any, where: tuple[str, ...]) -> SmokeTest | None:
+        if value is None:
+            return None
+        where = (*where, "test")
+        if not isinstance(value, dict):
+            self.error(where, "must be a mapping with `payload` and optional `expect`")
+            return None
+        self._unknown_keys(value, where, ("payload", "expect"))
+        payload = value.get("payload", {})
+        payload_file = None
+        if isinstance(payload, str):
+            payload_file = (self.path.parent / payload).resolve()
+            if not payload_file.is_file():
+                self.error((*where, "payload"), f"payload file not found: {payload_file}",
+                           "a JSON file relative to lambda.yaml, or an inline mapping")
+                return None
+            try:
+                payload = json.loads(payload_file.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                self.error((*where, "payload"), f"{payload_file} is not valid JSON: {exc}")
+                return None
+        return SmokeTest(payload=payload, expect=value.get("expect"), payload_file=payload_file)
+
+    def _triggers(self, value: Any, where: tuple[str, ...], aliases: tuple[str, ...]) -> tuple[Trigger, ...]:
+        """Each entry is a one-key mapping naming the kind: `- s3: {bucket: uploads}`, with an optional
+        `alias:` beside the kind or inside its settings."""
+        if not isinstance(value, list):
+            self.error(where, "must be a list of triggers", "e.g. - s3: {bucket: uploads}")
+            return ()
+        known = registry.names()
+        triggers = []
+        for index, entry in enumerate(value):
+            at = (*where, str(index))
+            if not isinstance(entry, dict) or len([k for k in entry if k != "alias"]) != 1:
+                self.error(at, "each trigger is a mapping with one kind", "kinds: " + ", ".join(known))
+                continue
+            name = next(k for k in entry if k != "alias")
+            if name not in known:
+                guess = closest(str(name), list(known))
+                self.error((*at, str(name)), f"unknown trigger kind {name!r}",
+                           f"did you mean {guess}?" if guess else "kinds: " + ", ".join(known))
+                continue
+            kind = registry.kind(name)
+            raw = entry[name] if entry[name] is not None else {}
+            alias = entry.get("alias")
+            if isinstance(raw, dict) and "alias" in raw:
+                alias = raw["alias"]
+                raw = {k: v for k, v in raw.items() if k != "alias"}
+            if alias is not None and alias not in aliases:
+                self.error((*at, "alias"), f"alias {alias!r} is not one of the project's aliases",
+                           "aliases: " + ", ".join(aliases))
+                continue
+            report = Reporter(self._sink, (*at, name))
+            before = len(self.issues)
+            settings = kind.settings.check(raw, report)
+            if settings is INVALID:
+                continue
+            kind.check(settings, lambda field, message, hint=None, r=report: r.at(field)(message, hint))
+            if len(self.issues) == before:
+                triggers.append(Trigger(name, settings, alias, self.lines.get(at)))
+        return tuple(triggers)

@@ -1,0 +1,276 @@
+"""The commands' workflows: plan, push, promote, rollback, finish, prune.
+
+A push runs in phases, so nothing is written before everything knowable is known:
+1. per function, in parallel: build the package, read the remote state, plan (pure);
+2. pre-flight checks on what the plans need; the execution role is read and planned;
+3. only if every function planned and no check failed: the role's steps, then each
+   function's plan, in parallel. A function's failure in this phase is its own: it
+   is recorded in its report and never stops the others.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from ..aws import AwsSession
+from ..config.model import FunctionConfig, Project
+from ..errors import EXIT_INVALID_INPUT, Interrupted, LambdaDeployError
+from ..iam.execution_role import function_role_arn
+from ..packaging import Artifact, build_artifact
+from .events import Emit, Notice
+from .execute import Executor
+from .plan import (
+    NEW_VERSION,
+    FunctionPlan,
+    PromoteConflict,
+    Rollout,
+    plan_finish,
+    plan_promote,
+    plan_prune,
+    plan_push,
+    plan_rollback,
+)
+from .preflight import check_rollout
+from .remote import RemoteFunction, read_function
+from .report import (
+    AliasOutcome,
+    Execution,
+    Failure,
+    Finding,
+    FunctionPlanReport,
+    FunctionReport,
+    ProjectPlan,
+)
+from .roles import apply_role_step, plan_role, read_role
+from .steps import MoveAlias, RoleStep
+from .triggers import plan_triggers, read_triggers
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PushResult(Sequence[FunctionReport]):
+    """What push did: the plan it ran (or stopped on) and one report per function; iterating it
+    gives the reports, in the order the functions were given."""
+
+    plan: ProjectPlan
+    role_done: tuple[RoleStep, ...]
+    reports: tuple[FunctionReport, ...]
+
+    def __getitem__(self, index: int) -> FunctionReport:  # type: ignore[override]
+        return self.reports[index]
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+    @property
+    def ok(self) -> bool:
+        return self.plan.ok and all(r.ok for r in self.reports)
+
+    @property
+    def exit_code(self) -> int:
+        if self.plan.errors:
+            return EXIT_INVALID_INPUT
+        return max((r.exit_code for r in self.reports), default=0)
+
+
+def _failure(error: Exception, fn: FunctionConfig) -> Failure:
+    if isinstance(error, LambdaDeployError):
+        return Failure(error.render(), error.exit_code)
+    return Failure(f"{fn.name}: internal error: {type(error).__name__}: {error}", 1)
+
+
+class Deployer:
+    """Runs a workflow over the selected functions, in parallel."""
+
+    def __init__(self, session: AwsSession, project: Project, emit: Emit, *, parallel: int = 4) -> None:
+        self.session = session
+        self.project = project
+        self.emit = emit
+        self.parallel = max(1, parallel)
+        # Set by the CLI's SIGINT/SIGTERM handler: workers stop before their next step.
+        self.cancel = threading.Event()
+
+    def _map(self, work: Callable[[FunctionConfig], T], functions: Sequence[FunctionConfig]) -> list[T]:
+        with ThreadPoolExecutor(max_workers=min(self.parallel, len(functions)) or 1) as pool:
+            return list(pool.map(work, functions))
+
+    def _role_arn(self, fn: FunctionConfig) -> str:
+        return function_role_arn(self.project, fn, self.session.account_id(), self.session.partition)
+
+    # --- planning ---------------------------------------------------------------------
+
+    def _plan_function(self, fn: FunctionConfig, alias: str, skip_smoke: bool,
+                       rollout: Rollout | None) -> tuple[FunctionPlanReport, RemoteFunction | None]:
+        artifact: Artifact | None = None
+        try:
+            # Packaging is CPU, reading state is network: overlap them.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                remote_read = pool.submit(read_function, self.session, fn.name)
+                artifact = build_artifact(fn, on_progress=lambda message: self.emit(Notice(fn.key, message)))
+                remote = remote_read.result()
+            plan = plan_push(fn, artifact.sha256, self._role_arn(fn), remote, alias,
+                             skip_smoke=skip_smoke, rollout=rollout)
+            triggers = plan_triggers(fn, alias, read_triggers(self.session, fn, remote, alias), remote.tags)
+            return FunctionPlanReport(fn, alias, plan.with_steps(triggers), artifact), remote
+        except Exception as error:  # reported in the plan; nothing was written
+            return FunctionPlanReport(fn, alias, None, artifact, _failure(error, fn)), None
+
+    def _project_plan(self, functions: tuple[FunctionConfig, ...], alias: str, skip_smoke: bool,
+                      rollout: Rollout | None) -> tuple[ProjectPlan, dict[str, RemoteFunction]]:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            role_read = pool.submit(read_role, self.session, self.project)
+            planned = self._map(lambda fn: self._plan_function(fn, alias, skip_smoke, rollout), functions)
+            role = role_read.result()
+        findings: list[Finding] = check_rollout(self.session, rollout)
+        plan = ProjectPlan(alias, plan_role(self.project, role, self.session.partition),
+                           tuple(report for report, _ in planned), tuple(findings))
+        return plan, {report.function.key: remote for report, remote in planned if remote is not None}
+
+    def plan(self, functions: tuple[FunctionConfig, ...], alias: str, rollout: Rollout | None = None) -> ProjectPlan:
+        """What push would do, writing nothing (not even the execution role)."""
+        return self._project_plan(functions, alias, False, rollout)[0]
+
+    # --- push -------------------------------------------------------------------------
+
+    def push(self, functions: tuple[FunctionConfig, ...], alias: str, *, skip_smoke: bool = False,
+             rollout: Rollout | None = None) -> PushResult:
+        plan, remotes = self._project_plan(functions, alias, skip_smoke, rollout)
+        if not plan.ok:
+            # Everything knowable before a write is checked before any write: stop here.
+            code = EXIT_INVALID_INPUT if plan.errors else max(r.failure.exit_code for r in plan.functions if r.failure)
+            why = "pre-flight checks failed" if plan.errors else "another function could not be planned"
+            return PushResult(plan, (), tuple(_held_back(r, f"not deployed: {why}; nothing was changed", code)
+                                              for r in plan.functions))
+        role_done: list[RoleStep] = []
+        try:
+            for step in plan.role_steps:
+                if self.cancel.is_set():
+                    raise Interrupted("interrupted before the execution role was ready; nothing was deployed")
+                apply_role_step(self.session, step)
+                role_done.append(step)
+        except LambdaDeployError as error:
+            reports = tuple(_held_back(r, f"not deployed: the execution role: {error.render()}", error.exit_code)
+                            for r in plan.functions)
+            return PushResult(plan, tuple(role_done), reports)
+
+        def run(report: FunctionPlanReport) -> FunctionReport:
+            assert report.plan is not None
+            remote = remotes[report.function.key]
+            return self._execute(report.plan, report.artifact, remote.revision_id, skip_smoke=skip_smoke)
+
+        return PushResult(plan, tuple(role_done), tuple(self._map_reports(run, plan.functions)))
+
+    def _map_reports(self, run: Callable[[FunctionPlanReport], FunctionReport],
+                     planned: Sequence[FunctionPlanReport]) -> list[FunctionReport]:
+        with ThreadPoolExecutor(max_workers=min(self.parallel, len(planned)) or 1) as pool:
+            return list(pool.map(run, planned))
+
+    def _execute(self, plan: FunctionPlan, artifact: Artifact | None, revision: str | None, *,
+                 skip_smoke: bool = False, conflict: PromoteConflict | None = None) -> FunctionReport:
+        started = time.monotonic()
+        fn = plan.function
+        if self.cancel.is_set():
+            execution = Execution((), plan.steps, None, False, False, None, None,
+                                  Failure(f"{fn.name}: interrupted before it started; nothing done", 130))
+        else:
+            if not plan.steps:
+                self.emit(Notice(fn.key, f"up to date: alias {plan.alias} -> version {plan.target_version}"))
+            execution = Executor(self.session, self.emit, self.cancel).run(plan, artifact, revision_id=revision)
+        return report_of(plan, execution, artifact, skip_smoke, time.monotonic() - started)
+
+    # --- other workflows --------------------------------------------------------------
+
+    def _each_remote(self, functions: tuple[FunctionConfig, ...], alias: str,
+                     make: Callable[[FunctionConfig, RemoteFunction], FunctionPlan | PromoteConflict]) -> list[FunctionReport]:
+        """Read, plan with `make`, add the trigger steps, execute; per function, in parallel."""
+        def one(fn: FunctionConfig) -> FunctionReport:
+            started = time.monotonic()
+            try:
+                remote = read_function(self.session, fn.name)
+                planned = make(fn, remote)
+                if isinstance(planned, PromoteConflict):
+                    current = remote.aliases.get(alias)
+                    return FunctionReport(
+                        fn, alias, AliasOutcome.NOT_MOVED, current.version if current else None, None,
+                        conflict=planned, seconds=time.monotonic() - started,
+                        failure=Failure(f"{fn.name}: version {planned.version} is configured differently "
+                                        f"from what {alias} needs", 1))
+                if planned.current_version is not None or any(isinstance(s, MoveAlias) for s in planned.steps):
+                    # The alias exists, or will: keep its triggers in step with lambda.yaml.
+                    planned = planned.with_steps(
+                        plan_triggers(fn, alias, read_triggers(self.session, fn, remote, alias), remote.tags))
+                return self._execute(planned, None, remote.revision_id)
+            except Exception as error:
+                return FunctionReport(fn, alias, AliasOutcome.NOT_MOVED, None, None, failure=_failure(error, fn),
+                                      seconds=time.monotonic() - started)
+
+        return self._map(one, functions)
+
+    def promote(self, functions: tuple[FunctionConfig, ...], source: str, target: str,
+                *, force: bool = False) -> list[FunctionReport]:
+        return self._each_remote(functions, target, lambda fn, remote: plan_promote(
+            fn, self._role_arn(fn), remote, source, target, force=force))
+
+    def rollback(self, functions: tuple[FunctionConfig, ...], alias: str, to_version: str | None) -> list[FunctionReport]:
+        return self._each_remote(functions, alias, lambda fn, remote: plan_rollback(fn, remote, alias, to_version))
+
+    def finish(self, functions: tuple[FunctionConfig, ...], alias: str) -> list[FunctionReport]:
+        """Complete canaries left in place by `push --canary` without --watch."""
+        def make(fn: FunctionConfig, remote: RemoteFunction) -> FunctionPlan:
+            planned = plan_finish(fn, remote, alias)
+            if not planned.steps:
+                self.emit(Notice(fn.key, f"no canary in progress on {alias}"))
+            return planned
+        return self._each_remote(functions, alias, make)
+
+    def prunable(self, functions: tuple[FunctionConfig, ...], keep: int) -> dict[str, tuple[str, ...]]:
+        """Function key -> the versions `prune --keep` would delete."""
+        remotes = self._map(lambda fn: read_function(self.session, fn.name), functions)
+        return {fn.key: versions for fn, remote in zip(functions, remotes, strict=True)
+                if (versions := plan_prune(remote, keep))}
+
+    def prune(self, functions: tuple[FunctionConfig, ...], doomed: dict[str, tuple[str, ...]]) -> None:
+        client = self.session.client("lambda")
+        for fn in functions:
+            for version in doomed.get(fn.key, ()):
+                client.delete_function(FunctionName=fn.name, Qualifier=version)
+
+
+def _held_back(report: FunctionPlanReport, why: str, exit_code: int) -> FunctionReport:
+    """The report of a function a push did not start (its own failure, or another's)."""
+    plan = report.plan
+    return FunctionReport(report.function, report.alias, AliasOutcome.NOT_MOVED,
+                          plan.current_version if plan else None, plan.current_version if plan else None,
+                          artifact=report.artifact, not_done=plan.steps if plan else (),
+                          failure=report.failure or Failure(f"{report.function.name}: {why}", exit_code))
+
+
+def report_of(plan: FunctionPlan, execution: Execution, artifact: Artifact | None, skip_smoke: bool,
+              seconds: float) -> FunctionReport:
+    """One function's report, from its plan and what executing it did."""
+    moved = execution.alias_moved
+    version = execution.version or (None if plan.target_version == NEW_VERSION else plan.target_version)
+    if execution.canary_weight is not None:
+        outcome = AliasOutcome.CANARY
+    elif moved and any(isinstance(r.step, MoveAlias) and r.step.from_version == r.step.to_version
+                       for r in execution.done):
+        outcome = AliasOutcome.CANARY_CANCELLED
+    elif moved:
+        outcome = AliasOutcome.MOVED
+    elif execution.failure is None:
+        outcome = AliasOutcome.UNCHANGED
+    else:
+        outcome = AliasOutcome.NOT_MOVED
+    return FunctionReport(
+        function=plan.function, alias=plan.alias, outcome=outcome, alias_from=plan.current_version,
+        alias_to=version if moved or outcome is AliasOutcome.UNCHANGED else plan.current_version,
+        version=version, published=execution.published, uploaded=execution.uploaded, artifact=artifact,
+        smoke=execution.smoke, smoke_skipped=skip_smoke, done=execution.done, not_done=execution.not_done,
+        canary_weight=execution.canary_weight, failure=execution.failure, seconds=seconds,
+    )

@@ -1,0 +1,1 @@
+"""IAM documents, pure: the execution role (execution_role.py) and a CI user's policy (ci_policy.py)."""

@@ -1,0 +1,377 @@
+"""Run a deployed artifact's handler on this machine, the way Lambda would.
+
+One invocation is one fresh subprocess (a cold start every time) running the
+runtime's bootstrap (the command `runtimes` gives for the function's runtime, e.g.
+a Python of the runtime's version), in the extracted artifact (the ``/var/task`` of
+this machine), with the function's environment, its timeout and its memory size as
+a limit. The result and the log
+are shaped like Lambda's: the same error documents, START/END/REPORT lines.
+
+How the memory limit is enforced: by measurement, not by an rlimit. While the
+process runs, the supervisor polls its peak resident set size (``VmHWM`` in
+``/proc/PID/status``, every 10 ms; a high-water mark, so short spikes between polls
+count too) and kills the process group as soon as it exceeds the memory size, as
+Lambda does. When the process ends by itself, the peak it measured just before
+exiting is compared again (after the fact), so an allocation in the last few
+milliseconds still fails the invocation; where ``/proc`` does not exist (macOS) only
+that after-the-fact check applies. Either way the invocation reports
+``Runtime.OutOfMemory`` like Lambda, and the handler's result is discarded.
+``RLIMIT_AS`` is not used because it caps virtual memory, which for Python is far
+larger than resident memory (allocator arenas, thread stacks, mapped libraries): a
+128 MB cap would break imports that Lambda runs happily. ``RLIMIT_RSS`` is not
+enforced by Linux, and cgroups need privileges this tool should not ask for.
+The process's children are not counted (Lambda counts the whole sandbox).
+
+This module is the supervision and the reporting only: the extracted artifact comes
+from ``artifacts.py``, and the command, the ``/var/runtime`` stand-in and the
+bootstrap from the function's runtime (runtimes/).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .. import runtimes
+from .artifacts import RunnerError, extract_artifact
+
+# Lambda gives the init phase (imports, module-level code) 10 s outside the function timeout.
+INIT_LIMIT_S = 10.0
+POLL_S = 0.01
+_HAVE_PROC = os.path.isdir("/proc/self")
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "sandbox",
+    "AWS_SECRET_ACCESS_KEY": "sandbox",
+    "AWS_SESSION_TOKEN": "sandbox",
+}
+_HOST_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """The outcome of one invocation, as Lambda's Invoke API and its log report it."""
+
+    payload: bytes  # the response body (JSON), or Lambda's error document on failure
+    # "Unhandled" when the handler raised, timed out or ran out of memory; else None
+    function_error: str | None
+    log_tail: str  # the whole log: START, handler output, [ERROR] + traceback, END, REPORT
+    duration_ms: float
+    billed_ms: int
+    memory_mb: int
+    max_memory_mb: int
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    exit_status: int  # os.waitstatus_to_exitcode: negative for a signal
+    killed_for: str | None  # "timeout" / "memory" when the supervisor killed it
+    init_ms: float
+    handler_ms: float  # measured by the supervisor from the end of init
+    peak_kb: int
+
+
+def run_handler(
+    zip_bytes: bytes,
+    *,
+    handler: str,
+    runtime: str,
+    event: Any,
+    timeout: int,
+    memory: int,
+    environment: Mapping[str, str],
+    function_name: str,
+    function_version: str = "$LATEST",
+    invoked_function_arn: str | None = None,
+    region: str = "us-east-1",
+    architecture: str = "x86_64",
+    extra_env: Mapping[str, str] | None = None,
+) -> Invocation:
+    """Invoke ``handler`` from the zip with ``event`` in a subprocess and report it like Lambda."""
+    family = runtimes.find(runtime or "")
+    if family is None:
+        raise RunnerError(f"cannot run runtime {runtime!r} locally: lambdadeploy does not know it")
+    launch = family.local_launch(runtime, architecture)
+    task_root = extract_artifact(zip_bytes)
+    runtime_dir = Path(launch.runtime_paths[0]) if launch.runtime_paths else task_root
+    request_id = str(uuid.uuid4())
+    now = datetime.now(timezone.utc)
+    log_group = f"/aws/lambda/{function_name}"
+    log_stream = f"{now:%Y/%m/%d}/[{function_version}]{uuid.uuid4().hex}"
+    arn = invoked_function_arn or f"arn:aws:lambda:{region}:000000000000:function:{function_name}"
+    env = _environment(
+        environment, extra_env, handler=handler, runtime=runtime, memory=memory,
+        function_name=function_name, function_version=function_version, region=region,
+        task_root=task_root, runtime_dir=runtime_dir, log_group=log_group, log_stream=log_stream,
+    )  # fmt: skip
+    try:
+        json.dumps(event)
+    except (TypeError, ValueError) as e:
+        raise RunnerError(f"the event is not JSON: {e}") from e
+    with tempfile.TemporaryDirectory(prefix="lambdadeploy-invoke-") as work:
+        spec_file = os.path.join(work, "spec.json")
+        result_file = os.path.join(work, "result.json")
+        output_file = os.path.join(work, "output.log")
+        command = [*launch.argv, spec_file, result_file]
+        ready_r, ready_w = os.pipe()  # the bootstrap writes one byte when init is over
+        try:
+            spec = {
+                "task_root": str(task_root),
+                "runtime_paths": list(launch.runtime_paths),
+                "handler": handler,
+                "event": event,
+                "request_id": request_id,
+                "timeout": timeout,
+                "memory": memory,
+                "function_name": function_name,
+                "function_version": function_version,
+                "invoked_function_arn": arn,
+                "log_group_name": log_group,
+                "log_stream_name": log_stream,
+                "ready_fd": ready_w,
+                **launch.spec_extra,
+            }
+            Path(spec_file).write_text(json.dumps(spec))
+            try:
+                with open(output_file, "wb") as output:
+                    proc = subprocess.Popen(
+                        command, cwd=task_root, env=env, stdin=subprocess.DEVNULL, stdout=output,
+                        stderr=subprocess.STDOUT, pass_fds=(ready_w,), start_new_session=True,
+                    )  # fmt: skip
+            finally:
+                os.close(ready_w)
+            outcome = _supervise(proc, ready_r, timeout=timeout, memory_mb=memory)
+        finally:
+            os.close(ready_r)
+        output_text = Path(output_file).read_bytes().decode("utf-8", errors="replace")
+        result = _read_result(result_file)
+    return _report(
+        outcome, result, output_text, request_id=request_id, version=function_version,
+        timeout=timeout, memory=memory,
+    )  # fmt: skip
+
+
+def _environment(
+    environment: Mapping[str, str],
+    extra_env: Mapping[str, str] | None,
+    *,
+    handler: str,
+    runtime: str,
+    memory: int,
+    function_name: str,
+    function_version: str,
+    region: str,
+    task_root: Path,
+    runtime_dir: Path,
+    log_group: str,
+    log_stream: str,
+) -> dict[str, str]:
+    """The function's variables under Lambda's reserved ones; never the caller's credentials."""
+    env = {k: os.environ[k] for k in _HOST_VARIABLES if k in os.environ}
+    env.setdefault("LANG", "en_US.UTF-8")
+    env.update({str(k): str(v) for k, v in environment.items()})
+    env.update(DUMMY_CREDENTIALS)
+    env.update(
+        {
+            "AWS_LAMBDA_FUNCTION_NAME": function_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": function_version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
+            "AWS_LAMBDA_LOG_GROUP_NAME": log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
+            "_HANDLER": handler,
+            "LAMBDA_TASK_ROOT": str(task_root),
+            "LAMBDA_RUNTIME_DIR": str(runtime_dir),
+            "TZ": ":UTC",
+            # Keep ~/.aws of this machine out of reach of the handler's boto3.
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_CONFIG_FILE": os.devnull,
+        }
+    )
+    env.update({str(k): str(v) for k, v in (extra_env or {}).items()})
+    return env
+
+
+def _supervise(
+    proc: subprocess.Popen[bytes], ready_fd: int, *, timeout: int, memory_mb: int
+) -> _Outcome:
+    """Wait for the process, killing its group on timeout or when its RSS passes the limit."""
+    started = time.monotonic()
+    ready_at: float | None = None
+    pipe_open = True
+    killed_for: str | None = None
+    limit_kb = memory_mb * 1024
+    peak_seen = 0
+    os.set_blocking(ready_fd, False)
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if ready_at is None and pipe_open:
+            try:
+                pipe_open = bool(os.read(ready_fd, 16))  # b"" once the process closed it
+                ready_at = time.monotonic() if pipe_open else None
+            except BlockingIOError:
+                pass
+        time.sleep(POLL_S)
+        now = time.monotonic()
+        if ready_at is None:
+            overdue = now - started > INIT_LIMIT_S + timeout
+        else:
+            overdue = now - ready_at > timeout
+        peak_seen = max(peak_seen, _peak_rss_kb(proc.pid))
+        if peak_seen > limit_kb:
+            killed_for = "memory"
+        elif overdue:
+            killed_for = "timeout"
+        if killed_for:
+            _kill_group(proc.pid)
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+    ended = time.monotonic()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    _kill_group(proc.pid)  # whatever the handler left running in the background
+    init_end = ready_at if ready_at is not None else ended
+    return _Outcome(
+        exit_status=proc.returncode,
+        killed_for=killed_for,
+        init_ms=(init_end - started) * 1000,
+        handler_ms=(ended - init_end) * 1000,
+        # Without /proc, rusage it is: it may include the parent's size from before exec.
+        peak_kb=peak_seen
+        if _HAVE_PROC
+        else usage.ru_maxrss // (1024 if sys.platform == "darwin" else 1),
+    )
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _peak_rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _read_result(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _report(
+    outcome: _Outcome,
+    result: dict[str, Any] | None,
+    output: str,
+    *,
+    request_id: str,
+    version: str,
+    timeout: int,
+    memory: int,
+) -> Invocation:
+    """Turn what happened into Lambda's payload, function error and log lines."""
+    peak_kb = max(outcome.peak_kb, int((result or {}).get("maxrss_kb") or 0))
+    max_memory_mb = max(1, math.ceil(peak_kb / 1024))
+    lines = [f"START RequestId: {request_id} Version: {version}"]
+    if output:
+        lines.append(output[:-1] if output.endswith("\n") else output)
+    status = ""
+    function_error: str | None = "Unhandled"
+    if outcome.killed_for == "timeout":
+        duration = outcome.handler_ms
+        billed = timeout * 1000
+        message = f"Task timed out after {timeout:.2f} seconds"
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        lines.append(f"{stamp} {request_id} {message}")
+        payload = _doc("Sandbox.Timedout", f"RequestId: {request_id} Error: {message}")
+        status = "\tStatus: timeout"
+    elif outcome.killed_for == "memory" or peak_kb > memory * 1024 or result is None:
+        # The runtime process died: out of memory (killed by us), or exited on its own.
+        if outcome.killed_for == "memory" or peak_kb > memory * 1024:
+            error_type, reason = "Runtime.OutOfMemory", "Runtime exited with error: signal: killed"
+        else:
+            error_type, reason = "Runtime.ExitError", _exit_reason(outcome.exit_status)
+        duration = outcome.handler_ms
+        billed = math.ceil(duration)
+        message = f"RequestId: {request_id} Error: {reason}"
+        lines += [message, error_type]
+        payload = _doc(error_type, message)
+        status = f"\tStatus: error\tError Type: {error_type}"
+    else:
+        duration = float(result.get("duration_ms") or 0.0)
+        billed = max(1, math.ceil(duration))
+        if result.get("error"):
+            error = result["error"]
+            lines.append(_error_log_line(error))
+            payload = json.dumps(error).encode("utf-8")
+        else:
+            function_error = None
+            payload = base64.b64decode(result.get("payload_b64") or "")
+    lines.append(f"END RequestId: {request_id}")
+    lines.append(
+        f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: {billed} ms"
+        f"\tMemory Size: {memory} MB\tMax Memory Used: {max_memory_mb} MB"
+        f"\tInit Duration: {outcome.init_ms:.2f} ms{status}"
+    )
+    return Invocation(
+        payload=payload,
+        function_error=function_error,
+        log_tail="\n".join(lines) + "\n",
+        duration_ms=round(duration, 2),
+        billed_ms=billed,
+        memory_mb=memory,
+        max_memory_mb=max_memory_mb,
+    )
+
+
+def _doc(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode("utf-8")
+
+
+def _exit_reason(exit_status: int) -> str:
+    if exit_status < 0:
+        name = signal.strsignal(-exit_status) or f"signal {-exit_status}"
+        return f"Runtime exited with error: signal: {name.lower()}"
+    if exit_status > 0:
+        return f"Runtime exited with error: exit status {exit_status}"
+    return "Runtime exited without providing a reason"
+
+
+def _error_log_line(error: Mapping[str, Any]) -> str:
+    """awslambdaric's log_error: "[ERROR] Type: message" then the traceback."""
+    text = "[ERROR]"
+    if error.get("errorType"):
+        text += " " + error["errorType"]
+    if error.get("errorMessage"):
+        text += (":" if error.get("errorType") else "") + " " + error["errorMessage"]
+    lines = [text]
+    if error.get("stackTrace") is not None:
+        lines.append("Traceback (most recent call last):")
+        for element in error["stackTrace"]:
+            lines.extend(element.splitlines() if element else [""])
+    return "\n".join(lines)

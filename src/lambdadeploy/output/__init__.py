@@ -1,0 +1,7 @@
+"""Output: the terminal and --json (console.py), masking of secrets (masking.py), steps
+(steps.py) and results (results.py) for people and machines."""
+
+from .console import Output, human_size
+from .masking import MASK, MASKER
+
+__all__ = ["MASK", "MASKER", "Output", "human_size"]

@@ -1,0 +1,139 @@
+"""The terminal: where text goes, colours, the live progress line, and the --json document.
+
+Human text goes to stderr when --json is on (stdout then holds exactly one JSON
+document); otherwise results go to stdout and progress to stderr. Everything written
+passes through the masker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO
+
+import click
+
+from .masking import MASKER
+
+if TYPE_CHECKING:  # the engine is imported only by commands that deploy (start-up time)
+    from ..engine.events import Event
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
+
+
+@dataclass
+class Output:
+    """How this run talks: json or human, quiet or verbose, colour or not.
+
+    On a terminal (and not in CI), progress is one status line that rewrites itself
+    with each function's current step; elsewhere every step is a plain line.
+    """
+
+    json_mode: bool = False
+    quiet: bool = False
+    verbose: bool = False
+    color: bool | None = None
+    live: bool | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _status: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.color is None:
+            self.color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+        if self.live is None:
+            self.live = sys.stderr.isatty() and not _in_ci() and not self.quiet
+
+    @property
+    def human(self) -> TextIO:
+        """Where human-readable results go."""
+        return sys.stderr if self.json_mode else sys.stdout
+
+    def style(self, text: str, **styles: Any) -> str:
+        return click.style(text, **styles) if self.color else text
+
+    def _write(self, text: str, stream: TextIO | None = None) -> None:
+        """Print a line, keeping the status line (if any) below it."""
+        with self._lock:
+            if self._status:
+                sys.stderr.write("\r\033[K")
+            click.echo(MASKER(text), file=stream or sys.stderr)
+            self._draw()
+
+    def _draw(self) -> None:
+        if not self._status:
+            return
+        line = "  ".join(f"{name}: {step}" for name, step in self._status.items())
+        width = max(20, shutil.get_terminal_size().columns - 1)
+        sys.stderr.write("\r\033[K" + MASKER(line)[:width])
+        sys.stderr.flush()
+
+    def end_progress(self) -> None:
+        """Remove the status line before results are printed."""
+        with self._lock:
+            if self._status:
+                sys.stderr.write("\r\033[K")
+                sys.stderr.flush()
+                self._status.clear()
+
+    def event(self, event: Event) -> None:
+        """A progress event; called from worker threads."""
+        from ..engine.events import StepStarted
+        from .steps import one_line
+
+        if isinstance(event, StepStarted):
+            level, message = "info", one_line(event.step, event.version)
+        else:
+            level, message = event.level, event.message
+        if level == "debug" and not self.verbose:
+            return
+        if self.quiet and level in ("info", "debug"):
+            return
+        if self.live and level == "info":
+            with self._lock:
+                self._status[event.function] = message
+                self._draw()
+            return
+        colour = {"error": "red", "warning": "yellow"}.get(level)
+        prefix = self.style(f"{event.function}:", bold=True)
+        message = self.style(message, fg=colour) if colour else message
+        self._write(f"{prefix} {message}")
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self._write(message)
+
+    def warn(self, message: str) -> None:
+        self._write(self.style(f"warning: {message}", fg="yellow"))
+
+    def error(self, message: str) -> None:
+        self._write(self.style(f"error: {message}", fg="red"))
+
+    def log(self, text: str) -> None:
+        """Function log output (a log tail): stderr, unless --quiet."""
+        if not self.quiet:
+            self._write(text)
+
+    def result(self, text: str) -> None:
+        """A human result line (stdout, or stderr under --json)."""
+        self.end_progress()
+        self._write(text, self.human)
+
+    def document(self, document: dict[str, Any]) -> None:
+        """The one --json document of this command."""
+        if self.json_mode:
+            self.end_progress()
+            click.echo(MASKER(json.dumps(document, indent=2, sort_keys=False, default=str)))

@@ -1,0 +1,68 @@
+"""Python runtimes (python3.9 .. python3.14): the `Runtime` of runtimes/base.py for Python.
+
+platform.py says which wheels fit a runtime and architecture, installer.py runs uv
+(or pip) for that platform, deps.py caches installed trees, handler.py checks the
+handler, interpreters.py finds a local interpreter, bootstrap.py runs one invocation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from ...paths import private_dir
+from ..base import (
+    DependencySpec,
+    InstalledDependencies,
+    LocalLaunch,
+    Report,
+    Runtime,
+    RuntimeVersion,
+)
+from . import deps, handler, interpreters
+
+BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+
+
+class PythonRuntime(Runtime):
+    family: ClassVar[str] = "python"
+    # AWS's "Runtime deprecation" table (deprecation = end of security patches).
+    versions: ClassVar[tuple[RuntimeVersion, ...]] = (
+        RuntimeVersion("python3.9", dt.date(2025, 12, 15)),
+        RuntimeVersion("python3.10", dt.date(2026, 10, 31)),
+        RuntimeVersion("python3.11", dt.date(2027, 6, 30)),
+        RuntimeVersion("python3.12", dt.date(2028, 10, 31)),
+        RuntimeVersion("python3.13", dt.date(2029, 6, 30)),
+        RuntimeVersion("python3.14", dt.date(2029, 6, 30)),
+    )
+    manifest_name: ClassVar[str] = "requirements.txt"
+    handler_example: ClassVar[str] = "app.handler"
+
+    def handler_problem(self, handler_text: str) -> str | None:
+        return handler.handler_problem(handler_text)
+
+    def handler_file_problem(self, source: Path, handler_text: str) -> tuple[str, str] | None:
+        return handler.handler_file_problem(source, handler_text)
+
+    def declares_nothing(self, manifest: Path) -> bool:
+        return deps.declares_nothing(manifest)
+
+    def install(self, spec: DependencySpec, cache_dir: Path, report: Report) -> InstalledDependencies:
+        return deps.install_requirements(spec, cache_dir, report)
+
+    def check_package(self, function: str, handler_text: str, runtime: str,
+                      read: Callable[[str], bytes | None], report: Report) -> None:
+        handler.check_package(function, handler_text, runtime, read, report)
+
+    def local_launch(self, runtime: str, architecture: str) -> LocalLaunch:
+        python = interpreters.interpreter_for(runtime)
+        version = interpreters.interpreter_version(python, runtime)
+        argv = (python, "-S", "-u", "-X", f"pycache_prefix={private_dir() / 'pycache'}", str(BOOTSTRAP))
+        return LocalLaunch(
+            argv=argv,
+            runtime_paths=(str(interpreters.runtime_packages_dir(version)),),
+            # json.dumps escapes non-ASCII before Python 3.12's runtime, as awslambdaric did.
+            spec_extra={"ensure_ascii": interpreters.runtime_version(runtime) < (3, 12)},
+        )
