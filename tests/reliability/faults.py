@@ -78,14 +78,13 @@ class Rule:
         return method == want_method and re.match(pattern, path) is not None and self.hits < self.times
 
 
-def kill_rule(operation: str, pid: Callable[[], int]) -> Rule:
-    """SIGKILL the client process (`pid()`, e.g. a Popen's) once the server has answered
+def kill_rule(operation: str, pid: int) -> Rule:
+    """SIGKILL the client process `pid` (a child of ours) once the server has answered
     `operation`, before the answer reaches it: the work is done, the client never knows."""
 
     def kill() -> None:
-        process = pid()
-        os.kill(process, signal.SIGKILL)
-        os.waitid(os.P_PID, process, os.WEXITED | os.WNOWAIT)  # dead, but left for its Popen to reap
+        os.kill(pid, signal.SIGKILL)
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # dead, but left for its Popen to reap
 
     return Rule(operation, "after", action=kill)
 
