@@ -135,7 +135,8 @@ class Executor:
         match step:
             case CreateFunction(config=config):
                 self._create(fn, config, self._code(fn, artifact))
-                outcome.uploaded = True
+                outcome.uploaded = True  # even if the function then fails to become Active
+                self._wait(fn)
             case UpdateConfig(config=config):
                 response = self._guarded(fn, "configuration", lambda: self.client.update_function_configuration(
                     FunctionName=fn.name, **_config_params(config), **self._revision_guard()))
@@ -242,7 +243,6 @@ class Executor:
                     continue
                 raise
         self._revision = response.get("RevisionId")
-        self._wait(fn)
 
     def _wait(self, fn: FunctionConfig, *, refresh_revision: bool = True) -> None:
         """Poll until the function is Active and its last update Successful, keeping the
