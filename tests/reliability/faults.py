@@ -9,6 +9,7 @@ client hears of it. botocore and our code see exactly what a flaky AWS would sen
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -84,7 +85,9 @@ def kill_rule(operation: str, pid: int) -> Rule:
 
     def kill() -> None:
         os.kill(pid, signal.SIGKILL)
-        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # dead, but left for its Popen to reap
+        # Answer only once it is dead; leave it for its Popen to reap (unless that did already).
+        with contextlib.suppress(ChildProcessError):
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
 
     return Rule(operation, "after", action=kill)
 
