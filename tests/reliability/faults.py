@@ -1,20 +1,26 @@
 """A loopback HTTP proxy in front of the sandbox that injects AWS faults.
 
 Requests pass through to a real moto server unchanged, except those matching a
-rule, which get a throttling error, a 5xx, a conflict, a dropped connection, or
-a delay. botocore and our code see exactly what a flaky AWS would send.
+rule, which get a throttling error, a 5xx, a conflict, any AWS error, a dropped
+connection, a delay, a rewritten answer (e.g. an update still in progress), or
+the client process killed once the server has done the work but before the
+client hears of it. botocore and our code see exactly what a flaky AWS would send.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import os
 import re
+import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 # Lambda's REST paths for the calls a push makes.
@@ -22,11 +28,14 @@ PATHS = {
     "CreateFunction": ("POST", r"^/2015-03-31/functions/?$"),
     "UpdateFunctionCode": ("PUT", r"^/2015-03-31/functions/[^/]+/code$"),
     "UpdateFunctionConfiguration": ("PUT", r"^/2015-03-31/functions/[^/]+/configuration$"),
+    "GetFunctionConfiguration": ("GET", r"^/2015-03-31/functions/[^/]+/configuration$"),
     "PublishVersion": ("POST", r"^/2015-03-31/functions/[^/]+/versions$"),
     "GetFunction": ("GET", r"^/2015-03-31/functions/[^/]+$"),
     "Invoke": ("POST", r"^/2015-03-31/functions/[^/]+/invocations"),
     "CreateAlias": ("POST", r"^/2015-03-31/functions/[^/]+/aliases$"),
+    "GetAlias": ("GET", r"^/2015-03-31/functions/[^/]+/aliases/[^/]+$"),
     "UpdateAlias": ("PUT", r"^/2015-03-31/functions/[^/]+/aliases/[^/]+$"),
+    "CreateEventSourceMapping": ("POST", r"^/2015-03-31/event-source-mappings/?$"),
 }
 
 ERRORS = {
@@ -37,13 +46,32 @@ ERRORS = {
 }
 
 
+def operation_of(method: str, path: str) -> str | None:
+    """The Lambda operation a request is, by its REST method and path (None: not one we name)."""
+    return next((name for name, (want, pattern) in PATHS.items()
+                 if method == want and re.match(pattern, path)), None)
+
+
 @dataclass
 class Rule:
+    """What to do with the first `times` requests of `operation`.
+
+    fault: throttle | server | conflict (the canned errors above); error (answer `status`,
+    `code`, `message` instead of forwarding); drop (close the connection unanswered); delay
+    (`seconds`, then forward); call (run `action`, then forward); rewrite (forward, then
+    answer `rewrite(json answer)` instead); after (forward, run `action` with the server's
+    answer in hand, then answer, if anyone is still listening).
+    """
+
     operation: str
-    fault: str  # throttle | server | conflict | drop | delay | call
+    fault: str
     times: int = 1
     seconds: float = 0.0  # for delay
-    action: Callable[[], None] | None = None  # for call: runs before forwarding
+    action: Callable[[], None] | None = None  # for call and after
+    status: int = 400  # for error
+    code: str = ""  # for error
+    message: str = ""  # for error
+    rewrite: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # for rewrite
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -51,11 +79,25 @@ class Rule:
         return method == want_method and re.match(pattern, path) is not None and self.hits < self.times
 
 
+def kill_rule(operation: str, pid: int) -> Rule:
+    """SIGKILL the client process `pid` (a child of ours) once the server has answered
+    `operation`, before the answer reaches it: the work is done, the client never knows."""
+
+    def kill() -> None:
+        os.kill(pid, signal.SIGKILL)
+        # Answer only once it is dead; leave it for its Popen to reap (unless that did already).
+        with contextlib.suppress(ChildProcessError):
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+
+    return Rule(operation, "after", action=kill)
+
+
 @dataclass
 class FaultProxy:
     upstream: str
     rules: list[Rule] = field(default_factory=list)
-    seen: list[str] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)  # "fault:Operation", one per rule applied
+    requests: list[str] = field(default_factory=list)  # every named operation that arrived, in order
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> FaultProxy:
@@ -67,6 +109,21 @@ class FaultProxy:
 
             def log_message(self, *args: object) -> None:
                 pass
+
+            def _answer(self, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
+                try:
+                    self.send_response(status)
+                    for key, value in headers:
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the client is gone (killed by an `after` rule)
+                    self.close_connection = True
+
+            def _error(self, status: int, code: str, message: str) -> None:
+                payload = json.dumps({"Type": "User", "message": message}).encode()
+                self._answer(status, [("x-amzn-ErrorType", code), ("Content-Type", "application/json")], payload)
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -82,29 +139,25 @@ class FaultProxy:
                         time.sleep(rule.seconds)
                     elif rule.fault == "call" and rule.action is not None:
                         rule.action()
+                    elif rule.fault == "error":
+                        self._error(rule.status, rule.code, rule.message)
+                        return
                     elif rule.fault in ERRORS:
-                        status, code, message = ERRORS[rule.fault]
-                        payload = json.dumps({"Type": "User", "message": message}).encode()
-                        self.send_response(status)
-                        self.send_header("x-amzn-ErrorType", code)
-                        self.send_header("Content-Type", "application/json")
-                        self.send_header("Content-Length", str(len(payload)))
-                        self.end_headers()
-                        self.wfile.write(payload)
+                        self._error(*ERRORS[rule.fault])
                         return
                 connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 connection.request(self.command, self.path, body=body, headers=headers)
                 response = connection.getresponse()
                 data = response.read()
-                self.send_response(response.status)
-                for key, value in response.getheaders():
-                    if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
                 connection.close()
+                if rule is not None and rule.fault == "rewrite" and rule.rewrite is not None:
+                    data = json.dumps(rule.rewrite(json.loads(data))).encode()
+                if rule is not None and rule.fault == "after" and rule.action is not None:
+                    rule.action()
+                passed = [(key, value) for key, value in response.getheaders()
+                          if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date")]
+                self._answer(response.status, passed, data)
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 
@@ -116,6 +169,9 @@ class FaultProxy:
 
     def _take(self, method: str, path: str) -> Rule | None:
         with self._lock:
+            operation = operation_of(method, path)
+            if operation is not None:
+                self.requests.append(operation)
             for rule in self.rules:
                 if rule.matches(method, path):
                     rule.hits += 1

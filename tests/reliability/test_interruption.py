@@ -1,8 +1,11 @@
-"""SIGINT/SIGTERM stop a push cleanly with aliases unchanged; after SIGKILL at any
-moment a re-run converges without duplicate versions. Real CLI processes, real sandbox server."""
+"""SIGINT/SIGTERM stop a push cleanly with aliases unchanged (a canary's weight removed);
+after SIGKILL at any step a re-run converges, doing only what is left and publishing no
+duplicate version. Real CLI processes, real sandbox server (behind the fault proxy, which
+kills the CLI at a named step)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from ..e2e.conftest import Sandbox, run_cli
+from .conftest import alias_state, cli, published, pushed, start_cli
+from .faults import FaultProxy, kill_rule
 
 CONFIG = """project: {name}
 aliases: [dev, prod]
@@ -88,21 +93,83 @@ def test_signal_during_smoke_stops_before_the_alias_moves(tmp_path: Path, sandbo
     assert [v["Version"] for v in versions(sandbox_server, f"{name}-slow")] == ["1", "2"]
 
 
-def test_sigkill_at_any_moment_then_rerun_converges(tmp_path: Path, sandbox_server: Sandbox) -> None:
-    name = "killed"
-    write(tmp_path, name, "v0")
-    assert run_cli(["--sandbox", "push", "--alias", "dev"], tmp_path, sandbox_server).code == 0
-    for attempt, delay in enumerate((0.4, 0.8, 1.2, 1.6, 2.0, 2.5), start=1):
-        write(tmp_path, name, f"v{attempt}", sleep=0.3)
-        process = start_push(tmp_path, sandbox_server)
-        time.sleep(delay)
-        process.kill()
-        process.communicate(timeout=30)
-        rerun = run_cli(["--sandbox", "push", "--alias", "dev"], tmp_path, sandbox_server)
-        assert rerun.code == 0, rerun.stdout + rerun.stderr
-        client = sandbox_server.client("lambda")
-        served = client.invoke(FunctionName=f"{name}-slow", Qualifier="dev")["Payload"].read()
-        assert f'"v{attempt}"' in served.decode()
-        published = versions(sandbox_server, f"{name}-slow")
-        shas = [v["CodeSha256"] for v in published]
-        assert len(shas) == len(set(shas)), f"duplicate versions after kill at {delay}s: {published}"
+# SIGKILL right after the server did a step and before the CLI heard of it: the re-run must
+# do only what is left. (operation killed after, versions then, dev then, the re-run's
+# (uploaded, published)). The push changes memory and code, so it updates both.
+KILL_POINTS = [
+    ("UpdateFunctionConfiguration", ["1"], "1", (True, True)),
+    ("UpdateFunctionCode", ["1"], "1", (False, True)),
+    ("PublishVersion", ["1", "2"], "1", (False, False)),  # reused: moto would hand back 2 to a publish too
+    ("Invoke", ["1", "2"], "1", (False, False)),
+    ("UpdateAlias", ["1", "2"], "2", (False, False)),
+]
+
+
+def write_config(root: Path, name: str, version: str, memory: int) -> None:
+    write(root, name, version)
+    (root / "lambda.yaml").write_text(CONFIG.format(name=name).replace("timeout: 30", f"timeout: 30\n    memory: {memory}"))
+
+
+def killed_at(proxy: FaultProxy, operation: str, root: Path) -> None:
+    process = start_cli(["push", "--alias", "dev"], root, proxy.url)
+    proxy.rules.append(kill_rule(operation, process.pid))  # the CLI needs far longer to reach AWS
+    process.communicate(timeout=120)
+    assert process.returncode == -signal.SIGKILL
+    assert proxy.seen == [f"after:{operation}"]
+
+
+@pytest.mark.parametrize(("operation", "versions_then", "dev_then", "rerun"), KILL_POINTS,
+                         ids=[point[0] for point in KILL_POINTS])
+def test_sigkill_after_a_step_then_rerun_does_only_what_is_left(
+        tmp_path: Path, sandbox_server: Sandbox, server_proxy: FaultProxy,
+        operation: str, versions_then: list[str], dev_then: str, rerun: tuple[bool, bool]) -> None:
+    name = f"kill{operation.lower()}"
+    function = f"{name}-slow"
+    write_config(tmp_path, name, "v1", 128)
+    assert cli(["push", "--alias", "dev"], tmp_path, sandbox_server.url).code == 0
+    write_config(tmp_path, name, "v2", 256)
+    killed_at(server_proxy, operation, tmp_path)
+    assert published(sandbox_server, function) == versions_then
+    assert aliases(sandbox_server, function) == {"dev": dev_then}
+
+    again = cli(["--json", "push", "--alias", "dev"], tmp_path, sandbox_server.url)
+    assert again.code == 0, again.stderr
+    document = pushed(again)
+    assert (document["uploaded"], document["published"]) == rerun, document["steps"]
+    assert not any(step["kind"] == "update_config" for step in document["steps"])
+    assert published(sandbox_server, function) == ["1", "2"]
+    assert aliases(sandbox_server, function) == {"dev": "2"}
+    served = sandbox_server.client("lambda").invoke(FunctionName=function, Qualifier="dev")["Payload"].read()
+    assert json.loads(served) == {"version": "v2"}
+
+
+def test_sigkill_after_create_then_rerun_publishes_once(tmp_path: Path, sandbox_server: Sandbox,
+                                                        server_proxy: FaultProxy) -> None:
+    write(tmp_path, "killcreate", "v1")
+    killed_at(server_proxy, "CreateFunction", tmp_path)
+    assert published(sandbox_server, "killcreate-slow") == [] and aliases(sandbox_server, "killcreate-slow") == {}
+    again = cli(["--json", "push", "--alias", "dev"], tmp_path, sandbox_server.url)
+    assert again.code == 0, again.stderr
+    assert (pushed(again)["uploaded"], pushed(again)["published"]) == (False, True)
+    assert published(sandbox_server, "killcreate-slow") == ["1"]
+    assert aliases(sandbox_server, "killcreate-slow") == {"dev": "1"}
+
+
+def test_sigint_while_watching_a_canary_removes_its_weight(tmp_path: Path, sandbox_server: Sandbox) -> None:
+    name, function = "intcanary", "intcanary-slow"
+    write(tmp_path, name, "v1")
+    assert cli(["push", "--alias", "prod"], tmp_path, sandbox_server.url).code == 0
+    before = alias_state(sandbox_server, function, "prod")
+    write(tmp_path, name, "v2")
+    # A 20 s watch polls every 2 s; the signal comes long before the watch could end by itself.
+    process = start_cli(["push", "--alias", "prod", "--canary", "10", "--watch", "20s"], tmp_path,
+                        sandbox_server.url)
+    wait_for(process, "watch version 2")
+    assert alias_state(sandbox_server, function, "prod")["weights"] == {"2": 0.1}  # the canary is live
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stdout + stderr
+    assert "weight was removed" in stdout and "Traceback" not in stderr
+    after = alias_state(sandbox_server, function, "prod")
+    assert (after["version"], after["weights"], after["previous"]) == ("1", {}, before["previous"])
+    assert published(sandbox_server, function) == ["1", "2"]

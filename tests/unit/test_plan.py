@@ -13,11 +13,14 @@ from lambdadeploy.engine.plan import (
     MoveAlias,
     PromoteConflict,
     Publish,
+    Rollout,
+    ShiftTraffic,
     Smoke,
     UpdateConfig,
     UpdateTags,
     UploadCode,
     UseVersion,
+    Watch,
     desired_config,
     desired_tags,
     plan_promote,
@@ -94,6 +97,22 @@ def test_alias_move_is_always_last() -> None:
         plan = plan_push(FN, "sha9", ROLE, remote, "dev")
         assert isinstance(plan.steps[-1], MoveAlias)
         assert kinds(plan).index(Smoke) < kinds(plan).index(MoveAlias)
+
+
+def test_canary_is_smoke_tested_before_any_traffic_shifts() -> None:
+    remote = deployed(aliases={"prod": "1"})
+    left = plan_push(FN, "sha2", ROLE, remote, "prod", rollout=Rollout(10))
+    assert kinds(left) == [UploadCode, Publish, Smoke, ShiftTraffic]
+    assert left.steps[-1].weight == 0.1 and left.steps[-1].stable == "1"
+    watched = plan_push(FN, "sha2", ROLE, remote, "prod", rollout=Rollout(10, watch_seconds=60))
+    assert kinds(watched) == [UploadCode, Publish, Smoke, ShiftTraffic, Watch, MoveAlias]
+    linear = plan_push(FN, "sha2", ROLE, remote, "prod", rollout=Rollout(40, watch_seconds=60, linear_step=40))
+    assert kinds(linear) == [UploadCode, Publish, Smoke, ShiftTraffic, Watch, ShiftTraffic, Watch, MoveAlias]
+    assert [s.weight for s in linear.steps if isinstance(s, ShiftTraffic)] == [0.4, 0.8]
+    reused = plan_push(FN, "sha2", ROLE, deployed("sha2", {"1": "sha1", "2": "sha2"}, {"prod": "1"}), "prod",
+                       rollout=Rollout(10))
+    assert kinds(reused) == [UseVersion, Smoke, ShiftTraffic]
+    assert reused.steps[1].version == "2" and reused.steps[2].canary == "2"
 
 
 def test_promote_moves_to_source_version_after_smoke() -> None:

@@ -1,0 +1,163 @@
+"""Answers real AWS gives and moto never does, produced by the fault proxy in front of a
+`lambdadeploy sandbox` server, each met by a real `push` from the CLI: an update still in
+progress, a function still Pending or Failed, a RevisionId precondition failing, a role
+not yet assumable, an event source mapping still in use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..e2e.conftest import Sandbox
+from .conftest import alias_state, cli, published, pushed
+from .faults import FaultProxy, Rule
+
+CONFIG = """project: {name}
+aliases: [dev, prod]
+functions:
+  fn:
+    handler: app.handler
+    memory: {memory}
+    test: {{payload: {{}}, expect: {{code: {code}}}}}
+{triggers}"""
+
+
+def write(root: Path, name: str, code: str, *, memory: int = 128, triggers: str = "") -> str:
+    source = root / "functions" / "fn"
+    source.mkdir(parents=True, exist_ok=True)
+    (source / "app.py").write_text(f"def handler(event, context):\n    return {{'code': '{code}'}}\n")
+    (root / "lambda.yaml").write_text(CONFIG.format(name=name, memory=memory, code=code, triggers=triggers))
+    return f"{name}-fn"
+
+
+def deployed_v1(root: Path, server: Sandbox, name: str) -> str:
+    """Version 1 on dev, pushed straight to the server; then lambda.yaml asks for a v2 with
+    other code and memory, so the push under test updates both."""
+    function = write(root, name, "v1")
+    first = cli(["push", "--alias", "dev"], root, server.url)
+    assert first.code == 0, first.stdout + first.stderr
+    write(root, name, "v2", memory=256)
+    return function
+
+
+def calls(proxy: FaultProxy, *operations: str) -> list[str]:
+    return [operation for operation in proxy.requests if operation in operations]
+
+
+def rewrite(**fields: Any):
+    return lambda answer: {**answer, **fields}
+
+
+def test_push_waits_while_an_update_is_in_progress(tmp_path: Path, sandbox_server: Sandbox,
+                                                   server_proxy: FaultProxy) -> None:
+    function = deployed_v1(tmp_path, sandbox_server, "ansprog")
+    server_proxy.rules.append(Rule("GetFunctionConfiguration", "rewrite", times=3, rewrite=rewrite(
+        LastUpdateStatus="InProgress", LastUpdateStatusReason="The function is being updated.")))
+    result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
+    assert result.code == 0, result.stdout + result.stderr
+    assert server_proxy.seen.count("rewrite:GetFunctionConfiguration") == 3
+    # Each update is waited out (three InProgress answers, then Successful) before the next write.
+    assert calls(server_proxy, "UpdateFunctionConfiguration", "UpdateFunctionCode", "GetFunctionConfiguration",
+                 "PublishVersion") == ["UpdateFunctionConfiguration", *["GetFunctionConfiguration"] * 4,
+                                       "UpdateFunctionCode", "GetFunctionConfiguration", "PublishVersion"]
+    assert alias_state(sandbox_server, function, "dev")["version"] == "2"
+
+
+def test_create_waits_while_the_function_is_pending(tmp_path: Path, sandbox_server: Sandbox,
+                                                    server_proxy: FaultProxy) -> None:
+    function = write(tmp_path, "anspend", "v1")
+    server_proxy.rules.append(Rule("GetFunctionConfiguration", "rewrite", times=2, rewrite=rewrite(
+        State="Pending", StateReason="The function is being created.", StateReasonCode="Creating")))
+    result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
+    assert result.code == 0, result.stdout + result.stderr
+    assert calls(server_proxy, "CreateFunction", "GetFunctionConfiguration", "PublishVersion") == [
+        "CreateFunction", *["GetFunctionConfiguration"] * 3, "PublishVersion"]
+    assert published(sandbox_server, function) == ["1"]
+    assert alias_state(sandbox_server, function, "dev")["version"] == "1"
+
+
+PRECONDITION = ("The Revision Id provided does not match the latest Revision Id. "
+                "Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
+
+
+@pytest.mark.parametrize(("operation", "short"), [("UpdateFunctionConfiguration", "cfg"),
+                                                  ("UpdateFunctionCode", "code"), ("UpdateAlias", "alias")])
+def test_failed_revision_precondition_is_someone_else_deploying(tmp_path: Path, sandbox_server: Sandbox,
+                                                                server_proxy: FaultProxy, operation: str,
+                                                                short: str) -> None:
+    function = deployed_v1(tmp_path, sandbox_server, f"ans412{short}")
+    before = alias_state(sandbox_server, function, "dev")
+    server_proxy.rules.append(Rule(operation, "error", status=412, code="PreconditionFailedException",
+                                   message=PRECONDITION))
+    result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
+    output = result.stdout + result.stderr
+    assert result.code == 1, output
+    assert "someone else deployed" in output and "re-run" in output and "Traceback" not in output
+    assert server_proxy.seen == [f"error:{operation}"]
+    assert server_proxy.requests.count(operation) == 1  # never retried over the other deploy's change
+    assert alias_state(sandbox_server, function, "dev") == before
+    if operation != "UpdateAlias":  # stopped at the refused write: nothing published
+        assert "PublishVersion" not in server_proxy.requests and published(sandbox_server, function) == ["1"]
+
+
+def test_role_not_yet_assumable_on_create_is_retried(tmp_path: Path, sandbox_server: Sandbox,
+                                                     server_proxy: FaultProxy) -> None:
+    function = write(tmp_path, "ansrole", "v1")
+    server_proxy.rules.append(Rule("CreateFunction", "error", code="InvalidParameterValueException",
+                                   message="The role defined for the function cannot be assumed by Lambda."))
+    result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
+    assert result.code == 0, result.stdout + result.stderr
+    assert server_proxy.seen == ["error:CreateFunction"]
+    assert server_proxy.requests.count("CreateFunction") == 2
+    assert published(sandbox_server, function) == ["1"]
+    assert alias_state(sandbox_server, function, "dev")["version"] == "1"
+
+
+REASON = "Lambda was unable to configure access to your environment variables because the KMS key is invalid"
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["create", "update"])
+def test_function_in_failed_state_fails_the_push_with_its_reason(tmp_path: Path, sandbox_server: Sandbox,
+                                                                 server_proxy: FaultProxy, first: bool) -> None:
+    name = f"ansfail{'c' if first else 'u'}"
+    if first:
+        function = write(tmp_path, name, "v1")
+        failed = rewrite(State="Failed", StateReason=REASON, StateReasonCode="KMSKeyNotFound")
+    else:
+        function = deployed_v1(tmp_path, sandbox_server, name)
+        before = alias_state(sandbox_server, function, "dev")
+        failed = rewrite(LastUpdateStatus="Failed", LastUpdateStatusReason=REASON,
+                         LastUpdateStatusReasonCode="KMSKeyNotFound")
+    server_proxy.rules.append(Rule("GetFunctionConfiguration", "rewrite", rewrite=failed))
+    result = cli(["--json", "push", "--alias", "dev"], tmp_path, server_proxy.url)
+    output = result.stdout + result.stderr
+    assert result.code == 1, output
+    assert REASON in output and "Failed" in output and "Traceback" not in output
+    assert "PublishVersion" not in server_proxy.requests
+    # A create that failed afterwards still put the code in Lambda; the update failed before its upload.
+    assert pushed(result)["uploaded"] is first
+    if first:
+        assert published(sandbox_server, function) == []
+        assert sandbox_server.client("lambda").list_aliases(FunctionName=function)["Aliases"] == []
+    else:
+        assert published(sandbox_server, function) == ["1"]
+        assert alias_state(sandbox_server, function, "dev") == before
+
+
+def test_event_source_mapping_in_use_is_retried(tmp_path: Path, sandbox_server: Sandbox,
+                                                server_proxy: FaultProxy) -> None:
+    queue = sandbox_server.client("sqs").create_queue(QueueName="ans-jobs")["QueueUrl"]
+    queue_arn = sandbox_server.client("sqs").get_queue_attributes(
+        QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    function = write(tmp_path, "ansesm", "v1", triggers=f"    triggers:\n      - sqs: {{queue: {queue_arn}}}\n")
+    server_proxy.rules.append(Rule("CreateEventSourceMapping", "error", times=2, code="ResourceInUseException",
+                                   message="The resource you requested is currently in use. Please try again later."))
+    result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
+    assert result.code == 0, result.stdout + result.stderr
+    assert server_proxy.seen == ["error:CreateEventSourceMapping"] * 2
+    assert server_proxy.requests.count("CreateEventSourceMapping") == 3
+    mappings = sandbox_server.client("lambda").list_event_source_mappings(EventSourceArn=queue_arn)
+    (mapping,) = mappings["EventSourceMappings"]
+    assert f":function:{function}:" in mapping["FunctionArn"]
