@@ -15,7 +15,7 @@ import click
 from .. import config
 from ..aws import AwsSession, AwsSettings
 from ..config.model import FunctionConfig, Project
-from ..errors import InvalidInputError
+from ..errors import ConfigError, InvalidInputError
 from ..output import MASKER, Output
 
 if TYPE_CHECKING:  # imported on use: `package`, `validate` and `init` start faster without it
@@ -67,7 +67,11 @@ class App:
                 region=lambda: self.session().region,
                 account_id=lambda: self.session().account_id(),
             )
-            project = config.load(self.config_path, context)
+            try:
+                project = config.load(self.config_path, context)
+            except ConfigError as error:
+                MASKER.add(error.secret_values)
+                raise
             MASKER.add(project.secret_values)
             for warning in project.warnings:
                 self.out.warn(warning)

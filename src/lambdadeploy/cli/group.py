@@ -58,9 +58,16 @@ for command in (project.init, project.validate, project.package, deploying.plan,
     cli.add_command(command)
 
 
+def print_traceback() -> None:
+    """The traceback of the error being handled (for -v), masked like every other output."""
+    click.echo(MASKER(traceback.format_exc()).rstrip("\n"), err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning our errors into one message and an exit code."""
-    verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    args = argv or sys.argv[1:]
+    verbose = "-v" in args or "--verbose" in args
+    colour = False if "--no-color" in args else None  # the group's Output is gone by now
     try:
         code = cli.main(args=argv, prog_name="lambdadeploy", standalone_mode=False)
     except click.exceptions.Exit as exit_:
@@ -73,15 +80,15 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except LambdaDeployError as error:
         if verbose:
-            traceback.print_exc()
-        click.echo(Output(color=None).style(MASKER(f"error: {error.render()}"), fg="red"), err=True)
+            print_traceback()
+        click.echo(Output(color=colour).style(MASKER(f"error: {error.render()}"), fg="red"), err=True)
         code = error.exit_code
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         code = 130
     except Exception as error:  # a bug of ours: say so plainly, traceback only with -v
         if verbose:
-            traceback.print_exc()
+            print_traceback()
         click.echo(MASKER(f"internal error: {type(error).__name__}: {error} (run with -v for the traceback)"), err=True)
         code = EXIT_FAILED
     sys.exit(code or 0)

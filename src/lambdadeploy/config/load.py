@@ -18,7 +18,7 @@ import yaml
 
 from ..errors import ConfigError, InvalidInputError
 from .model import Project
-from .secrets import secret_values
+from .secrets import MIN_SECRET_LENGTH, secret_values
 from .validate import Validator
 
 DEFAULT_CONFIG = Path("lambda.yaml")
@@ -157,8 +157,15 @@ def load(path: Path, context: RenderContext | None = None) -> Project:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError.single(
-            path, mark.line + 1 if mark else None, "", f"invalid YAML: {problem}"
-        ) from exc
-    project = Validator(path, _line_map(node) if node is not None else {}).project(document)
+        line = mark.line + 1 if mark else None
+        if isinstance(exc, yaml.reader.ReaderError):  # a character YAML refuses: no mark, a position
+            line = rendered.count("\n", 0, exc.position) + 1
+            problem = f"unacceptable character #x{exc.character:04x}: {exc.reason}"
+        raise ConfigError.single(path, line, "", f"invalid YAML: {problem}") from exc
+    try:
+        project = Validator(path, _line_map(node) if node is not None else {}).project(document)
+    except ConfigError as exc:
+        # An issue may quote a value read from the environment: the CLI masks these.
+        exc.secret_values = frozenset(v for v in env_used if len(v) >= MIN_SECRET_LENGTH)
+        raise
     return dataclasses.replace(project, secret_values=frozenset(secret_values(project, env_used)))

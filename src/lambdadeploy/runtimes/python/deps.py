@@ -59,7 +59,10 @@ def install_requirements(spec: DependencySpec, cache_dir: Path, report: Callable
     report(f"installing {count} requirement{'s' if count != 1 else ''} for {target.label}")
 
     def install(site: Path) -> None:
-        installer.install(spec.manifest, site, target, spec.function, report)
+        # uv reuses its build of a package folder until the folder's pyproject.toml (or
+        # setup.py/setup.cfg) changes; our key covers the whole folder, so a miss rebuilds it.
+        installer.install(spec.manifest, site, target, spec.function, report,
+                          rebuild_local=bool(local_folders(spec.manifest)))
         prune(site, spec)
 
     entry = install_entry(cache_dir, key, install, _meta(spec, target))
@@ -82,8 +85,19 @@ def dependency_key(spec: DependencySpec, target: Target) -> str:
     return digest.hexdigest()[:40]
 
 
-def _requirement_inputs(path: Path, base: Path, seen: set[Path]) -> Iterator[tuple[str, bytes]]:
-    """(label, content) of a requirements file and of every local file it refers to.
+def local_folders(requirements: Path) -> list[Path]:
+    """The package folders the requirements (and the files they include) install from."""
+    folders: list[Path] = []
+    for _ in _requirement_inputs(requirements, requirements.parent, set(), folders):
+        pass
+    return folders
+
+
+def _requirement_inputs(
+    path: Path, base: Path, seen: set[Path], folders: list[Path] | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """(label, content) of a requirements file and of every local file it refers to;
+    the local package folders among them are also appended to `folders`.
 
     `-r`/`-c` paths are relative to the including file, as pip and uv read
     them; package paths are relative to `base`, the folder the installer runs in.
@@ -106,11 +120,13 @@ def _requirement_inputs(path: Path, base: Path, seen: set[Path]) -> Iterator[tup
             continue
         m = _INCLUDE.match(line)
         if m:
-            yield from _requirement_inputs(path.parent / m.group(1).strip(), base, seen)
+            yield from _requirement_inputs(path.parent / m.group(1).strip(), base, seen, folders)
             continue
         m = _EDITABLE.match(line)
         local = _local_path(m.group(1).strip() if m else line, base)
         if local is not None:
+            if folders is not None and local.is_dir():
+                folders.append(local)
             yield f"local:{local.name}", _content_hash(local)
 
 
