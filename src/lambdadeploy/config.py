@@ -173,7 +173,11 @@ def load(path: Path, context: RenderContext | None = None) -> Project:
         raise ConfigError.single(
             path, mark.line + 1 if mark else None, "", f"invalid YAML: {problem}"
         ) from exc
-    project = Validator(path, _line_map(node) if node is not None else {}).project(document)
+    try:
+        project = Validator(path, _line_map(node) if node is not None else {}).project(document)
+    except ConfigError as exc:
+        exc.secret_values = frozenset(v for v in env_used if len(v) >= MIN_SECRET_LENGTH)
+        raise
     return dataclasses.replace(project, secret_values=frozenset(secret_values(project, env_used)))
 
 

@@ -53,6 +53,9 @@ class ConfigIssue:
 class ConfigError(InvalidInputError):
     """lambda.yaml is invalid. Holds every issue found, so they are fixed in one go."""
 
+    # Values the template read from the environment: an issue may quote one, so they are masked.
+    secret_values: frozenset[str] = frozenset()
+
     def __init__(self, issues: list[ConfigIssue]) -> None:
         self.issues = list(issues)
         count = len(self.issues)

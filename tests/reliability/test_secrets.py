@@ -136,6 +136,17 @@ def test_every_secret_is_masked_in_every_output(tmp_path: Path, sandbox_server: 
     assert invoked["greeting"] == SECRETS["GREETING"] and invoked["stripe_key"] == SECRETS["STRIPE_KEY"]
 
 
+def test_invalid_config_error_is_masked(tmp_path: Path) -> None:
+    """A value from the environment quoted in a config error is masked like any other output."""
+    root = make_project(tmp_path)
+    (root / "lambda.yaml").write_text(CONFIG.replace(
+        "    handler: app.handler\n", '    handler: app.handler\n    timeout: "{{ env.CI_GREETING }}"\n'))
+    result = run_cli(["validate"], root, env=CI_ENV)
+    assert result.code == 2, result.stderr
+    assert "functions.fn.timeout: must be a whole number of seconds, got '****'" in result.stderr
+    assert_no_secret([(["validate"], result.stdout + result.stderr)])
+
+
 def test_secret_files_and_escaping_symlinks_never_reach_the_zip(tmp_path: Path) -> None:
     source = tmp_path / "functions" / "fn"
     (source / ".aws").mkdir(parents=True)

@@ -14,7 +14,7 @@ import click
 
 from .. import config
 from ..aws import AwsSession, AwsSettings
-from ..errors import InvalidInputError
+from ..errors import ConfigError, InvalidInputError
 from ..model import FunctionConfig, Project
 from ..output import MASKER, Output
 
@@ -66,7 +66,11 @@ class App:
                 region=lambda: self.session().region,
                 account_id=lambda: self.session().account_id(),
             )
-            project = config.load(self.config_path, context)
+            try:
+                project = config.load(self.config_path, context)
+            except ConfigError as error:
+                MASKER.add(error.secret_values)
+                raise
             MASKER.add(project.secret_values)
             for warning in project.warnings:
                 self.out.warn(warning)
