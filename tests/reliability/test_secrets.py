@@ -147,6 +147,19 @@ def test_invalid_config_error_is_masked(tmp_path: Path) -> None:
     assert_no_secret([(["validate"], result.stdout + result.stderr)])
 
 
+def test_verbose_traceback_is_masked(tmp_path: Path) -> None:
+    """-v adds the traceback; the error text in it is masked as the message is."""
+    root = make_project(tmp_path)
+    (root / "lambda.yaml").write_text(CONFIG.replace(
+        "    handler: app.handler\n", '    handler: app.handler\n    timeout: "{{ env.CI_GREETING }}"\n'))
+    result = run_cli(["-v", "validate"], root, env=CI_ENV)
+    assert result.code == 2, result.stderr
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "lambdadeploy.errors.ConfigError: 1 error in configuration" in result.stderr
+    assert "got '****'" in result.stderr
+    assert_no_secret([(["-v", "validate"], result.stdout + result.stderr)])
+
+
 def test_secret_files_and_escaping_symlinks_never_reach_the_zip(tmp_path: Path) -> None:
     source = tmp_path / "functions" / "fn"
     (source / ".aws").mkdir(parents=True)

@@ -59,6 +59,11 @@ for command in (project.init, project.validate, project.package, deploying.plan,
     cli.add_command(command)
 
 
+def print_traceback() -> None:
+    """The traceback of the error being handled (for -v), masked like every other output."""
+    click.echo(MASKER(traceback.format_exc()).rstrip("\n"), err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning our errors into one message and an exit code."""
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
@@ -74,12 +79,12 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except LambdaDeployError as error:
         if verbose:
-            traceback.print_exc()
+            print_traceback()
         click.echo(Output(color=None).style(MASKER(f"error: {error.render()}"), fg="red"), err=True)
         code = error.exit_code
     except (ClientError, BotoCoreError) as error:
         if verbose:
-            traceback.print_exc()
+            print_traceback()
         click.echo(MASKER(f"error: {aws_message(error)}"), err=True)
         code = EXIT_FAILED
     except KeyboardInterrupt:
@@ -87,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except Exception as error:  # a bug of ours: say so plainly, traceback only with -v
         if verbose:
-            traceback.print_exc()
+            print_traceback()
         click.echo(MASKER(f"internal error: {type(error).__name__}: {error} (run with -v for the traceback)"), err=True)
         code = EXIT_FAILED
     sys.exit(code or 0)
