@@ -170,9 +170,11 @@ def load(path: Path, context: RenderContext | None = None) -> Project:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError.single(
-            path, mark.line + 1 if mark else None, "", f"invalid YAML: {problem}"
-        ) from exc
+        line = mark.line + 1 if mark else None
+        if isinstance(exc, yaml.reader.ReaderError):  # a character YAML refuses: no mark, a position
+            line = rendered.count("\n", 0, exc.position) + 1
+            problem = f"unacceptable character #x{exc.character:04x}: {exc.reason}"
+        raise ConfigError.single(path, line, "", f"invalid YAML: {problem}") from exc
     try:
         project = Validator(path, _line_map(node) if node is not None else {}).project(document)
     except ConfigError as exc:
