@@ -315,7 +315,8 @@ class Validator:
                 f"handler module not found: {source / module}.py",
                 f"a file {module}.py (or {module}/__init__.py) inside {source}",
             )
-        requirements = self._requirements(values.get("requirements"), source, where)
+        requirements = self._requirements(values.get("requirements"), source,
+                                          where if "requirements" in spec else ("defaults",))
         test = self._test(merged.get("test"), where if "test" in spec else ("defaults",))
         triggers = parse_triggers(
             merged.get("triggers") or [],
