@@ -66,7 +66,9 @@ def print_traceback() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning our errors into one message and an exit code."""
-    verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    args = argv or sys.argv[1:]
+    verbose = "-v" in args or "--verbose" in args
+    colour = False if "--no-color" in args else None  # the group's Output is gone by now
     try:
         code = cli.main(args=argv, prog_name="lambdadeploy", standalone_mode=False)
     except click.exceptions.Exit as exit_:
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     except LambdaDeployError as error:
         if verbose:
             print_traceback()
-        click.echo(Output(color=None).style(MASKER(f"error: {error.render()}"), fg="red"), err=True)
+        click.echo(Output(color=colour).style(MASKER(f"error: {error.render()}"), fg="red"), err=True)
         code = error.exit_code
     except (ClientError, BotoCoreError) as error:
         if verbose:
