@@ -60,7 +60,9 @@ def fetch(session: AwsSession, function_name: str, start_ms: int, *, version: st
                 stream = event.get("logStreamName", "")
                 if version is not None and f"[{version}]" not in stream:
                     continue
-                lines.append(LogLine(event["timestamp"], stream, event["message"], event.get("eventId", "")))
+                # int(): moto (the sandbox) reports float milliseconds, which --follow would then
+                # send back as startTime, a parameter botocore accepts only as an integer.
+                lines.append(LogLine(int(event["timestamp"]), stream, event["message"], event.get("eventId", "")))
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceNotFoundException":
             raise
