@@ -88,7 +88,10 @@ def install_requirements(
     try:
         site = temp / "site"
         site.mkdir(parents=True)
-        installer.install(fn.requirements, site, target, fn.key, report)
+        # uv reuses its build of a package folder until the folder's pyproject.toml (or
+        # setup.py/setup.cfg) changes; our key covers the whole folder, so a miss rebuilds it.
+        installer.install(fn.requirements, site, target, fn.key, report,
+                          rebuild_local=bool(local_folders(fn.requirements)))
         prune(site, fn)
         (temp / "meta.json").write_text(_meta(fn, target), encoding="utf-8")
         try:
@@ -119,8 +122,19 @@ def dependency_key(fn: FunctionConfig, target: Target) -> str:
     return digest.hexdigest()[:40]
 
 
-def _requirement_inputs(path: Path, base: Path, seen: set[Path]) -> Iterator[tuple[str, bytes]]:
-    """(label, content) of a requirements file and of every local file it refers to.
+def local_folders(requirements: Path) -> list[Path]:
+    """The package folders the requirements (and the files they include) install from."""
+    folders: list[Path] = []
+    for _ in _requirement_inputs(requirements, requirements.parent, set(), folders):
+        pass
+    return folders
+
+
+def _requirement_inputs(
+    path: Path, base: Path, seen: set[Path], folders: list[Path] | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """(label, content) of a requirements file and of every local file it refers to;
+    the local package folders among them are also appended to `folders`.
 
     `-r`/`-c` paths are relative to the including file, as pip and uv read
     them; package paths are relative to `base`, the folder the installer runs in.
@@ -143,11 +157,13 @@ def _requirement_inputs(path: Path, base: Path, seen: set[Path]) -> Iterator[tup
             continue
         m = _INCLUDE.match(line)
         if m:
-            yield from _requirement_inputs(path.parent / m.group(1).strip(), base, seen)
+            yield from _requirement_inputs(path.parent / m.group(1).strip(), base, seen, folders)
             continue
         m = _EDITABLE.match(line)
         local = _local_path(m.group(1).strip() if m else line, base)
         if local is not None:
+            if folders is not None and local.is_dir():
+                folders.append(local)
             yield f"local:{local.name}", _content_hash(local)
 
 

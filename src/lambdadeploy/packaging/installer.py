@@ -60,19 +60,27 @@ def find_uv() -> str | None:
 
 
 def install(
-    requirements: Path, dest: Path, target: Target, key: str, report: Callable[[str], None]
+    requirements: Path,
+    dest: Path,
+    target: Target,
+    key: str,
+    report: Callable[[str], None],
+    *,
+    rebuild_local: bool = False,
 ) -> None:
     """Install requirements (and their dependencies) into dest for the target platform.
 
     Relative paths in the requirements file are taken from its own folder: the
-    installer runs there.
+    installer runs there. rebuild_local: build local package folders afresh rather
+    than take uv's cached build (`--reinstall`, which unlike `--refresh` also works
+    with UV_OFFLINE).
     """
     uv_bin = find_uv()
     if uv_bin is None:
         report("uv not available, installing with pip")
         _install_with_pip(requirements, dest, target, key)
     else:
-        _install_with_uv(uv_bin, requirements, dest, target, key, report)
+        _install_with_uv(uv_bin, requirements, dest, target, key, report, rebuild_local)
 
 
 def _install_with_uv(
@@ -82,6 +90,7 @@ def _install_with_uv(
     target: Target,
     key: str,
     report: Callable[[str], None],
+    rebuild_local: bool = False,
 ) -> None:
     may_build: set[str] = set()
     for _ in range(MAX_BUILD_ROUNDS):
@@ -92,6 +101,7 @@ def _install_with_uv(
             "--python-platform", target.uv_platform,
             "--python-version", target.python_version,
             "--only-binary", ":all:",
+            *(["--reinstall"] if rebuild_local else []),
             *[arg for name in sorted(may_build) for arg in ("--no-binary", name)],
             "-r", str(requirements),
         ]  # fmt: skip
