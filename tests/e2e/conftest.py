@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pty
+import select
 import socket
 import subprocess
 import sys
@@ -68,18 +70,65 @@ class CliResult:
     stderr: str
 
 
-def run_cli(args: list[str], cwd: Path, sandbox: Sandbox | None = None, stdin: str | None = None,
-            env: dict[str, str] | None = None) -> CliResult:
-    """Run the installed CLI as a user would, with no AWS credentials in the environment."""
+def cli_environment(cwd: Path, sandbox: Sandbox | None = None,
+                    env: dict[str, str | None] | None = None) -> dict[str, str]:
+    """The CLI's environment: no AWS credentials or files, no colour, CI mode, a cache in cwd;
+    then `env` (None removes a variable).
+
+    Without a sandbox, LAMBDADEPLOY_SANDBOX_URL points where nothing answers, so a --sandbox
+    command starts its own and never uses one another test left on the default port."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     environment.update({"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
                         "NO_COLOR": "1", "CI": "true"})
     environment["LAMBDADEPLOY_CACHE_DIR"] = str(cwd / ".cache")
-    if sandbox is not None:
-        environment["LAMBDADEPLOY_SANDBOX_URL"] = sandbox.url
+    environment["LAMBDADEPLOY_SANDBOX_URL"] = sandbox.url if sandbox is not None else f"http://127.0.0.1:{free_port()}"
     environment.update(env or {})
+    return {k: v for k, v in environment.items() if v is not None}
+
+
+def run_cli(args: list[str], cwd: Path, sandbox: Sandbox | None = None, stdin: str | None = None,
+            env: dict[str, str | None] | None = None) -> CliResult:
+    """Run the installed CLI as a user would, with no AWS credentials in the environment."""
+    environment = cli_environment(cwd, sandbox, env)
     process = subprocess.run(
         [sys.executable, "-m", "lambdadeploy", *args], cwd=cwd, env=environment, input=stdin,
         capture_output=True, text=True, timeout=300,
     )
     return CliResult(process.returncode, process.stdout, process.stderr)
+
+
+def run_on_terminal(args: list[str], cwd: Path, sandbox: Sandbox | None = None,
+                    env: dict[str, str | None] | None = None,
+                    answer: tuple[str, str] | None = None, timeout: float = 120) -> CliResult:
+    """Run the CLI with a pseudo-terminal as stdin, stdout and stderr (so isatty() is true).
+
+    `answer` is (prompt, reply): the reply is typed once the prompt has been printed. The
+    terminal merges both streams, so the output is in `stdout` (with \\r\\n line ends)."""
+    environment = cli_environment(cwd, sandbox, env)
+    master, slave = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "lambdadeploy", *args], cwd=cwd, env=environment,
+                               stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    output = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise TimeoutError(f"{args}: no end after {timeout} s:\n{output.decode(errors='replace')}")
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: every process holding the terminal has exited
+                break
+            if not data:
+                break
+            output += data
+            if answer is not None and answer[0].encode() in output:
+                os.write(master, answer[1].encode())
+                answer = None
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+    return CliResult(process.returncode, output.decode(errors="replace"), "")

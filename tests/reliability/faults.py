@@ -98,6 +98,8 @@ class FaultProxy:
     rules: list[Rule] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)  # "fault:Operation", one per rule applied
     requests: list[str] = field(default_factory=list)  # every named operation that arrived, in order
+    # The SigV4 credential scope of every request: ACCESS_KEY/DATE/REGION/SERVICE/aws4_request.
+    credentials: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> FaultProxy:
@@ -129,6 +131,9 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 path = urlsplit(self.path).path
+                signed = re.search(r"Credential=([^,\s]+)", self.headers.get("Authorization") or "")
+                if signed:
+                    proxy.credentials.append(signed.group(1))
                 rule = proxy._take(self.command, path)
                 if rule is not None:
                     if rule.fault == "drop":  # the request arrived; the answer never does

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from lambdadeploy.config.rules import FUNCTION_FIELD_NAMES, TOP_LEVEL_FIELDS
@@ -27,18 +27,89 @@ projects = st.fixed_dictionaries({}, optional={
 })
 
 
+JINJA_MARKERS = ("{{", "{%", "{#")
+
+
+def key_lines(text: str) -> dict[tuple[str, ...], set[int]]:
+    """Oracle: each field path of a YAML text to the line(s) where its key or list item starts."""
+    lines: dict[tuple[str, ...], set[int]] = {}
+
+    def walk(node: yaml.Node, path: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            children = [(str(key.value), key, value) for key, value in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(str(index), item, item) for index, item in enumerate(node.value)]
+        else:
+            return
+        for name, marker, child in children:
+            lines.setdefault((*path, name), set()).add(marker.start_mark.line + 1)
+            walk(child, (*path, name))
+
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def readings(document: object, field: str) -> list[tuple[tuple[str, ...], str]]:
+    """Every way to read a dotted field path as keys of the document (keys may hold dots
+    themselves): (the keys found, the rest of the path that names nothing)."""
+    found: list[tuple[tuple[str, ...], str]] = []
+
+    def walk(node: object, keys: tuple[str, ...], rest: str) -> None:
+        found.append((keys, rest))
+        if isinstance(node, dict):
+            children = [(str(key), value) for key, value in node.items()]
+        elif isinstance(node, list):
+            children = [(str(index), item) for index, item in enumerate(node)]
+        else:
+            return
+        for name, child in children:
+            if rest == name:
+                found.append(((*keys, name), ""))
+            elif rest.startswith(name + "."):
+                walk(child, (*keys, name), rest[len(name) + 1:])
+
+    walk(document, (), field)
+    return found
+
+
+def check_issues(error: ConfigError, path: Path, text: str) -> None:
+    """Each issue names the file, the field path into the document, and the line of that field."""
+    assert error.exit_code == 2 and error.issues
+    document = yaml.safe_load(text)
+    lines = key_lines(text)
+    for issue in error.issues:
+        assert issue.file == path, issue
+        assert issue.render().startswith(f"{path}:{issue.line}: " if issue.line else f"{path}: "), issue
+        if not isinstance(document, dict):
+            assert issue.field == "" and issue.line is None, issue
+            continue
+        missing_allowed = issue.message.startswith("missing") or issue.field == "functions"
+        # The path names fields of the document, except a required field that is missing.
+        candidates = [(keys, rest) for keys, rest in readings(document, issue.field)
+                      if (keys and not rest) or (missing_allowed and rest and "." not in rest)]
+        assert candidates, issue
+        # The line is where the deepest field of the path that exists starts.
+        assert any(issue.line in lines[keys] if keys else issue.line is None for keys, _ in candidates), (
+            issue, text)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(document=st.one_of(documents, projects))
 def test_random_documents_raise_only_config_errors(tmp_path: Path, document: object) -> None:
+    from lambdadeploy.config import load
+
+    text = yaml.safe_dump(document, sort_keys=False)
+    assume(not any(marker in text for marker in JINJA_MARKERS))
     (tmp_path / "functions" / "hello").mkdir(parents=True, exist_ok=True)
     (tmp_path / "functions" / "hello" / "app.py").write_text("def handler(e, c):\n    return e\n")
-    path = tmp_path / "lambda.yaml"
+    path = (tmp_path / "lambda.yaml").resolve()
+    path.write_text(text, encoding="utf-8")
     try:
-        Validator(path, {}).project(document)
+        load(path)
     except ConfigError as error:
-        assert error.exit_code == 2 and error.issues
-        for issue in error.issues:
-            assert issue.render().startswith(str(path))
+        check_issues(error, path, text)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -46,12 +117,25 @@ def test_random_documents_raise_only_config_errors(tmp_path: Path, document: obj
 def test_random_text_files_raise_only_config_errors(tmp_path: Path, text: str) -> None:
     from lambdadeploy.config import load
 
-    path = tmp_path / "lambda.yaml"
+    path = (tmp_path / "lambda.yaml").resolve()
     path.write_text(text, encoding="utf-8")
     try:
         load(path)
     except ConfigError as error:
-        assert error.exit_code == 2
+        assert error.exit_code == 2 and error.issues
+        rendered = path.read_text(encoding="utf-8")  # what load read (newlines as Python reads them)
+        try:
+            yaml.safe_load(rendered)
+        except yaml.YAMLError:
+            (issue,) = error.issues
+            assert issue.file == path and issue.field == "", issue
+            if issue.message.startswith("invalid YAML"):
+                assert issue.line is not None and 1 <= issue.line <= rendered.count("\n") + 1, issue
+            return
+        if any(marker in rendered for marker in JINJA_MARKERS):
+            assert all(issue.file == path for issue in error.issues)
+            return
+        check_issues(error, path, rendered)
 
 
 def test_yaml_round_trip_of_a_valid_document_is_accepted(tmp_path: Path) -> None:

@@ -220,7 +220,6 @@ def test_names_ids_and_input_errors() -> None:
         sam_template(p, "dev", {"my-fn": "a.zip", "3d": "b.zip"})
 
 
-@pytest.mark.skipif(not hasattr(Project, "secret_values"), reason="needs Project.secret_values")
 def test_secret_environment_values_become_noecho_parameters() -> None:
     p = project(function("api", environment={"API_TOKEN": "tok-3f9a8b7c", "PLAIN": "visible"}))
     p = dataclasses.replace(p, secret_values=frozenset({"tok-3f9a8b7c"}))
@@ -341,8 +340,7 @@ def test_written_template_passes_cfn_lint(config: Project, tmp_path: Path, alias
         uri = template["Resources"][f"{fn.key.capitalize()}Function"]["Properties"]["CodeUri"]
         assert (out.parent / uri).is_file() and uri.startswith(f"{CODE_DIR_NAME}/{fn.name}-")
         assert template["Metadata"]["lambdadeploy"]["functions"][fn.key]["codeSha256"]
-    if hasattr(Project, "secret_values"):
-        assert "hunter2-secret" not in text and "NoEcho" in text
+    assert "hunter2-secret" not in text and "NoEcho" in text
     assert lint_all(out) == []
 
 

@@ -6,8 +6,6 @@ set, so uv (or pip) never reaches an index.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import io
 import subprocess
 import threading
@@ -24,6 +22,8 @@ from lambdadeploy.runtimes import DependencySpec
 from lambdadeploy.runtimes.python import deps, installer
 from lambdadeploy.runtimes.python.platform import target_for
 
+from .packaging_support import make_wheel
+
 
 def key_of(fn: FunctionConfig) -> str:
     """The dependency cache key of a function (its requirements for its platform)."""
@@ -31,29 +31,8 @@ def key_of(fn: FunctionConfig) -> str:
     spec = DependencySpec(fn.key, fn.requirements, fn.runtime, fn.architecture, fn.include_runtime_packages, fn.strip)
     return deps.dependency_key(spec, target_for(fn.runtime, fn.architecture))
 
+
 HANDLER = "import tinypkg\n\ndef handler(event, context):\n    return tinypkg.VALUE\n"
-
-
-def make_wheel(folder: Path, name: str, files: dict[str, str], tag: str = "py3-none-any") -> Path:
-    """A minimal valid wheel (METADATA, WHEEL, RECORD), so tests need no build backend."""
-    version = "1.0"
-    info = f"{name}-{version}.dist-info"
-    contents = dict(files)
-    contents[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-    contents[f"{info}/WHEEL"] = (
-        f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n"
-    )
-    record = []
-    for path, text in contents.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
-        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
-    contents[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
-    folder.mkdir(parents=True, exist_ok=True)
-    wheel = folder / f"{name}-{version}-{tag}.whl"
-    with zipfile.ZipFile(wheel, "w") as zf:
-        for path, text in contents.items():
-            zf.writestr(path, text)
-    return wheel
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from ..config.model import FunctionConfig, Project
 from ..errors import EXIT_INVALID_INPUT, Interrupted, LambdaDeployError
 from ..iam.execution_role import function_role_arn
 from ..packaging import Artifact, build_artifact
-from .events import Emit, Notice
+from .events import Emit, Notice, StepStarted
 from .execute import Executor
 from .plan import (
     NEW_VERSION,
@@ -152,6 +152,7 @@ class Deployer:
             for step in plan.role_steps:
                 if self.cancel.is_set():
                     raise Interrupted("interrupted before the execution role was ready; nothing was deployed")
+                self.emit(StepStarted("execution role", step))
                 apply_role_step(self.session, step)
                 role_done.append(step)
         except LambdaDeployError as error:

@@ -72,8 +72,6 @@ def plan_document(plan: ProjectPlan) -> dict[str, Any]:
 
 
 def render_reports(out: Output, command: str, reports: Sequence[FunctionReport], role_done: Sequence[Any] = ()) -> None:
-    for step in role_done:
-        out.result(f"execution role: {step_view.one_line(step)}")
     for report in reports:
         out.result(summary_line(out, report))
         if report.smoke and report.smoke.report and report.ok:
