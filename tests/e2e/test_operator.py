@@ -163,3 +163,30 @@ def test_bad_rollout_options_exit_2(tmp_path: Path, args: list[str], message: st
     root = two_function_project(tmp_path, "badopt")
     result = run_cli(["push", "--alias", "prod", *args], root)
     assert result.code == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_plan_of_a_changed_function_and_trigger_is_structured(tmp_path: Path, sandbox_server: Sandbox) -> None:
+    """`plan --json` carries typed steps; the human plan marks them + ~ - with the fields that change."""
+    root = two_function_project(tmp_path, "shape")
+    (root / "lambda.yaml").write_text(TWO_FUNCTIONS.format(project="shape").replace(
+        "two: {handler: app.handler, memory: 256}",
+        "two:\n    handler: app.handler\n    memory: 256\n    triggers: [{schedule: {expression: 'rate(1 hour)'}}]"))
+    assert run_cli(["--sandbox", "push", "--alias", "dev"], root, sandbox_server).code == 0
+    (root / "lambda.yaml").write_text((root / "lambda.yaml").read_text().replace("memory: 256", "memory: 512")
+                                      .replace("rate(1 hour)", "rate(2 hours)"))
+    planned = run_cli(["--sandbox", "--json", "plan", "--alias", "dev"], root, sandbox_server)
+    assert planned.code == 0, planned.stderr
+    (one, two) = json.loads(planned.stdout)["functions"]
+    assert one["steps"] == []
+    kinds = [step["kind"] for step in two["steps"]]
+    assert kinds[:4] == ["update_config", "publish", "smoke", "move_alias"], kinds
+    assert two["steps"][0]["changes"] == [{"field": "MemorySize", "old": 256, "new": 512}]
+    wiring = [(s["kind"], s.get("trigger"), s["marker"]) for s in two["steps"][4:]]
+    assert wiring == [("permission", "schedule", "+"), ("trigger", "schedule", "+"), ("trigger", "schedule", "-"),
+                      ("permission", "schedule", "-")]
+    human = run_cli(["--sandbox", "plan", "--alias", "dev"], root, sandbox_server).stdout
+    assert "shape-two (3 to add, 2 to change, 2 to remove):" in human
+    assert "      ~ MemorySize: 256 -> 512\n" in human
+    assert "  + trigger schedule rule lambdadeploy-shape-two-dev-" in human and "schedule rate(2 hours)" in human
+    assert "  - trigger schedule rule lambdadeploy-shape-two-dev-" in human
+    assert human.rstrip().endswith("Plan: 3 to add, 2 to change, 2 to remove, 1 to run.")

@@ -12,7 +12,8 @@ from ..errors import AwsError
 
 NOT_FOUND_CODES = frozenset({
     "ResourceNotFoundException", "NotFound", "NotFoundException", "NoSuchBucket", "NoSuchEntity", "404",
-    "NoSuchKey", "NonExistentQueue", "AWS.SimpleQueueService.NonExistentQueue",
+    "NoSuchKey", "NonExistentQueue", "AWS.SimpleQueueService.NonExistentQueue", "ParameterNotFound",
+    "ResourceNotFound",
 })
 THROTTLING_CODES = frozenset({
     "TooManyRequestsException", "ThrottlingException", "Throttling", "RequestLimitExceeded",

@@ -20,6 +20,8 @@ from .model import FunctionConfig, Project, SmokeTest
 from .rules import ALIAS_NAME, FUNCTION_FIELD_NAMES, FUNCTION_FIELDS, NAME, TOP_LEVEL_FIELDS
 
 FUNCTION_NAME_LIMIT = 64
+# Function fields whose checked value is turned into something else before it reaches the model.
+DERIVED_FIELDS = ("source", "handler", "runtime", "requirements")
 
 
 class Validator:
@@ -134,39 +136,23 @@ class Validator:
         if "handler" not in merged:
             self.error(where, "missing field `handler`", "module.function inside source, e.g. app.handler")
         elif handler is not None and runtime is not None:
-            problem = runtime.handler_problem(handler)
-            if problem:
-                self.error(origin("handler"), problem, f"module.function, e.g. {runtime.handler_example}")
-            elif source.is_dir() and (missing := runtime.handler_file_problem(source, handler)):
-                self.error(origin("handler"), *missing)
+            self._handler(runtime, handler, source, origin("handler"))
         manifest = self._manifest(values.get("requirements"), source, origin("requirements"), runtime)
         test = self._test(merged.get("test"), where if "test" in spec else ("defaults",))
         triggers = self._triggers(merged.get("triggers") or [], origin("triggers"), aliases)
         if len(self.issues) > before or handler is None:
             return None
-        return FunctionConfig(
-            key=key,
-            name=full_name,
-            source=source.resolve(),
-            handler=handler,
-            runtime=runtime_name,
-            architecture=values.get("architecture", "x86_64"),
-            memory=values.get("memory", 128),
-            timeout=values.get("timeout", 10),
-            role=values.get("role"),
-            description=values.get("description", ""),
-            environment=values.get("environment", {}),
-            layers=tuple(values.get("layers", ())),
-            tags=values.get("tags", {}),
-            exclude=tuple(values.get("exclude", ())),
-            requirements=manifest,
-            include_runtime_packages=values.get("include_runtime_packages", False),
-            strip=tuple(values.get("strip", ())),
-            s3_bucket=values.get("s3_bucket"),
-            test=test,
-            triggers=triggers,
-            line=self.lines.get(where),
-        )
+        # Fields whose value the model takes as checked (FunctionConfig has the defaults).
+        plain = {name: value for name, value in values.items() if name not in DERIVED_FIELDS}
+        return FunctionConfig(key=key, name=full_name, source=source.resolve(), handler=handler, runtime=runtime_name,
+                              requirements=manifest, test=test, triggers=triggers, line=self.lines.get(where), **plain)
+
+    def _handler(self, runtime: runtimes.Runtime, handler: str, source: Path, where: tuple[str, ...]) -> None:
+        problem = runtime.handler_problem(handler)
+        if problem:
+            self.error(where, problem, f"module.function, e.g. {runtime.handler_example}")
+        elif source.is_dir() and (missing := runtime.handler_file_problem(source, handler)):
+            self.error(where, *missing)
 
     def _deprecation(self, key: str, runtime: runtimes.Runtime | None, name: str) -> None:
         version = runtime.version(name) if runtime else None

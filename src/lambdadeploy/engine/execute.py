@@ -101,6 +101,9 @@ class Executor:
         )
 
     def _run_step(self, step: Any, fn: FunctionConfig, artifact: Artifact | None, alias: str) -> str | None:
+        """Carry out one step; returns what it reports (a URL), or None.
+
+        Long because it is the one dispatch on the step's type: a case per kind of step."""
         match step:
             case CreateFunction(config=config):
                 self._create(fn, config, self._code(fn, artifact))

@@ -121,35 +121,43 @@ def run_handler(
         json.dumps(event)
     except (TypeError, ValueError) as e:
         raise RunnerError(f"the event is not JSON: {e}") from e
+    spec = {
+        "task_root": str(task_root),
+        "runtime_paths": list(launch.runtime_paths),
+        "handler": handler,
+        "event": event,
+        "request_id": request_id,
+        "timeout": timeout,
+        "memory": memory,
+        "function_name": function_name,
+        "function_version": function_version,
+        "invoked_function_arn": arn,
+        "log_group_name": log_group,
+        "log_stream_name": log_stream,
+        **launch.spec_extra,
+    }
+    outcome, result, output_text = _run(launch.argv, task_root, env, spec, timeout=timeout, memory=memory)
+    return _report(
+        outcome, result, output_text, request_id=request_id, version=function_version,
+        timeout=timeout, memory=memory,
+    )  # fmt: skip
+
+
+def _run(argv: tuple[str, ...], task_root: Path, env: dict[str, str], spec: dict[str, Any], *,
+         timeout: int, memory: int) -> tuple[_Outcome, dict[str, Any] | None, str]:
+    """Start the bootstrap with its spec file, supervise it, and collect its result and output."""
     with tempfile.TemporaryDirectory(prefix="lambdadeploy-invoke-") as work:
         spec_file = os.path.join(work, "spec.json")
         result_file = os.path.join(work, "result.json")
         output_file = os.path.join(work, "output.log")
-        command = [*launch.argv, spec_file, result_file]
         ready_r, ready_w = os.pipe()  # the bootstrap writes one byte when init is over
         try:
-            spec = {
-                "task_root": str(task_root),
-                "runtime_paths": list(launch.runtime_paths),
-                "handler": handler,
-                "event": event,
-                "request_id": request_id,
-                "timeout": timeout,
-                "memory": memory,
-                "function_name": function_name,
-                "function_version": function_version,
-                "invoked_function_arn": arn,
-                "log_group_name": log_group,
-                "log_stream_name": log_stream,
-                "ready_fd": ready_w,
-                **launch.spec_extra,
-            }
-            Path(spec_file).write_text(json.dumps(spec))
+            Path(spec_file).write_text(json.dumps({**spec, "ready_fd": ready_w}))
             try:
                 with open(output_file, "wb") as output:
                     proc = subprocess.Popen(
-                        command, cwd=task_root, env=env, stdin=subprocess.DEVNULL, stdout=output,
-                        stderr=subprocess.STDOUT, pass_fds=(ready_w,), start_new_session=True,
+                        [*argv, spec_file, result_file], cwd=task_root, env=env, stdin=subprocess.DEVNULL,
+                        stdout=output, stderr=subprocess.STDOUT, pass_fds=(ready_w,), start_new_session=True,
                     )  # fmt: skip
             finally:
                 os.close(ready_w)
@@ -157,11 +165,7 @@ def run_handler(
         finally:
             os.close(ready_r)
         output_text = Path(output_file).read_bytes().decode("utf-8", errors="replace")
-        result = _read_result(result_file)
-    return _report(
-        outcome, result, output_text, request_id=request_id, version=function_version,
-        timeout=timeout, memory=memory,
-    )  # fmt: skip
+        return outcome, _read_result(result_file), output_text
 
 
 def _environment(
@@ -294,7 +298,10 @@ def _report(
     timeout: int,
     memory: int,
 ) -> Invocation:
-    """Turn what happened into Lambda's payload, function error and log lines."""
+    """Turn what happened into Lambda's payload, function error and log lines.
+
+    Long because it is one decision over the four ways an invocation ends (timeout, out of
+    memory or a dead runtime, a raised error, a result), each with Lambda's exact shapes."""
     peak_kb = max(outcome.peak_kb, int((result or {}).get("maxrss_kb") or 0))
     max_memory_mb = max(1, math.ceil(peak_kb / 1024))
     lines = [f"START RequestId: {request_id} Version: {version}"]

@@ -60,6 +60,9 @@ def install_invoke_seam() -> None:
     (the invoked ARN for the context, X-Amz-Executed-Version); ``LambdaResponse.invoke``
     (honour ``?Qualifier=``, which moto 5.2 reads as "qualifier" and so always ran
     $LATEST, i.e. an alias or version ran the wrong code).
+
+    Long because the four patches are closures over moto's originals, kept together so the
+    seam reads as one piece.
     """
     from moto.awslambda.models import LambdaBackend, LambdaFunction
     from moto.awslambda.responses import LambdaResponse
