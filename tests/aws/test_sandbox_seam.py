@@ -28,7 +28,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from lambdadeploy.local import sandbox
+from lambdadeploy.local import seam
 from lambdadeploy.local.sandbox import (
     DEFAULT_URL,
     SANDBOX_CREDENTIALS,
@@ -114,11 +114,11 @@ def test_moto_still_has_the_seam_we_patch() -> None:
         "LambdaResponse.invoke": ["self"],
     }  # fmt: skip
     for name, parameters in expected.items():
-        original = sandbox._ORIGINALS[name]
+        original = seam._ORIGINALS[name]
         assert original.__module__.startswith("moto."), name
         assert list(inspect.signature(original).parameters) == parameters, name
     assert callable(LambdaFunction.save_logs)
-    assert LambdaFunction._invoke_lambda is sandbox._invoke_lambda
+    assert LambdaFunction._invoke_lambda is seam._invoke_lambda
     assert moto.__version__.startswith(("5.1.", "5.2.")), "pyproject pins moto to what this covers"
 
 

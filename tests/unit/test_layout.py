@@ -15,7 +15,7 @@ SRC = Path(lambdadeploy.__file__).parent
 # Lower numbers are lower layers: a module may import its own package or a lower one.
 LAYERS = {
     "__init__": 0, "errors": 0,
-    "paths": 1, "fields": 1, "diff": 1,
+    "paths": 1, "fields": 1, "diff": 1, "awsrules": 1,
     "aws": 2, "scaffold": 2,
     "runtimes": 3, "triggers": 3,
     "config": 4,
