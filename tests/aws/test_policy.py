@@ -160,11 +160,11 @@ def test_every_call_of_the_deploy_workflows_is_allowed_by_the_ci_policy(session:
     sources = create_sources(session)
     triggers = f"""
     triggers:
-      - s3: {{bucket: uploads, prefix: in/}}
-      - sns: {{topic: "{sources['topic']}", filter_policy: {{kind: [a]}}}}
-      - sqs: {{queue: "{sources['queue']}", batch_size: 5}}
-      - kinesis: {{stream: "{sources['stream']}"}}
-      - schedule: {{expression: "rate(1 hour)", input: {{x: 1}}}}
+      - s3: {{alias: dev, bucket: uploads, prefix: in/}}
+      - sns: {{alias: dev, topic: "{sources['topic']}", filter_policy: {{kind: [a]}}}}
+      - sqs: {{alias: dev, queue: "{sources['queue']}", batch_size: 5}}
+      - kinesis: {{alias: dev, stream: "{sources['stream']}"}}
+      - schedule: {{alias: dev, expression: "rate(1 hour)", input: {{x: 1}}}}
       - url: {{auth: NONE}}
     """
     with_triggers = write_project(tmp_path, "return 1", triggers)

@@ -46,7 +46,7 @@ def allowed(policy: dict, action: str, resource: str) -> bool:
 
 def test_push_creates_the_role_once_and_it_can_read_the_queue(session: AwsSession, tmp_path: Path) -> None:
     queue = queue_arn(session, "jobs")
-    project = write_project(tmp_path, "return 1", f'triggers: [{{sqs: {{queue: "{queue}"}}}}]', functions=("a", "b"))
+    project = write_project(tmp_path, "return 1", f'triggers: [{{sqs: {{queue: "{queue}", alias: dev}}}}]', functions=("a", "b"))
     results = Deployer(session, project, [].append).push(project.functions, "dev", skip_smoke=True)
     assert all(r.ok for r in results), [r.error for r in results]
     assert [r["RoleName"] for r in session.client("iam").list_roles()["Roles"]].count(ROLE) == 1
@@ -67,7 +67,7 @@ def test_inline_policy_follows_the_triggers(session: AwsSession, tmp_path: Path)
     queue = queue_arn(session, "jobs")
     stream = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
     table = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000"
-    project = write_project(tmp_path, "return 1", f'triggers: [{{sqs: {{queue: "{queue}"}}}}]')
+    project = write_project(tmp_path, "return 1", f'triggers: [{{sqs: {{queue: "{queue}", alias: dev}}}}]')
     steps = role_plan(session, project)
     assert [type(s) for s in steps] == [CreateRole, AttachRolePolicy, PutRolePolicy]
     apply(session, steps)
@@ -75,8 +75,8 @@ def test_inline_policy_follows_the_triggers(session: AwsSession, tmp_path: Path)
 
     project = write_project(tmp_path, "return 1", f"""
     triggers:
-      - kinesis: {{stream: "{stream}"}}
-      - dynamodb: {{stream: "{table}"}}
+      - kinesis: {{alias: dev, stream: "{stream}"}}
+      - dynamodb: {{alias: dev, stream: "{table}"}}
     """)
     (update,) = role_plan(session, project)
     assert isinstance(update, PutRolePolicy) and update.old is not None
@@ -91,7 +91,7 @@ def test_inline_policy_follows_the_triggers(session: AwsSession, tmp_path: Path)
         assert allowed(policy, action, table)
     assert allowed(policy, "dynamodb:ListStreams", "*") and allowed(policy, "kinesis:ListStreams", "*")
 
-    project = write_project(tmp_path, "return 1", "triggers: [{schedule: {expression: rate(1 hour)}}]")
+    project = write_project(tmp_path, "return 1", "triggers: [{schedule: {expression: rate(1 hour), alias: dev}}]")
     assert role_plan(session, project) == (DeleteRolePolicy(ROLE, roles.TRIGGER_POLICY_NAME),)
     apply(session, role_plan(session, project))
     assert inline_policy(session) is None
@@ -100,7 +100,7 @@ def test_inline_policy_follows_the_triggers(session: AwsSession, tmp_path: Path)
 
 def test_named_role_is_used_as_is_and_gets_nothing(session: AwsSession, tmp_path: Path) -> None:
     queue = queue_arn(session, "jobs")
-    project = write_project(tmp_path, "return 1", f'role: my-role\ntriggers: [{{sqs: {{queue: "{queue}"}}}}]')
+    project = write_project(tmp_path, "return 1", f'role: my-role\ntriggers: [{{sqs: {{queue: "{queue}", alias: dev}}}}]')
     (fn,) = project.functions
     assert roles.function_role_arn(project, fn, session.account_id(), "aws") == (
         f"arn:aws:iam::{session.account_id()}:role/my-role")

@@ -26,8 +26,8 @@ def param_kind(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_new_kind_is_validated_with_file_line_and_field(param_kind: None, tmp_path: Path) -> None:
-    write_project(tmp_path, "return 1", "triggers: [{param: {name: /hooks/worker}}]")
-    text = (tmp_path / "lambda.yaml").read_text().replace("{name: /hooks/worker}", "{name: hooks, ttl: ten}")
+    write_project(tmp_path, "return 1", "triggers: [{param: {name: /hooks/worker, alias: dev}}]")
+    text = (tmp_path / "lambda.yaml").read_text().replace("{name: /hooks/worker, alias: dev}", "{name: hooks, ttl: ten}")
     (tmp_path / "lambda.yaml").write_text(text)
     with pytest.raises(ConfigError) as caught:
         load(tmp_path / "lambda.yaml")
@@ -41,7 +41,7 @@ def test_a_new_kind_is_validated_with_file_line_and_field(param_kind: None, tmp_
 
 
 def test_a_new_kind_is_planned_applied_and_shown(param_kind: None, session: AwsSession, tmp_path: Path) -> None:
-    project = write_project(tmp_path, "return 1", "triggers: [{param: {name: /hooks/worker}}]")
+    project = write_project(tmp_path, "return 1", "triggers: [{param: {name: /hooks/worker, alias: dev}}]")
     deployer = Deployer(session, project, lambda event: None)
 
     planned = deployer.plan(project.functions, "dev")

@@ -75,12 +75,12 @@ class Sources:
     def all_triggers(self) -> str:
         return f"""
         triggers:
-          - s3: {{bucket: uploads, prefix: in/, suffix: .jpg}}
-          - sns: {{topic: "{self.topic}", filter_policy: {{kind: [thumb]}}}}
-          - sqs: {{queue: "{self.queue}", batch_size: 5, batching_window: 2}}
-          - dynamodb: {{stream: "{self.table_stream}", starting_position: TRIM_HORIZON}}
-          - kinesis: {{stream: "{self.kinesis_stream}", batch_size: 50}}
-          - schedule: {{expression: "rate(5 minutes)", input: {{ping: true}}}}
+          - s3: {{alias: dev, bucket: uploads, prefix: in/, suffix: .jpg}}
+          - sns: {{alias: dev, topic: "{self.topic}", filter_policy: {{kind: [thumb]}}}}
+          - sqs: {{alias: dev, queue: "{self.queue}", batch_size: 5, batching_window: 2}}
+          - dynamodb: {{alias: dev, stream: "{self.table_stream}", starting_position: TRIM_HORIZON}}
+          - kinesis: {{alias: dev, stream: "{self.kinesis_stream}", batch_size: 50}}
+          - schedule: {{alias: dev, expression: "rate(5 minutes)", input: {{ping: true}}}}
           - url: {{auth: NONE, cors: {{allow_origins: ["https://example.com"]}}}}
         """
 
@@ -274,10 +274,10 @@ def test_removed_triggers_are_unwired_and_what_others_made_survives(
 def test_changed_settings_are_updated_in_place(session: AwsSession, sources: Sources, tmp_path: Path) -> None:
     first = f"""
     triggers:
-      - sqs: {{queue: "{sources.queue}", batch_size: 5}}
-      - s3: {{bucket: uploads, prefix: in/}}
-      - sns: {{topic: "{sources.topic}"}}
-      - schedule: {{expression: "rate(1 hour)"}}
+      - sqs: {{alias: dev, queue: "{sources.queue}", batch_size: 5}}
+      - s3: {{alias: dev, bucket: uploads, prefix: in/}}
+      - sns: {{alias: dev, topic: "{sources.topic}"}}
+      - schedule: {{alias: dev, expression: "rate(1 hour)"}}
       - url: {{auth: NONE}}
     """
     project = write_project(tmp_path, "return 1", first)
@@ -290,10 +290,10 @@ def test_changed_settings_are_updated_in_place(session: AwsSession, sources: Sou
 
     second = f"""
     triggers:
-      - sqs: {{queue: "{sources.queue}", batch_size: 8, enabled: false}}
-      - s3: {{bucket: uploads, prefix: out/}}
-      - sns: {{topic: "{sources.topic}", filter_policy: {{size: [large]}}}}
-      - schedule: {{expression: "rate(1 hour)", enabled: false, description: nightly}}
+      - sqs: {{alias: dev, queue: "{sources.queue}", batch_size: 8, enabled: false}}
+      - s3: {{alias: dev, bucket: uploads, prefix: out/}}
+      - sns: {{alias: dev, topic: "{sources.topic}", filter_policy: {{size: [large]}}}}
+      - schedule: {{alias: dev, expression: "rate(1 hour)", enabled: false, description: nightly}}
       - url: {{auth: AWS_IAM}}
     """
     project = write_project(tmp_path, "return 1", second)
@@ -348,7 +348,7 @@ def test_trigger_for_prod_is_not_wired_to_dev(session: AwsSession, sources: Sour
       - sqs: {{queue: "{sources.queue}", alias: prod}}
       - alias: prod
         schedule: {{expression: "rate(1 day)"}}
-      - s3: {{bucket: uploads}}
+      - s3: {{bucket: uploads, prefix: "{{{{ alias }}}}/"}}
     """
     project = write_project(tmp_path, "return 1", extra)
     create_function(session, project, aliases=("dev", "prod"))
@@ -404,9 +404,9 @@ def test_push_twice_wires_each_trigger_once_to_the_alias_and_removal_unwires(
 
     triggers = f"""
         triggers:
-          - s3: {{bucket: uploads, events: ["s3:ObjectCreated:*"], prefix: in/}}
-          - sqs: {{queue: {sources.queue}, batch_size: 5}}
-          - schedule: {{expression: "rate(5 minutes)"}}
+          - s3: {{alias: dev, bucket: uploads, events: ["s3:ObjectCreated:*"], prefix: in/}}
+          - sqs: {{alias: dev, queue: {sources.queue}, batch_size: 5}}
+          - schedule: {{alias: dev, expression: "rate(5 minutes)"}}
     """
     project = write_project(tmp_path, "return event", triggers)
     first, second = (Deployer(session, project, lambda e: None).push(project.functions, "dev")[0] for _ in range(2))

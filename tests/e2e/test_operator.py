@@ -170,7 +170,7 @@ def test_plan_of_a_changed_function_and_trigger_is_structured(tmp_path: Path, sa
     root = two_function_project(tmp_path, "shape")
     (root / "lambda.yaml").write_text(TWO_FUNCTIONS.format(project="shape").replace(
         "two: {handler: app.handler, memory: 256}",
-        "two:\n    handler: app.handler\n    memory: 256\n    triggers: [{schedule: {expression: 'rate(1 hour)'}}]"))
+        "two:\n    handler: app.handler\n    memory: 256\n    triggers: [{schedule: {expression: 'rate(1 hour)', alias: dev}}]"))
     assert run_cli(["--sandbox", "push", "--alias", "dev"], root, sandbox_server).code == 0
     (root / "lambda.yaml").write_text((root / "lambda.yaml").read_text().replace("memory: 256", "memory: 512")
                                       .replace("rate(1 hour)", "rate(2 hours)"))

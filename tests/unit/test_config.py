@@ -45,11 +45,11 @@ def test_defaults_apply_and_function_fields_override(tmp_path: Path) -> None:
     path = write_project(tmp_path, """
         defaults: {memory: 256, timeout: 30, runtime: python3.13}
         functions:
-          hello: {handler: app.handler, memory: 512, environment: {DEBUG: true, N: 3}}
+          hello: {handler: app.handler, memory: 512, environment: {DEBUG: true, NN: 3}}
     """)
     (fn,) = load(path).functions
     assert (fn.memory, fn.timeout, fn.runtime) == (512, 30, "python3.13")
-    assert dict(fn.environment) == {"DEBUG": "true", "N": "3"}
+    assert dict(fn.environment) == {"DEBUG": "true", "NN": "3"}
 
 
 def test_every_error_reported_at_once_with_line_and_hint(tmp_path: Path) -> None:

@@ -127,7 +127,7 @@ def test_every_function_alias_and_trigger_is_named() -> None:
     named = template["Metadata"]["lambdadeploy"]["functions"]
     assert named["resize"]["name"] == "shop-resize" and named["resize"]["alias"] == "dev"
     assert named["resize"]["triggers"] == [
-        "s3 bucket uploads", f"sns topic {TOPIC}", f"sqs queue {QUEUE}", f"dynamodb stream {TABLE_STREAM}",
+        "s3 bucket uploads (prefix in/, suffix .jpg)", f"sns topic {TOPIC}", f"sqs queue {QUEUE}", f"dynamodb stream {TABLE_STREAM}",
         f"kinesis stream {KINESIS}", 'schedule rate(5 minutes) with input {"ping":true}', "url function URL (auth NONE)"]
 
 
@@ -254,10 +254,10 @@ functions:
     memory: 512
     environment: {{STAGE: "{{{{ alias }}}}", DB_PASSWORD: hunter2-secret}}
     triggers:
-      - s3: {{bucket: uploads, prefix: in/, suffix: .jpg}}
-      - s3: {{bucket: my.archive-2}}
-      - sns: {{topic: "{TOPIC}"}}
-      - schedule: {{expression: "rate(5 minutes)", input: {{ping: true}}}}
+      - s3: {{bucket: uploads, prefix: "in/{{{{ alias }}}}/", suffix: .jpg}}
+      - s3: {{bucket: my.archive-2, alias: prod}}
+      - sns: {{topic: "{TOPIC}", alias: prod}}
+      - schedule: {{expression: "rate(5 minutes)", input: {{ping: true, stage: "{{{{ alias }}}}"}}}}
       - schedule: {{expression: "cron(0 12 * * ? *)", enabled: false, alias: prod}}
       - url: {{auth: NONE, cors: true}}
   jobs:
@@ -265,15 +265,15 @@ functions:
     architecture: arm64
     role: jobs-runner
     triggers:
-      - sqs: {{queue: "{QUEUE}", batch_size: 5}}
-      - dynamodb: {{stream: "{TABLE_STREAM}"}}
-      - kinesis: {{stream: "{KINESIS}", starting_position: TRIM_HORIZON}}
-      - s3: {{bucket: uploads, prefix: jobs/}}
+      - sqs: {{queue: "{QUEUE}", batch_size: 5, alias: prod}}
+      - dynamodb: {{stream: "{TABLE_STREAM}", alias: prod}}
+      - kinesis: {{stream: "{KINESIS}", starting_position: TRIM_HORIZON, alias: prod}}
+      - s3: {{bucket: uploads, prefix: "jobs/{{{{ alias }}}}/"}}
       - url: {{auth: AWS_IAM, alias: prod}}
   thumbs:
     handler: app.handler
     triggers:
-      - sqs: {{queue: "{QUEUE}-thumbs"}}
+      - sqs: {{queue: "{QUEUE}-thumbs", alias: prod}}
 """
 
 

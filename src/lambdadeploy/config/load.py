@@ -17,6 +17,7 @@ import jinja2
 import yaml
 
 from ..errors import ConfigError, InvalidInputError
+from .aliases import check_one_source_per_alias
 from .model import Project
 from .secrets import MIN_SECRET_LENGTH, secret_values
 from .validate import Validator
@@ -135,8 +136,11 @@ def _line_map(node: yaml.Node, path: tuple[str, ...] = (), out: dict | None = No
     return out
 
 
-def load(path: Path, context: RenderContext | None = None) -> Project:
-    """Read, render, parse and validate a lambda.yaml into a Project, or raise ConfigError."""
+def load(path: Path, context: RenderContext | None = None, *, across_aliases: bool = True) -> Project:
+    """Read, render, parse and validate a lambda.yaml into a Project, or raise ConfigError.
+
+    across_aliases: also render the file for the other aliases, to refuse an event source that
+    would feed two aliases of a function (config/aliases.py)."""
     path = path.resolve() if path.is_absolute() else (Path.cwd() / path).resolve()
     if not path.is_file():
         raise InvalidInputError(
@@ -168,4 +172,11 @@ def load(path: Path, context: RenderContext | None = None) -> Project:
         # An issue may quote a value read from the environment: the CLI masks these.
         exc.secret_values = frozenset(v for v in env_used if len(v) >= MIN_SECRET_LENGTH)
         raise
-    return dataclasses.replace(project, secret_values=frozenset(secret_values(project, env_used)))
+    project = dataclasses.replace(project, secret_values=frozenset(secret_values(project, env_used)))
+    if across_aliases:
+        context = context or RenderContext()
+        alias = context.alias or project.aliases[0]
+        warnings = check_one_source_per_alias(
+            project, alias, lambda other: load(path, dataclasses.replace(context, alias=other), across_aliases=False))
+        project = dataclasses.replace(project, warnings=(*project.warnings, *warnings))
+    return project

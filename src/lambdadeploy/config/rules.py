@@ -30,7 +30,7 @@ ARCHITECTURES = ("x86_64", "arm64")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 LAYER_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$")
-ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")  # Lambda's model: a letter, then at least one more
 # Lambda sets these itself and rejects functions that try to.
 RESERVED_ENV = (
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
@@ -87,7 +87,8 @@ FUNCTION_FIELDS: tuple[Field, ...] = (
     Field("timeout", Integer(1, 900, "seconds"), doc="seconds (default 10)"),
     Field("role", Role(), doc="role ARN or name; omit for the project's basic role"),
     Field("description", Text(max_length=256)),
-    Field("environment", Environment(Text(ENV_KEY, "a letter, then letters, digits or _", what="variable name"))),
+    Field("environment", Environment(Text(ENV_KEY, "a letter, then one or more letters, digits or _",
+                                          what="variable name"))),
     Field("layers", TextList(Text(LAYER_ARN, "arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION", what="layer ARN"),
                              max_items=5), doc="layer version ARNs, at most 5"),
     Field("tags", TextMap()),

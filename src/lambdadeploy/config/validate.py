@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import runtimes
+from ..awsrules.lambda_api import ENVIRONMENT_LIMIT, environment_size, tag_violations
 from ..errors import ConfigError, ConfigIssue
 from ..fields import INVALID, Reporter, closest
 from ..triggers import registry
@@ -137,6 +138,7 @@ class Validator:
             self.error(where, "missing field `handler`", "module.function inside source, e.g. app.handler")
         elif handler is not None and runtime is not None:
             self._handler(runtime, handler, source, origin("handler"))
+        self._aws_limits(values, origin, aliases)
         manifest = self._manifest(values.get("requirements"), source, origin("requirements"), runtime)
         test = self._test(merged.get("test"), where if "test" in spec else ("defaults",))
         triggers = self._triggers(merged.get("triggers") or [], origin("triggers"), aliases)
@@ -146,6 +148,18 @@ class Validator:
         plain = {name: value for name, value in values.items() if name not in DERIVED_FIELDS}
         return FunctionConfig(key=key, name=full_name, source=source.resolve(), handler=handler, runtime=runtime_name,
                               requirements=manifest, test=test, triggers=triggers, line=self.lines.get(where), **plain)
+
+    def _aws_limits(self, values: dict[str, Any], origin: Any, aliases: tuple[str, ...]) -> None:
+        """Limits Lambda applies to a whole field (botocore's models do not state them)."""
+        environment = values.get("environment") or {}
+        if environment_size(environment) > ENVIRONMENT_LIMIT:
+            self.error(origin("environment"),
+                       f"the variables take {environment_size(environment)} bytes as JSON; Lambda allows "
+                       f"{ENVIRONMENT_LIMIT} in all", "move large values to SSM Parameter Store or Secrets Manager")
+        # The tool's own tags count too: managed-by, and one trigger marker per alias.
+        own = {"managed-by": "lambdadeploy", **{f"lambdadeploy:triggers:{alias}": "none" for alias in aliases}}
+        for problem in tag_violations({**values.get("tags", {}), **own}):
+            self.error(origin("tags"), problem, f"lambdadeploy keeps {len(own)} tags of its own")
 
     def _handler(self, runtime: runtimes.Runtime, handler: str, source: Path, where: tuple[str, ...]) -> None:
         problem = runtime.handler_problem(handler)

@@ -209,6 +209,7 @@ class TriggerKind(ABC):
     name: ClassVar[str]
     settings: ClassVar[Record]
     summary: ClassVar[str] = ""  # one line for README-style help: what the tool manages
+    per_alias: ClassVar[bool] = False  # True: each alias has its own (function URLs), no sharing possible
 
     def check(self, settings: Any, report: Callable[[str, str, str | None], None]) -> None:  # noqa: B027
         """Rules across fields (after each field's own rule passed); report(field, message, hint).

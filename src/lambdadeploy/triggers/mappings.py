@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from ..aws import AwsNotFound, AwsSession, retry
 from ..aws.retry import EVENT_SOURCE_NOT_READY
 from ..diff import FieldChange
+from . import mapping_settings
 from .base import (
     PolicyScope,
     ReadContext,
@@ -46,13 +47,18 @@ class MappingKind(TriggerKind):
     def source_arn(self, settings: Any) -> str:
         """The queue or stream ARN."""
 
-    @abstractmethod
-    def desired(self, settings: Any) -> dict[str, Any]:
-        """The mapping parameters lambda.yaml asks for, with AWS's defaults filled in."""
+    optional: ClassVar[tuple[str, ...]] = ()  # the mapping_settings.PARAMS this kind offers
+    default_batch: ClassVar[int]
 
-    @abstractmethod
+    def desired(self, settings: Any) -> dict[str, Any]:
+        """The mapping parameters lambda.yaml asks for (normal form), with AWS's defaults filled in."""
+        return {"BatchSize": settings.batch_size or self.default_batch, "Enabled": settings.enabled,
+                **mapping_settings.normal(settings, self.optional)}
+
     def current(self, mapping: dict[str, Any]) -> dict[str, Any]:
         """The same parameters read from an existing mapping."""
+        return {"BatchSize": mapping.get("BatchSize"), "Enabled": mapping.get("State") not in ("Disabled", "Disabling"),
+                **mapping_settings.observed(mapping, self.optional)}
 
     def create_only(self, settings: Any) -> dict[str, Any]:
         """Parameters AWS takes only when the mapping is created (e.g. StartingPosition)."""
@@ -74,16 +80,19 @@ class MappingKind(TriggerKind):
             resource = f"{self.noun} {name_of(source)}"
             mapping = existing.get(source)
             if mapping is None:
-                create = {**params, **self.create_only(trigger.settings), "EventSourceArn": source}
+                create = {**mapping_settings.non_default(params, self.optional), **self.create_only(trigger.settings),
+                          "EventSourceArn": source}
+                shown = {k: v for k, v in params.items() if k in create}
                 steps.append(TriggerStep(self.name, "create", resource, describe(params),
-                                         tuple(FieldChange(k, None, v) for k, v in params.items()), create))
+                                         tuple(FieldChange(k, None, v) for k, v in shown.items()), create))
                 continue
             have = self.current(mapping)
             diff = {key: value for key, value in params.items() if have.get(key) != value}
             if diff:
+                update = {key: mapping_settings.api_value(key, value) for key, value in diff.items()}
                 steps.append(TriggerStep(self.name, "update", resource, describe(params),
                                          tuple(FieldChange(k, have.get(k), v) for k, v in diff.items()),
-                                         {"UUID": mapping["UUID"], **diff}))
+                                         {"UUID": mapping["UUID"], **update}))
         wanted = {self.source_arn(t.settings) for t in triggers}
         for source, mapping in existing.items():
             if source not in wanted:
@@ -169,6 +178,10 @@ def describe(params: dict[str, Any]) -> str:
     extras = [f"batch {params['BatchSize']}"] if "BatchSize" in params else []
     if params.get("MaximumBatchingWindowInSeconds"):
         extras.append(f"window {params['MaximumBatchingWindowInSeconds']}s")
+    if params.get("FunctionResponseTypes"):
+        extras.append("reports batch item failures")
+    if params.get("FilterCriteria"):
+        extras.append(f"{len(params['FilterCriteria'])} filter(s)")
     if params.get("Enabled") is False:
         extras.append("disabled")
     return "event source mapping" + (f" ({', '.join(extras)})" if extras else "")

@@ -73,7 +73,12 @@ class S3Kind(TriggerKind):
     ), S3Settings)
 
     def source(self, settings: S3Settings) -> str:
-        return f"bucket {settings.bucket}"
+        """The bucket, and what of it: a rule for other keys or events is another source."""
+        what = [f"prefix {settings.prefix}"] if settings.prefix else []
+        what += [f"suffix {settings.suffix}"] if settings.suffix else []
+        if tuple(settings.events) != (DEFAULT_EVENT,):
+            what.append(", ".join(sorted(settings.events)))
+        return f"bucket {settings.bucket}" + (f" ({', '.join(what)})" if what else "")
 
     def invoke_principal(self) -> str:
         return "s3.amazonaws.com"

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..aws import AwsNotFound, AwsSession
+from ..awsrules.events import schedule_problem
 from ..diff import FieldChange
 from ..errors import AwsError
-from ..fields import Boolean, Field, Json, Record, Text
+from ..fields import INVALID, Boolean, Field, Json, Record, Reporter, Rule, Text
 from .base import (
     MARK,
     Grant,
@@ -36,7 +37,25 @@ from .base import (
 TARGET_ID = "lambdadeploy"
 NAME_LIMIT = 64
 HASH = re.compile(r"^[0-9a-f]{8}$")
-SCHEDULE = re.compile(r"^(rate\(\s*\d+\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(\s*(\S+\s+){5}\S+\s*\))$")
+
+
+class ScheduleExpression(Rule):
+    """rate(...) or cron(...), checked as EventBridge checks it (awsrules/events.py)."""
+
+    def check(self, value: Any, report: Reporter) -> Any:
+        text = Text().check(value, report)
+        if text is INVALID:
+            return INVALID
+        problem = schedule_problem(text)
+        if problem:
+            report(f"invalid schedule expression {text!r}: {problem}",
+                   "rate(1 minute), rate(5 minutes), cron(0 12 * * ? *)")
+            return INVALID
+        return text
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": r"^(rate|cron)\(.*\)$"}
 
 
 @dataclass(frozen=True)
@@ -58,8 +77,7 @@ class ScheduleKind(TriggerKind):
     summary: ClassVar[str] = ("an EventBridge rule (`rate(...)`/`cron(...)`, checked) targeting the alias with "
                               "optional constant `input`; invoke permission for events")
     settings: ClassVar[Record] = Record((
-        Field("expression", Text(SCHEDULE, "rate(5 minutes), rate(1 hour) or cron(0 12 * * ? *)",
-                                 what="schedule expression"), required=True, doc="rate(...) or cron(...)"),
+        Field("expression", ScheduleExpression(), required=True, doc="rate(...) or cron(...)"),
         Field("input", Json("constant JSON sent as the event"), doc="the event to send (default: EventBridge's)"),
         Field("enabled", Boolean(), doc="false: the rule exists but does not fire"),
         Field("description", Text(max_length=512), doc="the rule's description"),

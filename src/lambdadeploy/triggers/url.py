@@ -65,6 +65,7 @@ class UrlState:
 
 class UrlKind(TriggerKind):
     name: ClassVar[str] = "url"
+    per_alias: ClassVar[bool] = True
     summary: ClassVar[str] = ("a function URL on the alias (auth `NONE` or `AWS_IAM`, optional CORS), and for "
                               "`NONE` the public invoke permissions; the URL is printed")
     settings: ClassVar[Record] = Record((
