@@ -11,6 +11,7 @@ from lambdadeploy.iam.execution_role import (
     trigger_sources_policy,
 )
 from lambdadeploy.triggers.base import Target
+from lambdadeploy.triggers.mappings import MappingState
 from lambdadeploy.triggers.permissions import plan_grants
 from lambdadeploy.triggers.registry import kind, make_trigger
 from lambdadeploy.triggers.s3 import BucketState, notification_config
@@ -46,14 +47,14 @@ def test_s3_creates_updates_and_removes_only_its_own_notifications() -> None:
 def test_sqs_mapping_is_created_updated_in_place_and_removed() -> None:
     sqs = kind("sqs")
     trigger = make_trigger("sqs", {"queue": QUEUE, "batch_size": 5})
-    (create,) = sqs.plan(TARGET, [trigger], ())
+    (create,) = sqs.plan(TARGET, [trigger], MappingState())
     assert create.action == "create" and create.params["BatchSize"] == 5 and create.params["EventSourceArn"] == QUEUE
     mapping = {"UUID": "u-1", "EventSourceArn": QUEUE, "BatchSize": 10, "State": "Enabled",
                "MaximumBatchingWindowInSeconds": 0}
-    (update,) = sqs.plan(TARGET, [trigger], (mapping,))
+    (update,) = sqs.plan(TARGET, [trigger], MappingState((mapping,)))
     assert update.params == {"UUID": "u-1", "BatchSize": 5}
     assert [(c.field, c.old, c.new) for c in update.changes] == [("BatchSize", 10, 5)]
-    (delete,) = sqs.plan(TARGET, [], (mapping,))
+    (delete,) = sqs.plan(TARGET, [], MappingState((mapping,)))
     assert (delete.action, delete.params) == ("delete", {"UUID": "u-1"})
 
 
@@ -62,7 +63,7 @@ def test_sns_subscribes_changes_the_filter_and_unsubscribes() -> None:
     trigger = make_trigger("sns", {"topic": TOPIC, "filter_policy": {"kind": ["a"]}})
     assert actions(sns.plan(TARGET, [trigger], {TOPIC: TopicState(True)})) == [("create", "topic thumbs")]
     (update,) = sns.plan(TARGET, [trigger], {TOPIC: TopicState(True, (("sub-1", None),))})
-    assert update.params == {"subscription": "sub-1", "filter_policy": {"kind": ["a"]}}
+    assert update.params == {"subscription": "sub-1", "filter_policy": {"kind": ["a"]}, "topic": TOPIC}
     assert sns.plan(TARGET, [trigger], {TOPIC: TopicState(True, (("sub-1", {"kind": ["a"]}),))}) == []
     assert actions(sns.plan(TARGET, [], {TOPIC: TopicState(True, (("sub-1", None),))})) == [("delete", "topic thumbs")]
 

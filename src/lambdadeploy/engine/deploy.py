@@ -35,7 +35,7 @@ from .plan import (
     plan_push,
     plan_rollback,
 )
-from .preflight import check_rollout
+from .preflight import check_rollout, check_triggers
 from .remote import RemoteFunction, read_function
 from .report import (
     AliasOutcome,
@@ -48,7 +48,7 @@ from .report import (
 )
 from .roles import apply_role_step, plan_role, read_role
 from .steps import MoveAlias, RoleStep
-from .triggers import plan_triggers, read_triggers
+from .triggers import TriggerState, plan_triggers, read_triggers
 
 T = TypeVar("T")
 
@@ -105,8 +105,8 @@ class Deployer:
 
     # --- planning ---------------------------------------------------------------------
 
-    def _plan_function(self, fn: FunctionConfig, alias: str, skip_smoke: bool,
-                       rollout: Rollout | None) -> tuple[FunctionPlanReport, RemoteFunction | None]:
+    def _plan_function(self, fn: FunctionConfig, alias: str, skip_smoke: bool, rollout: Rollout | None
+                       ) -> tuple[FunctionPlanReport, RemoteFunction | None, TriggerState | None]:
         artifact: Artifact | None = None
         try:
             # Packaging is CPU, reading state is network: overlap them.
@@ -116,10 +116,11 @@ class Deployer:
                 remote = remote_read.result()
             plan = plan_push(fn, artifact.sha256, self._role_arn(fn), remote, alias,
                              skip_smoke=skip_smoke, rollout=rollout)
-            triggers = plan_triggers(fn, alias, read_triggers(self.session, fn, remote, alias), remote.tags)
-            return FunctionPlanReport(fn, alias, plan.with_steps(triggers), artifact), remote
+            state = read_triggers(self.session, fn, remote, alias)
+            triggers = plan_triggers(fn, alias, state, remote.tags)
+            return FunctionPlanReport(fn, alias, plan.with_steps(triggers), artifact), remote, state
         except Exception as error:  # reported in the plan; nothing was written
-            return FunctionPlanReport(fn, alias, None, artifact, _failure(error, fn)), None
+            return FunctionPlanReport(fn, alias, None, artifact, _failure(error, fn)), None, None
 
     def _project_plan(self, functions: tuple[FunctionConfig, ...], alias: str, skip_smoke: bool,
                       rollout: Rollout | None) -> tuple[ProjectPlan, dict[str, RemoteFunction]]:
@@ -128,9 +129,11 @@ class Deployer:
             planned = self._map(lambda fn: self._plan_function(fn, alias, skip_smoke, rollout), functions)
             role = role_read.result()
         findings: list[Finding] = check_rollout(self.session, rollout)
+        findings += check_triggers([(report.function, report.plan, state) for report, _, state in planned
+                                    if report.plan is not None and state is not None], alias, self.session.region)
         plan = ProjectPlan(alias, plan_role(self.project, role, self.session.partition),
-                           tuple(report for report, _ in planned), tuple(findings))
-        return plan, {report.function.key: remote for report, remote in planned if remote is not None}
+                           tuple(report for report, _, _ in planned), tuple(findings))
+        return plan, {report.function.key: remote for report, remote, _ in planned if remote is not None}
 
     def plan(self, functions: tuple[FunctionConfig, ...], alias: str, rollout: Rollout | None = None) -> ProjectPlan:
         """What push would do, writing nothing (not even the execution role)."""

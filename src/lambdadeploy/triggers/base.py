@@ -172,6 +172,30 @@ class PolicyScope:
     function_resources: tuple[str, ...]  # function:NAME and function:NAME:* of every function
 
 
+@dataclass(frozen=True)
+class PreflightItem:
+    """What a kind's pre-flight check sees of one function: its triggers of that kind for the alias
+    being deployed, what its read observed, and the steps planned."""
+
+    function: str  # the deployed function name
+    key: str  # the function's key in lambda.yaml
+    timeout: int  # the function's timeout, in seconds
+    target: Target
+    triggers: tuple[Trigger, ...]
+    observed: Any
+    steps: tuple[TriggerStep, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What AWS would refuse (error) or advise against (warning), found before anything is written."""
+
+    function: str | None
+    message: str
+    hint: str | None = None
+    level: str = "error"
+
+
 class ReadContext:
     """One alias's reads: the session, the alias, its tool-owned permission statements, and a
     memo so kinds that share a listing (event source mappings) read it once."""
@@ -238,6 +262,11 @@ class TriggerKind(ABC):
     @abstractmethod
     def wired(self, target: Target, observed: Any) -> list[Wired]:
         """What status shows, from an observation."""
+
+    def preflight(self, items: list[PreflightItem], region: str) -> list[Problem]:
+        """Problems AWS would refuse a write for, over every function of the push (so two functions
+        sharing a source are checked together); `region` is where the functions live."""
+        return []
 
     def sam_event(self, trigger: Trigger, function: str, alias: str) -> SamEvent | None:
         """The trigger as a SAM event; None when the export wires it otherwise."""

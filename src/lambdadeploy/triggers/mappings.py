@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 from abc import abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..aws import AwsNotFound, AwsSession, retry
@@ -20,6 +22,8 @@ from ..diff import FieldChange
 from . import mapping_settings
 from .base import (
     PolicyScope,
+    PreflightItem,
+    Problem,
     ReadContext,
     SamEvent,
     Target,
@@ -31,6 +35,15 @@ from .base import (
 )
 
 GONE_STATES = ("Deleting",)
+
+
+@dataclass(frozen=True)
+class MappingState:
+    """The alias's mappings of this kind's service, and what was read of the configured sources
+    (kind-specific: a queue's visibility timeout)."""
+
+    mappings: tuple[dict[str, Any], ...] = ()
+    sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 class MappingKind(TriggerKind):
@@ -67,12 +80,34 @@ class MappingKind(TriggerKind):
     def source(self, settings: Any) -> str:
         return f"{self.noun} {self.source_arn(settings)}"
 
-    def read(self, ctx: ReadContext, triggers: list[Trigger]) -> tuple[dict[str, Any], ...]:
+    def read(self, ctx: ReadContext, triggers: list[Trigger]) -> MappingState:
         everything = ctx.memo("event-source-mappings", lambda: _mappings(ctx))
-        return tuple(m for m in everything if _service(m["EventSourceArn"]) == self.name)
+        mappings = tuple(m for m in everything if _service(m["EventSourceArn"]) == self.name)
+        sources = {}
+        for trigger in triggers:
+            source = self.source_arn(trigger.settings)
+            if region_of(source) == ctx.target.region:  # another region's source is refused before any read
+                sources[source] = self.read_source(ctx, source)
+        return MappingState(mappings, sources)
 
-    def plan(self, target: Target, triggers: list[Trigger], observed: tuple[dict[str, Any], ...]) -> list[TriggerStep]:
-        existing = {m["EventSourceArn"]: m for m in observed}
+    def read_source(self, ctx: ReadContext, source: str) -> Mapping[str, Any]:
+        """What a kind needs to know about one configured source before wiring it."""
+        return {}
+
+    def preflight(self, items: list[PreflightItem], region: str) -> list[Problem]:
+        """Lambda reads event sources only in the function's own region."""
+        problems = []
+        for item in items:
+            for trigger in item.triggers:
+                source = self.source_arn(trigger.settings)
+                if region_of(source) != region:
+                    problems.append(Problem(item.key, f"{self.noun} {source} is in {region_of(source)}; Lambda reads "
+                                            f"{self.noun}s only in the function's own region ({region})",
+                                            f"use a {self.noun} in {region}, or deploy with --region"))
+        return problems
+
+    def plan(self, target: Target, triggers: list[Trigger], observed: MappingState) -> list[TriggerStep]:
+        existing = {m["EventSourceArn"]: m for m in observed.mappings}
         steps = []
         for trigger in triggers:
             source = self.source_arn(trigger.settings)
@@ -112,10 +147,10 @@ class MappingKind(TriggerKind):
                 retry(lambda: client.delete_event_source_mapping(**params), EVENT_SOURCE_NOT_READY)
         return None
 
-    def wired(self, target: Target, observed: tuple[dict[str, Any], ...]) -> list[Wired]:
+    def wired(self, target: Target, observed: MappingState) -> list[Wired]:
         return [Wired(self.name, target.alias, f"{self.noun} {name_of(m['EventSourceArn'])}",
                       describe(self.current(m)), state=m.get("State"), detail=m["EventSourceArn"])
-                for m in observed]
+                for m in observed.mappings]
 
     def sam_event(self, trigger: Trigger, function: str, alias: str) -> SamEvent:
         properties: dict[str, Any] = {self.sam_source_property: self.source_arn(trigger.settings)}
@@ -172,6 +207,10 @@ def _on_alias(target: Target, mapping: dict[str, Any]) -> bool:
 
 def _service(source_arn: str) -> str:
     return source_arn.split(":")[2]
+
+
+def region_of(arn: str) -> str:
+    return arn.split(":")[3]
 
 
 def describe(params: dict[str, Any]) -> str:

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..aws import AwsNotFound, AwsSession
+from ..awsrules.s3 import OVERLAPPING, NotificationRule, first_overlap, rules_of
 from ..diff import FieldChange
 from ..fields import Field, Record, Text, TextList
 from .base import (
     Grant,
     PolicyScope,
+    PreflightItem,
+    Problem,
     ReadContext,
     Target,
     Trigger,
@@ -48,11 +51,14 @@ class S3Settings:
 
 @dataclass(frozen=True)
 class BucketState:
-    """A bucket's Lambda notifications: the tool's entries for this alias, by Id, and the rest."""
+    """A bucket's Lambda notifications: the tool's entries for this alias, by Id, and the rest; every
+    rule of the bucket (of any destination), and the bucket's region."""
 
     exists: bool
     owned: dict[str, dict[str, Any]]
     others: tuple[dict[str, Any], ...] = ()
+    rules: tuple[NotificationRule, ...] = ()
+    region: str | None = None
 
 
 def _lock(bucket: str) -> threading.Lock:
@@ -103,7 +109,13 @@ class S3Kind(TriggerKind):
                 continue
             lambdas = current.get("LambdaFunctionConfigurations") or []
             owned = {c["Id"]: c for c in lambdas if is_owned(ctx.target, c)}
-            observed[bucket] = BucketState(True, owned, tuple(c for c in lambdas if not is_owned(ctx.target, c)))
+            region = None
+            if bucket in wanted:
+                # S3 answers None for us-east-1 (and "EU" for the oldest eu-west-1 buckets).
+                location = ctx.client("s3").get_bucket_location(Bucket=bucket).get("LocationConstraint")
+                region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
+            observed[bucket] = BucketState(True, owned, tuple(c for c in lambdas if not is_owned(ctx.target, c)),
+                                           tuple(rules_of(current)), region)
         return observed
 
     def plan(self, target: Target, triggers: list[Trigger], observed: dict[str, BucketState]) -> list[TriggerStep]:
@@ -164,12 +176,44 @@ class S3Kind(TriggerKind):
                                        managed=is_owned(target, config)))
         return found
 
+    def preflight(self, items: list[PreflightItem], region: str) -> list[Problem]:
+        """A bucket in another region cannot notify the function; and S3 refuses a configuration in
+        which two rules would match the same object for the same event (awsrules/s3.py): checked on
+        the bucket as it will be after every function of the push is wired."""
+        problems = []
+        buckets: dict[str, dict[str, NotificationRule]] = {}
+        replaced: dict[str, set[str]] = defaultdict(set)
+        added: dict[str, list[NotificationRule]] = defaultdict(list)
+        for item in items:
+            for bucket, state in (item.observed or {}).items():
+                if not state.exists:
+                    continue
+                buckets.setdefault(bucket, {rule.id: rule for rule in state.rules})
+                if state.region and state.region != region and any(t.settings.bucket == bucket for t in item.triggers):
+                    problems.append(Problem(item.key, f"bucket {bucket} is in {state.region}; S3 notifies only "
+                                            f"functions in its own region, and this one deploys to {region}",
+                                            "use a bucket in the function's region, or deploy with --region"))
+            for step in item.steps:
+                replaced[step.params["bucket"]].add(step.params["id"])
+                if step.params["config"] is not None:
+                    added[step.params["bucket"]] += rules_of({"LambdaFunctionConfigurations": [step.params["config"]]})
+        for bucket, rules in sorted(buckets.items()):
+            final = [r for r in rules.values() if r.id not in replaced[bucket]] + added[bucket]
+            clash = first_overlap(final)
+            if clash:
+                first, second = clash
+                problems.append(Problem(None, f"bucket {bucket}: rules {first.id} ({first.destination}) and "
+                                        f"{second.id} ({second.destination}) would match the same objects for the "
+                                        f"same event: {OVERLAPPING.code}: {OVERLAPPING.message}",
+                                        "give the triggers distinct prefixes or suffixes, or different events"))
+        return problems
+
     def ci_statements(self, triggers: list[Trigger], scope: PolicyScope) -> list[dict[str, Any]]:
         buckets = sorted({t.settings.bucket for t in triggers})
         if not buckets:
             return []
         return [{"Sid": "WireBucketNotifications", "Effect": "Allow",
-                 "Action": ["s3:GetBucketNotification", "s3:PutBucketNotification"],
+                 "Action": ["s3:GetBucketLocation", "s3:GetBucketNotification", "s3:PutBucketNotification"],
                  "Resource": [f"arn:{scope.partition}:s3:::{b}" for b in buckets]}]
 
 

@@ -74,7 +74,8 @@ class SnsKind(TriggerKind):
         for topic in sorted(wanted | set(ctx.sources("sns.amazonaws.com"))):
             try:
                 found = []
-                for page in ctx.client("sns").pages("list_subscriptions_by_topic", TopicArn=topic):
+                # A topic in another region can deliver to the function: talk to the topic's region.
+                for page in ctx.client("sns", region_of(topic)).pages("list_subscriptions_by_topic", TopicArn=topic):
                     found += [s["SubscriptionArn"] for s in page["Subscriptions"]
                               if s.get("Protocol") == "lambda" and s.get("Endpoint") == ctx.target.arn]
             except AwsNotFound:
@@ -82,7 +83,7 @@ class SnsKind(TriggerKind):
                     raise
                 observed[topic] = TopicState(False)  # the topic is gone, and with it the subscription
                 continue
-            observed[topic] = TopicState(True, tuple((arn, _filter_policy(ctx, arn)) for arn in found))
+            observed[topic] = TopicState(True, tuple((arn, _filter_policy(ctx, topic, arn)) for arn in found))
         return observed
 
     def plan(self, target: Target, triggers: list[Trigger], observed: dict[str, TopicState]) -> list[TriggerStep]:
@@ -94,7 +95,7 @@ class SnsKind(TriggerKind):
                 continue
             resource = f"topic {name_of(topic)}"
             if topic not in wanted:
-                steps += [TriggerStep("sns", "delete", resource, "unsubscribe", params={"subscription": arn})
+                steps += [TriggerStep("sns", "delete", resource, "unsubscribe", params={"subscription": arn, "topic": topic})
                           for arn, _ in state.subscriptions]
                 continue
             desired = wanted[topic]
@@ -106,12 +107,12 @@ class SnsKind(TriggerKind):
             if current != desired:
                 steps.append(TriggerStep("sns", "update", resource, describe(desired),
                                          (FieldChange("filter_policy", current, desired),),
-                                         {"subscription": arn, "filter_policy": desired}))
+                                         {"subscription": arn, "filter_policy": desired, "topic": topic}))
         return steps
 
     def apply(self, session: AwsSession, target: Target, step: TriggerStep) -> str | None:
-        sns = session.client("sns")
         params = step.params
+        sns = session.client("sns", region_of(params.get("topic") or params["subscription"]))
         if step.action == "delete":
             sns.unsubscribe(SubscriptionArn=params["subscription"])
         elif step.action == "create":
@@ -148,10 +149,15 @@ class SnsKind(TriggerKind):
         ]
 
 
-def _filter_policy(ctx: ReadContext, subscription_arn: str) -> Any:
+def region_of(arn: str) -> str:
+    return arn.split(":")[3]
+
+
+def _filter_policy(ctx: ReadContext, topic: str, subscription_arn: str) -> Any:
     if subscription_arn in ("PendingConfirmation", "Deleted"):
         return None
-    attributes = ctx.client("sns").get_subscription_attributes(SubscriptionArn=subscription_arn)["Attributes"]
+    attributes = ctx.client("sns", region_of(topic)).get_subscription_attributes(
+        SubscriptionArn=subscription_arn)["Attributes"]
     return json.loads(attributes.get("FilterPolicy") or "null") or None
 
 

@@ -9,13 +9,20 @@ engine/preflight.py, since it needs the queue's attributes).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..awsrules.lambda_api import sqs_mapping_violations
+from ..aws import AwsNotFound
+from ..awsrules.lambda_api import sqs_mapping_violations, visibility_violation
 from ..fields import Boolean, Field, Integer, Record, Text
+from .base import PolicyScope, PreflightItem, Problem, ReadContext, Trigger
 from .mapping_settings import Filters
-from .mappings import MappingKind
+from .mappings import MappingKind, region_of
+
+# AWS advises a queue visibility timeout of six times the function's timeout plus the batching window,
+# so a throttled batch can be retried before its messages come back.
+ADVISED_VISIBILITY_FACTOR = 6
 
 QUEUE_ARN = re.compile(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$")
 DEFAULT_BATCH = 10
@@ -70,6 +77,51 @@ class SqsKind(MappingKind):
 
     def source_arn(self, settings: SqsSettings) -> str:
         return settings.queue
+
+    def read_source(self, ctx: ReadContext, source: str) -> Mapping[str, Any]:
+        """The queue's visibility timeout (the queue must exist: a missing one is an error here)."""
+        sqs = ctx.client("sqs", region_of(source))
+        _, _, _, _, account, name = source.split(":", 5)
+        try:
+            url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        except AwsNotFound:
+            return {"missing": True}
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+        return {"visibility_timeout": int(attributes.get("VisibilityTimeout", 30))}
+
+    def preflight(self, items: list[PreflightItem], region: str) -> list[Problem]:
+        """Besides the region: a visibility timeout below the function's timeout is refused by AWS;
+        below six times it (plus the batching window) is against AWS's advice."""
+        problems = super().preflight(items, region)
+        for item in items:
+            for trigger in item.triggers:
+                queue = trigger.settings.queue
+                source = item.observed.sources.get(queue) or {}
+                if source.get("missing"):
+                    problems.append(Problem(item.key, f"queue {queue} does not exist",
+                                            "create it first, or fix the ARN in lambda.yaml"))
+                visibility = source.get("visibility_timeout")
+                if visibility is None:
+                    continue
+                violation = visibility_violation(visibility, item.timeout)
+                advised = ADVISED_VISIBILITY_FACTOR * item.timeout + (trigger.settings.batching_window or 0)
+                if violation:
+                    problems.append(Problem(item.key, f"queue {queue}: {violation.code}: {violation.message}",
+                                            f"raise the queue's VisibilityTimeout to {advised} s, or lower `timeout:`"))
+                elif visibility < advised:
+                    problems.append(Problem(item.key, f"queue {queue}: visibility timeout {visibility} s is below the "
+                                            f"{advised} s AWS advises (6 x timeout + batching window)",
+                                            "messages of a throttled batch may be delivered twice", level="warning"))
+        return problems
+
+    def ci_statements(self, triggers: list[Trigger], scope: PolicyScope) -> list[dict[str, Any]]:
+        """Besides the mappings: reading each queue's visibility timeout before wiring it."""
+        statements = super().ci_statements(triggers, scope)
+        queues = sorted({t.settings.queue for t in triggers})
+        if queues:
+            statements.append({"Sid": "ReadQueueAttributes", "Effect": "Allow",
+                               "Action": ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"], "Resource": queues})
+        return statements
 
     def sam_properties(self, settings: SqsSettings) -> dict[str, Any]:
         properties: dict[str, Any] = {"BatchSize": settings.batch_size or DEFAULT_BATCH}
