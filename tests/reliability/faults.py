@@ -36,6 +36,7 @@ PATHS = {
     "GetAlias": ("GET", r"^/2015-03-31/functions/[^/]+/aliases/[^/]+$"),
     "UpdateAlias": ("PUT", r"^/2015-03-31/functions/[^/]+/aliases/[^/]+$"),
     "CreateEventSourceMapping": ("POST", r"^/2015-03-31/event-source-mappings/?$"),
+    "AddPermission": ("POST", r"^/2015-03-31/functions/[^/]+/policy$"),
 }
 
 ERRORS = {

@@ -151,7 +151,7 @@ def test_event_source_mapping_in_use_is_retried(tmp_path: Path, sandbox_server: 
     queue = sandbox_server.client("sqs").create_queue(QueueName="ans-jobs")["QueueUrl"]
     queue_arn = sandbox_server.client("sqs").get_queue_attributes(
         QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    function = write(tmp_path, "ansesm", "v1", triggers=f"    triggers:\n      - sqs: {{queue: {queue_arn}}}\n")
+    function = write(tmp_path, "ansesm", "v1", triggers=f"    triggers:\n      - sqs: {{queue: {queue_arn}, alias: dev}}\n")
     server_proxy.rules.append(Rule("CreateEventSourceMapping", "error", times=2, code="ResourceInUseException",
                                    message="The resource you requested is currently in use. Please try again later."))
     result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
@@ -160,4 +160,77 @@ def test_event_source_mapping_in_use_is_retried(tmp_path: Path, sandbox_server: 
     assert server_proxy.requests.count("CreateEventSourceMapping") == 3
     mappings = sandbox_server.client("lambda").list_event_source_mappings(EventSourceArn=queue_arn)
     (mapping,) = mappings["EventSourceMappings"]
+    assert f":function:{function}:" in mapping["FunctionArn"]
+
+
+def test_a_published_version_still_pending_is_waited_for_before_its_smoke_invoke(
+        tmp_path: Path, sandbox_server: Sandbox, server_proxy: FaultProxy) -> None:
+    function = deployed_v1(tmp_path, sandbox_server, "anspub")
+
+    def pending_for_a_while(answer: dict[str, Any]) -> dict[str, Any]:
+        # From now on the new version reads Pending twice, as AWS reports a version being optimised.
+        server_proxy.rules.append(Rule("GetFunctionConfiguration", "rewrite", times=2, rewrite=rewrite(
+            State="Pending", StateReasonCode="Creating")))
+        return {**answer, "State": "Pending"}
+
+    server_proxy.rules.append(Rule("PublishVersion", "rewrite", rewrite=pending_for_a_while))
+    result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
+    assert result.code == 0, result.stdout + result.stderr
+    tail = calls(server_proxy, "PublishVersion", "GetFunctionConfiguration", "Invoke")
+    assert tail[tail.index("PublishVersion"):] == ["PublishVersion", *["GetFunctionConfiguration"] * 3, "Invoke"]
+    assert alias_state(sandbox_server, function, "dev")["version"] == "2"
+
+
+def test_aws_codesha256_mismatch_on_publish_is_someone_else_deploying(
+        tmp_path: Path, sandbox_server: Sandbox, server_proxy: FaultProxy) -> None:
+    function = deployed_v1(tmp_path, sandbox_server, "anssha")
+    before = alias_state(sandbox_server, function, "dev")
+    server_proxy.rules.append(Rule("PublishVersion", "error", code="InvalidParameterValueException", message=(
+        "CodeSHA256 (kA1zgYXzNn0rqOvUAM7IZtpLnUyQbjR3sY5DgQmQsSY=) is different from current CodeSHA256 in "
+        "$LATEST (r0M1Q0vT0I7FVj9aE9fAkzmTGgtZp1Qb6pC4U1KxD7I=). Please try again.")))
+    result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
+    output = result.stdout + result.stderr
+    assert result.code == 1 and "someone else deployed" in output and "re-run" in output, output
+    assert alias_state(sandbox_server, function, "dev") == before
+
+
+@pytest.mark.parametrize(("message", "attempts"), [
+    ("The operation cannot be performed at this time. An update is in progress for resource: "
+     "arn:aws:lambda:us-east-1:123456789012:function:x:dev", 2),
+    ("The statement id (lambdadeploy-url-dev) provided already exists. Please provide a new statement id, "
+     "or remove the existing statement.", 1)], ids=["in-progress", "exists"])
+def test_add_permission_conflicts_are_told_apart(tmp_path: Path, sandbox_server: Sandbox,
+                                                 server_proxy: FaultProxy, message: str, attempts: int) -> None:
+    """Both are ResourceConflictException: an update in progress is retried, never taken as done;
+    a statement that already exists is done."""
+    name = f"ansperm{attempts}"
+    write(tmp_path, name, "v1", triggers="    triggers:\n      - url: {auth: AWS_IAM}\n      - schedule: "
+                                         "{expression: 'rate(1 hour)', alias: dev}\n")
+    server_proxy.rules.append(Rule("AddPermission", "error", status=409, code="ResourceConflictException",
+                                   message=message))
+    result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
+    assert result.code == 0, result.stdout + result.stderr
+    assert server_proxy.requests.count("AddPermission") == attempts
+    client = sandbox_server.client("lambda")
+    try:
+        policy = client.get_policy(FunctionName=f"{name}-fn", Qualifier="dev")["Policy"]
+    except client.exceptions.ResourceNotFoundException:
+        policy = ""  # "already exists" was believed: nothing was added (the proxy kept the request)
+    assert ("lambdadeploy-events-" in policy) is (attempts == 2)
+
+
+def test_stream_access_denied_right_after_the_role_changed_is_retried(
+        tmp_path: Path, sandbox_server: Sandbox, server_proxy: FaultProxy) -> None:
+    kinesis = sandbox_server.client("kinesis")
+    kinesis.create_stream(StreamName="ans-clicks", ShardCount=1)
+    stream = kinesis.describe_stream_summary(StreamName="ans-clicks")["StreamDescriptionSummary"]["StreamARN"]
+    function = write(tmp_path, "ansstream", "v1",
+                     triggers=f"    triggers:\n      - kinesis: {{stream: {stream}, alias: dev}}\n")
+    server_proxy.rules.append(Rule("CreateEventSourceMapping", "error", code="InvalidParameterValueException", message=(
+        f"Cannot access stream {stream}. Please ensure the role can perform the GetRecords, GetShardIterator, "
+        "DescribeStream, and ListShards/ListStreams Actions on your stream in IAM.")))
+    result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
+    assert result.code == 0, result.stdout + result.stderr
+    assert server_proxy.requests.count("CreateEventSourceMapping") == 2
+    (mapping,) = sandbox_server.client("lambda").list_event_source_mappings(EventSourceArn=stream)["EventSourceMappings"]
     assert f":function:{function}:" in mapping["FunctionArn"]

@@ -102,3 +102,31 @@ def test_one_event_source_feeds_one_alias(tmp_path: Path) -> None:
     # One alias only: nothing to share.
     project(tmp_path, f"    triggers:\n      - sqs: {{queue: '{QUEUE}'}}\n", aliases="[prod]")
     assert validate(path).returncode == 0
+
+
+def test_the_direct_upload_limit_is_the_request_cap_of_the_base64_zip() -> None:
+    from lambdadeploy.awsrules.lambda_api import (
+        REQUEST_LIMIT,
+        direct_upload_fits,
+        largest_direct_upload,
+    )
+    from lambdadeploy.packaging import limits
+
+    largest = largest_direct_upload()
+    assert direct_upload_fits(largest) and not direct_upload_fits(largest + 3)
+    # Under 50 MiB (which base64-encoded alone is already over the cap), with room for the JSON around it.
+    assert 52_300_000 < largest < 50 * 1024 * 1024 and 4 * ((largest + 2) // 3) < REQUEST_LIMIT - 60_000
+    assert largest == limits.MAX_DIRECT_UPLOAD_BYTES
+
+
+def test_alias_history_always_fits_the_description_limit() -> None:
+    from lambdadeploy.engine.history import AliasHistory
+
+    long = AliasHistory(tuple(str(100_000_000 + i) for i in range(10)), "v9 failed: " + "x" * 500)
+    text = long.encode()
+    assert len(text) <= 256
+    decoded = AliasHistory.decode(text)
+    assert decoded.previous[0] == "100000000" and decoded.smoke.endswith("...")  # newest kept, smoke cut
+    huge = AliasHistory(tuple("9" * 30 for _ in range(10)), "ok")
+    kept = AliasHistory.decode(huge.encode())
+    assert len(huge.encode()) <= 256 and 0 < len(kept.previous) < 10 and kept.previous[0] == "9" * 30

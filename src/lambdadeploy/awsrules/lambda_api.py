@@ -28,6 +28,11 @@ def request_too_large(operation: str) -> Violation:
                      f"Request must be smaller than {REQUEST_LIMIT} bytes for the {operation} operation", 413)
 
 
+def largest_direct_upload() -> int:
+    """The largest zip whose direct upload fits (a little under 50 MiB)."""
+    return (REQUEST_LIMIT - REQUEST_ENVELOPE) // 4 * 3
+
+
 def direct_upload_fits(zip_size: int) -> bool:
     """Whether a zip of this size fits a direct upload: its base64 form plus the JSON around it,
     with a margin, stays under the request cap (the 50 MB that AWS quotes is the base64 size)."""

@@ -140,6 +140,10 @@ class Executor:
                     raise ConcurrentDeployError(fn.name, "code")
                 self._version = response["Version"]
                 self._published = True
+                if response.get("State", "Active") != "Active":
+                    # A new version is Pending for a moment (longer with SnapStart or in a VPC); an
+                    # invoke before it is Active fails, so the smoke test waits (PublishedVersionActive).
+                    self._wait(fn, qualifier=self._version, refresh_revision=False)
             case UseVersion(version=version):
                 self._version = version
             case Smoke():
@@ -207,9 +211,9 @@ class Executor:
             **_config_params(config), Architectures=config["Architectures"]), ROLE_PROPAGATION)
         self._revision = response.get("RevisionId")
 
-    def _wait(self, fn: FunctionConfig, *, refresh_revision: bool = True) -> None:
-        """Poll until the function is Active and its last update Successful, keeping the
-        RevisionId the same reads return (a botocore waiter would need one more read)."""
+    def _wait(self, fn: FunctionConfig, *, refresh_revision: bool = True, qualifier: str | None = None) -> None:
+        """Poll until the function (or one version of it) is Active and its last update Successful,
+        keeping the RevisionId the same reads return (a botocore waiter would need one more read)."""
 
         def settled(configuration: dict[str, Any]) -> bool:
             state = configuration.get("State", "Active")
@@ -219,7 +223,8 @@ class Executor:
                 raise AwsError(f"{fn.name}: Lambda could not apply the change ({state}/{update}): {reason}")
             return state == "Active" and update == "Successful"
 
-        configuration = wait_until(lambda: self.client.get_function_configuration(FunctionName=fn.name), settled,
+        where = {"FunctionName": fn.name, **({"Qualifier": qualifier} if qualifier else {})}
+        configuration = wait_until(lambda: self.client.get_function_configuration(**where), settled,
                                    FUNCTION_SETTLED,
                                    lambda c: f"{c.get('State')}/{c.get('LastUpdateStatus')}")
         if self._revision and refresh_revision:

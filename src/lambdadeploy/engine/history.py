@@ -7,7 +7,9 @@ import json
 from dataclasses import dataclass
 
 HISTORY_MARK = "lambdadeploy"
-HISTORY_LIMIT = 10  # alias descriptions hold at most 256 characters
+HISTORY_LIMIT = 10
+DESCRIPTION_LIMIT = 256  # what UpdateAlias takes (Lambda's model); longer is refused
+SMOKE_NOTE_LIMIT = 80  # the last smoke result, cut: the versions matter more (rollback reads them)
 
 
 @dataclass(frozen=True)
@@ -16,8 +18,16 @@ class AliasHistory:
     smoke: str | None = None
 
     def encode(self) -> str:
-        document = {"previous": list(self.previous[:HISTORY_LIMIT]), "smoke": self.smoke}
-        return f"{HISTORY_MARK} " + json.dumps(document, separators=(",", ":"))
+        """The description to write: cut to fit the 256 characters an alias description may hold,
+        oldest versions first, then the smoke note, so an alias move never fails for its note."""
+        previous = list(self.previous[:HISTORY_LIMIT])
+        smoke = self.smoke if self.smoke is None or len(self.smoke) <= SMOKE_NOTE_LIMIT else (
+            self.smoke[: SMOKE_NOTE_LIMIT - 3] + "...")
+        while True:
+            text = f"{HISTORY_MARK} " + json.dumps({"previous": previous, "smoke": smoke}, separators=(",", ":"))
+            if len(text) <= DESCRIPTION_LIMIT or not previous:
+                return text[:DESCRIPTION_LIMIT]
+            previous.pop()
 
     @classmethod
     def decode(cls, description: str | None) -> AliasHistory:

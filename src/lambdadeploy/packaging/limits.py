@@ -12,12 +12,15 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 
+from ..awsrules.lambda_api import REQUEST_LIMIT, largest_direct_upload
 from ..config.model import FunctionConfig
 from ..errors import PackagingError
 from .zipfmt import RawEntry
 
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024  # the function plus its layers, unzipped
-MAX_DIRECT_UPLOAD_BYTES = 50 * 1024 * 1024  # zipped, sent in the UpdateFunctionCode call
+# The largest zip a direct upload takes: AWS caps the whole request at 69,905,067 bytes, and the zip
+# travels base64-encoded inside JSON, so this is a little under 50 MiB (awsrules/lambda_api.py).
+MAX_DIRECT_UPLOAD_BYTES = largest_direct_upload()
 TOP_CONTRIBUTORS = 10
 
 _DIST_INFO = re.compile(r"^(.+?)-[^-]+\.(dist-info|egg-info)$")
@@ -40,8 +43,8 @@ def check_limits(fn: FunctionConfig, entries: list[RawEntry], own: set[str], zip
     if fn.s3_bucket:
         return True
     raise PackagingError(
-        f"{fn.key}: package is {mb(zipped)} zipped, over the {mb(MAX_DIRECT_UPLOAD_BYTES)} "
-        "direct-upload limit. Largest contributors (zipped):\n"
+        f"{fn.key}: package is {mb(zipped)} zipped, over the {mb(MAX_DIRECT_UPLOAD_BYTES)} a direct upload takes "
+        f"(AWS caps the request, the zip base64-encoded, at {REQUEST_LIMIT:,} bytes). Largest contributors (zipped):\n"
         + _table(entries, own, lambda e: e.compressed_size),
         hint="set `s3_bucket:` to upload through S3 (up to 250 MB unzipped), or make it "
         "smaller: `exclude:` or .lambdaignore, `strip: [tests]`, or a layer (`layers:`)",
