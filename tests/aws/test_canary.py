@@ -53,7 +53,7 @@ def test_rollback_cancels_a_canary(session: AwsSession, tmp_path: Path) -> None:
 def test_passing_watch_moves_alias_fully(session: AwsSession, tmp_path: Path) -> None:
     push(session, tmp_path, "return 1")
     events: list = []
-    _, result = push(session, tmp_path, "return 2", Rollout(10, watch_seconds=1), events)
+    _, result = push(session, tmp_path, "return 2", Rollout(10, watch_seconds=1, metrics_delay=0), events)
     assert result.ok, result.error
     assert any("watch version 2" in text for text in event_texts(events))
     state = alias(session)
@@ -67,7 +67,7 @@ def test_errors_during_watch_remove_the_weight(session: AwsSession, tmp_path: Pa
         "Dimensions": [{"Name": "FunctionName", "Value": "t-worker"},
                        {"Name": "Resource", "Value": "t-worker:prod"},
                        {"Name": "ExecutedVersion", "Value": "2"}]}])
-    _, result = push(session, tmp_path, "return 2", Rollout(10, watch_seconds=2))
+    _, result = push(session, tmp_path, "return 2", Rollout(10, watch_seconds=2, metrics_delay=0))
     assert not result.ok and result.exit_code == 1
     assert "3 errors on version 2" in (result.error or "")
     state = alias(session)
@@ -81,7 +81,7 @@ def test_alarm_in_alarm_state_rolls_back(session: AwsSession, tmp_path: Path) ->
                                 Statistic="Average", Period=60, EvaluationPeriods=1, Threshold=1000,
                                 ComparisonOperator="GreaterThanThreshold")
     cloudwatch.set_alarm_state(AlarmName="p99-latency", StateValue="ALARM", StateReason="test")
-    _, result = push(session, tmp_path, "return 2", Rollout(10, watch_seconds=2, alarms=("p99-latency",)))
+    _, result = push(session, tmp_path, "return 2", Rollout(10, watch_seconds=2, alarms=("p99-latency",), metrics_delay=0))
     assert not result.ok and "alarm p99-latency is in ALARM" in (result.error or "")
     assert alias(session).version == "1" and not alias(session).weights
 
@@ -90,7 +90,7 @@ def test_unknown_alarm_is_invalid_input_before_anything_happens(session: AwsSess
     push(session, tmp_path, "return 1")
     project = write_project(tmp_path, "return 2")
     pushed = Deployer(session, project, lambda e: None).push(
-        project.functions, "prod", rollout=Rollout(10, watch_seconds=1, alarms=("nope",)))
+        project.functions, "prod", rollout=Rollout(10, watch_seconds=1, alarms=("nope",), metrics_delay=0))
     assert pushed.exit_code == 2 and not pushed.ok
     assert [f.message for f in pushed.plan.errors] == ["CloudWatch alarm(s) not found: nope"]
     assert [v.version for v in read_function(session, "t-worker").versions] == ["1"]
@@ -99,7 +99,7 @@ def test_unknown_alarm_is_invalid_input_before_anything_happens(session: AwsSess
 def test_linear_rollout_steps_through_weights(session: AwsSession, tmp_path: Path) -> None:
     push(session, tmp_path, "return 1")
     events: list = []
-    _, result = push(session, tmp_path, "return 2", Rollout(40, watch_seconds=1, linear_step=40), events)
+    _, result = push(session, tmp_path, "return 2", Rollout(40, watch_seconds=1, linear_step=40, metrics_delay=0), events)
     assert result.ok, result.error
     shifts = [text for text in event_texts(events) if "of traffic to" in text]
     assert shifts == ["~ alias prod: 40% of traffic to 2, the rest on 1", "~ alias prod: 80% of traffic to 2, the rest on 1"]
@@ -110,3 +110,25 @@ def test_first_deploy_with_canary_just_creates_alias(session: AwsSession, tmp_pa
     _, result = push(session, tmp_path, "return 1", Rollout(10))
     assert result.ok and result.alias_moved and result.canary_weight is None
     assert alias(session).version == "1"
+
+
+def test_the_last_watch_waits_for_late_metrics(session: AwsSession, tmp_path: Path) -> None:
+    """An error CloudWatch reports after the window (Lambda's metrics arrive late) still rolls back."""
+    import threading
+
+    push(session, tmp_path, "return 1")
+
+    def late_error() -> None:
+        session.client("cloudwatch").put_metric_data(Namespace="AWS/Lambda", MetricData=[{
+            "MetricName": "Errors", "Value": 1, "Timestamp": dt.datetime.now(dt.timezone.utc),
+            "Dimensions": [{"Name": "FunctionName", "Value": "t-worker"}, {"Name": "Resource", "Value": "t-worker:prod"},
+                           {"Name": "ExecutedVersion", "Value": "2"}]}])
+
+    timer = threading.Timer(2.5, late_error)  # after the 1 s window, within the 4 s of settling
+    timer.start()
+    try:
+        _, result = push(session, tmp_path, "return 2", Rollout(10, watch_seconds=1, metrics_delay=4))
+    finally:
+        timer.cancel()
+    assert not result.ok and "1 errors on version 2" in (result.error or "")
+    assert alias(session).version == "1" and not alias(session).weights

@@ -1,31 +1,43 @@
-"""Every AWS call of plan, push (with triggers), promote, rollback and a push that removes the
-triggers is allowed by `ci_policy` of the config: recorded with botocore events, checked by a
-small IAM evaluator (action, resource, the condition keys the policy uses)."""
+"""Every AWS call of plan, push (with triggers and a layer), promote, rollback, a watched canary and
+a push that removes the triggers is allowed by `ci_policy` of the config: recorded with botocore
+events, checked by a small IAM evaluator (action, resource, the condition keys the policy uses).
+
+Why not moto's own IAM enforcement: moto 5.1's rejects every signed Lambda request after the
+first with SignatureDoesNotMatch, evaluates other services only against Resource "*" (except IAM
+roles, SQS queues and S3), evaluates no condition key without a value, and names CloudWatch's
+actions `monitoring:*`. It cannot tell a least-privilege policy from a broken one, so this
+evaluator does that job."""
 
 from __future__ import annotations
 
 import fnmatch
+import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import boto3
 
 from lambdadeploy.aws import AwsSession
 from lambdadeploy.config.model import Project
 from lambdadeploy.engine.deploy import Deployer
 from lambdadeploy.engine.execute import Executor
-from lambdadeploy.engine.plan import FunctionPlan
+from lambdadeploy.engine.plan import FunctionPlan, Rollout
 from lambdadeploy.engine.remote import read_function
 from lambdadeploy.engine.triggers import plan_triggers, read_triggers
 from lambdadeploy.iam.ci_policy import ci_policy
 
 from .conftest import write_project
 
-SERVICES = ("lambda", "iam", "sts", "s3", "sns", "events", "sqs", "dynamodb", "kinesis", "logs")
+SERVICES = ("lambda", "iam", "sts", "s3", "sns", "events", "sqs", "dynamodb", "kinesis", "logs", "cloudwatch")
 # API operation -> IAM action, where the names differ.
 ACTION_NAMES = {
     ("lambda", "Invoke"): "lambda:InvokeFunction",
     ("s3", "GetBucketNotificationConfiguration"): "s3:GetBucketNotification",
     ("s3", "PutBucketNotificationConfiguration"): "s3:PutBucketNotification",
+    ("monitoring", "GetMetricStatistics"): "cloudwatch:GetMetricStatistics",  # CloudWatch signs as monitoring
+    ("monitoring", "DescribeAlarms"): "cloudwatch:DescribeAlarms",
 }
 
 
@@ -72,6 +84,9 @@ class Recorder:
             # Lambda checks iam:PassRole on the role the function is given.
             self.requests.append(Request(operation, "iam:PassRole", params["Role"],
                                          (("iam:PassedToService", "lambda.amazonaws.com"),)))
+        if service == "lambda" and name in ("CreateFunction", "UpdateFunctionConfiguration"):
+            # ... and lambda:GetLayerVersion on each layer it is given.
+            self.requests += [Request(operation, "lambda:GetLayerVersion", arn) for arn in params.get("Layers") or []]
 
     def after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         for mapping in [parsed, *(parsed.get("EventSourceMappings") or [])]:
@@ -97,6 +112,8 @@ class Recorder:
             return f"arn:aws:s3:::{params['Bucket']}" + (f"/{params['Key']}" if "Key" in params else "")
         if service == "sns":
             return params.get("TopicArn") or params.get("SubscriptionArn") or "*"
+        if service == "monitoring":  # CloudWatch: GetMetricStatistics takes no resource; alarms are read by name
+            return "*"
         if service == "events":
             rule = params.get("Rule") or params.get("Name")
             return f"arn:aws:events:{self.region}:{self.account}:rule/{rule}" if rule else "*"
@@ -173,6 +190,11 @@ def test_every_call_of_the_deploy_workflows_is_allowed_by_the_ci_policy(session:
       - schedule: {{alias: dev, expression: "rate(1 hour)", input: {{x: 1}}}}
       - url: {{auth: NONE}}
     """
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("python/extra.py", "VALUE = 1\n")
+    layer = session.client("lambda").publish_layer_version(LayerName="shared", Content={"ZipFile": zipped.getvalue()})
+    triggers = f"    layers: ['{layer['LayerVersionArn']}']" + triggers
     with_triggers = write_project(tmp_path, "return 1", triggers)
     recorder = Recorder("", session.region)
     recorder.install(session)
@@ -193,6 +215,12 @@ def test_every_call_of_the_deploy_workflows_is_allowed_by_the_ci_policy(session:
     assert all(r.ok for r in deployer(changed).promote(changed.functions, "dev", "prod"))
     wire(session, changed, "prod")
     assert all(r.ok for r in deployer(changed).rollback(changed.functions, "dev", None))
+    boto3.client("cloudwatch", region_name=session.region).put_metric_alarm(  # setup: not recorded
+        AlarmName="p99", MetricName="Duration", Namespace="AWS/Lambda", Statistic="Maximum", Period=60,
+        EvaluationPeriods=1, Threshold=1000, ComparisonOperator="GreaterThanThreshold")
+    canary = write_project(tmp_path, "return 3", triggers)
+    rollout = Rollout(10, watch_seconds=1, alarms=("p99",), metrics_delay=0)
+    assert all(r.ok for r in deployer(canary).push(canary.functions, "dev", rollout=rollout))
     without = write_project(tmp_path, "return 2", "triggers: []")
     assert all(r.ok for r in deployer(without).push(without.functions, "dev"))
     wire(session, without, "dev")
@@ -207,6 +235,7 @@ def test_every_call_of_the_deploy_workflows_is_allowed_by_the_ci_policy(session:
         "sns:Subscribe", "sns:Unsubscribe", "lambda:CreateEventSourceMapping", "lambda:DeleteEventSourceMapping",
         "events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule",
         "lambda:CreateFunctionUrlConfig", "lambda:DeleteFunctionUrlConfig", "sts:GetCallerIdentity",
+        "monitoring:GetMetricStatistics", "monitoring:DescribeAlarms",
     } <= operations
     # Of the sources' services the tool only reads a queue's visibility timeout (pre-flight).
     assert {op for op in operations if op.split(":")[0] in ("sqs", "dynamodb", "kinesis")} == {

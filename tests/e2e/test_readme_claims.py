@@ -2,7 +2,7 @@
 checked with an independent boto3 client where state is involved.
 
 Quick start; invoke (exit 1 on a raised error, --version N); logs (--filter, --follow, --alias);
-prune (asks on a terminal, refuses without one); canary (smoke first, Throttles watched);
+prune (asks on a terminal, refuses without one); canary (smoke first, Errors watched, Throttles not);
 rollback (no smoke test); retries (10 attempts, AWS_MAX_ATTEMPTS); the package and push
 summaries, with the right-sizing hint.
 """
@@ -251,22 +251,34 @@ def test_canary_is_smoke_tested_before_it_gets_traffic(tmp_path: Path, sandbox_s
     assert not alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
 
 
-def test_canary_watch_rolls_back_on_throttles(tmp_path: Path, sandbox_server: Sandbox) -> None:
+def metric(server: Sandbox, name: str, function: str, alias: str, version: str) -> None:
+    """One datapoint of a Lambda metric of `version`, as CloudWatch reports it under the alias."""
+    server.client("cloudwatch").put_metric_data(Namespace="AWS/Lambda", MetricData=[{
+        "MetricName": name, "Value": 1.0, "Unit": "Count", "Timestamp": dt.datetime.now(dt.timezone.utc),
+        "Dimensions": [{"Name": "FunctionName", "Value": function}, {"Name": "Resource", "Value": f"{function}:{alias}"},
+                       {"Name": "ExecutedVersion", "Value": version}],
+    }])
+
+
+def test_canary_watch_rolls_back_on_errors_and_does_not_watch_throttles(tmp_path: Path, sandbox_server: Sandbox) -> None:
+    """What --watch watches (README): the canary version's Errors and the alarms; not Throttles, which no
+    version can be blamed for (a throttled request never runs)."""
     root = make_project(tmp_path, "ct", "one")
     assert push(root, sandbox_server, alias="prod").code == 0
     make_project(tmp_path, "ct", "two")
-    # The canary will be version 2: one throttle of it, as CloudWatch reports it under the alias.
-    sandbox_server.client("cloudwatch").put_metric_data(Namespace="AWS/Lambda", MetricData=[{
-        "MetricName": "Throttles", "Value": 1.0, "Unit": "Count", "Timestamp": dt.datetime.now(dt.timezone.utc),
-        "Dimensions": [{"Name": "FunctionName", "Value": "ct-fn"}, {"Name": "Resource", "Value": "ct-fn:prod"},
-                       {"Name": "ExecutedVersion", "Value": "2"}],
-    }])
+    metric(sandbox_server, "Throttles", "ct-fn", "prod", "2")
+    metric(sandbox_server, "Errors", "ct-fn", "prod", "2")  # the canary will be version 2
     result = push(root, sandbox_server, "--canary", "10", "--watch", "3s", alias="prod")
     assert result.code == 1, result.stdout + result.stderr
-    assert "canary of version 2 rolled back: 1 throttles on version 2" in result.stdout
+    assert "canary of version 2 rolled back: 1 errors on version 2" in result.stdout
     alias = alias_of(sandbox_server, "ct-fn", "prod")
     assert alias["FunctionVersion"] == "1"
     assert not alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
+    make_project(tmp_path, "ct", "three")
+    metric(sandbox_server, "Throttles", "ct-fn", "prod", "3")
+    result = push(root, sandbox_server, "--canary", "10", "--watch", "2s", alias="prod")
+    assert result.code == 0, result.stdout + result.stderr
+    assert alias_of(sandbox_server, "ct-fn", "prod")["FunctionVersion"] == "3"
 
 
 # --- rollback --------------------------------------------------------------------------------

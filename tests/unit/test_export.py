@@ -387,3 +387,15 @@ def test_the_transform_wires_everything_to_the_alias(config: Project, tmp_path: 
     assert all(r["Properties"]["Targets"][0]["Arn"] == {"Ref": "ResizeFunctionAliasprod"} for r in rules)
     assert resources["ResizeFunctionDeploymentGroup"]["Properties"]["DeploymentConfigName"] == {
         "Ref": "CanaryDeploymentConfig"}
+
+
+def test_a_public_function_url_is_granted_both_permissions_aws_requires(config: Project, tmp_path: Path) -> None:
+    """Since October 2025 a new public URL needs lambda:InvokeFunctionUrl and lambda:InvokeFunction
+    (restricted to calls through the URL); the exported template, once transformed, grants both."""
+    template = yaml.safe_load(write_export(config, "dev", tmp_path / "t.yaml"))
+    resources = sam_transform(template)["Resources"]
+    public = sorted((r["Properties"]["Action"], r["Properties"].get("FunctionUrlAuthType"),
+                     r["Properties"].get("InvokedViaFunctionUrl")) for r in resources.values()
+                    if r["Type"] == "AWS::Lambda::Permission" and r["Properties"].get("Principal") == "*"
+                    and r["Properties"]["FunctionName"] == {"Ref": "ResizeFunctionAliasdev"})
+    assert public == [("lambda:InvokeFunction", None, True), ("lambda:InvokeFunctionUrl", "NONE", None)]

@@ -98,7 +98,8 @@ def test_triggers_add_only_what_they_need() -> None:
     assert_valid_iam_document(policy)
     by_sid = statements(policy)
     assert resources(by_sid["UploadLargePackages"]) == ["arn:aws:s3:::artifacts/lambdadeploy/*"]
-    assert by_sid["WireBucketNotifications"]["Action"] == ["s3:GetBucketNotification", "s3:PutBucketNotification"]
+    assert by_sid["WireBucketNotifications"]["Action"] == [
+        "s3:GetBucketLocation", "s3:GetBucketNotification", "s3:PutBucketNotification"]
     assert resources(by_sid["WireBucketNotifications"]) == ["arn:aws:s3:::uploads"]
     assert resources(by_sid["SubscribeToTopics"]) == [TOPIC]
     assert by_sid["GrantTriggerInvoke"]["Condition"] == {"StringEquals": {"lambda:Principal": [
@@ -111,6 +112,7 @@ def test_triggers_add_only_what_they_need() -> None:
     # Only the actions IAM cannot scope use Resource "*".
     unscoped = sorted(a for s in policy["Statement"] if s["Resource"] == "*" for a in s["Action"])
     assert unscoped == sorted([
+        "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricStatistics",
         "events:ListRules", "lambda:CreateEventSourceMapping", "lambda:DeleteEventSourceMapping",
         "lambda:ListEventSourceMappings", "lambda:UpdateEventSourceMapping", "sns:GetSubscriptionAttributes",
         "sns:SetSubscriptionAttributes", "sns:Unsubscribe", "sts:GetCallerIdentity"])

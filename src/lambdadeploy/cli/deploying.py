@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -40,8 +41,24 @@ def plan(app: App, names: tuple[str, ...], alias: str, detailed_exitcode: bool) 
         raise click.exceptions.Exit(EXIT_CHANGES_PENDING)
 
 
+METRICS_DELAY_ENV = "LAMBDADEPLOY_METRICS_DELAY"
+# CloudWatch gets Lambda's metrics 1-3 minutes late; the sandbox's arrive within seconds.
+METRICS_DELAY_AWS, METRICS_DELAY_SANDBOX = 180, 2
+
+
+def metrics_delay(sandbox: bool) -> int:
+    """How long the last canary watch keeps looking after its window: $LAMBDADEPLOY_METRICS_DELAY seconds,
+    else 3 minutes on AWS and 2 seconds against the sandbox."""
+    value = os.environ.get(METRICS_DELAY_ENV)
+    if value is None:
+        return METRICS_DELAY_SANDBOX if sandbox else METRICS_DELAY_AWS
+    if not value.isdigit():
+        raise InvalidInputError(f"{METRICS_DELAY_ENV}={value!r} is not a whole number of seconds")
+    return int(value)
+
+
 def parse_rollout(canary: float | None, watch: str | None, alarms: tuple[str, ...],
-                  linear: str | None) -> Rollout | None:
+                  linear: str | None, delay: int = METRICS_DELAY_AWS) -> Rollout | None:
     """--canary PCT [--watch D] [--alarm NAME]... or --linear STEP/INTERVAL, checked together."""
     from ..engine.plan import Rollout
 
@@ -52,12 +69,13 @@ def parse_rollout(canary: float | None, watch: str | None, alarms: tuple[str, ..
         if not match or not 0 < float(match[1]) < 100:
             raise InvalidInputError(f"--linear {linear!r}: expected PERCENT/INTERVAL, e.g. 10/1m")
         step = float(match[1])
-        return Rollout(step, parse_duration(match[2], "--linear interval"), alarms, linear_step=step)
+        return Rollout(step, parse_duration(match[2], "--linear interval"), alarms, linear_step=step,
+                       metrics_delay=delay)
     if canary is None:
         if watch is not None or alarms:
             raise InvalidInputError("--watch and --alarm need --canary PCT (or --linear STEP/INTERVAL)")
         return None
-    return Rollout(canary, parse_duration(watch, "--watch") if watch else 0, alarms)
+    return Rollout(canary, parse_duration(watch, "--watch") if watch else 0, alarms, metrics_delay=delay)
 
 
 @click.command()
@@ -67,8 +85,8 @@ def parse_rollout(canary: float | None, watch: str | None, alarms: tuple[str, ..
 @click.option("--parallel", type=click.IntRange(1, 64), default=4, show_default=True, help="Functions deployed at once.")
 @click.option("--canary", type=click.FloatRange(0, 100, min_open=True, max_open=True),
               help="Send PCT percent of the alias's traffic to the new version; the rest stays.")
-@click.option("--watch", help="With --canary: watch errors, throttles and alarms this long (e.g. 5m), then "
-              "move the alias fully, or take the weight away on trouble.")
+@click.option("--watch", help="With --canary: watch the new version's errors and the alarms this long (e.g. 5m), "
+              "plus 3 minutes for late metrics, then move the alias fully, or take the weight away on trouble.")
 @click.option("--alarm", "alarms", multiple=True, help="A CloudWatch alarm that fails the canary (repeatable).")
 @click.option("--linear", help="Shift STEP percent more every INTERVAL, watching in between (e.g. 10/1m).")
 @click.option("--finish", is_flag=True, help="Complete a canary left in place: move the alias fully.")
@@ -87,7 +105,7 @@ def push(app: App, names: tuple[str, ...], alias: str, skip_smoke: bool, paralle
         with stop_on_signals(deployer, app.out):
             results = deployer.finish(functions, alias)
         return finish_results(app, "push", results)
-    rollout = parse_rollout(canary, watch, alarms, linear)
+    rollout = parse_rollout(canary, watch, alarms, linear, metrics_delay(app.sandbox))
     with stop_on_signals(deployer, app.out):
         result = deployer.push(functions, alias, skip_smoke=skip_smoke, rollout=rollout)
     if result.plan.findings:

@@ -44,6 +44,8 @@ class Rollout:
     watch_seconds: int = 0  # after the last shift; 0: leave the canary in place for `push --finish`
     alarms: tuple[str, ...] = ()
     linear_step: float | None = None  # percent added every `watch_seconds` until 100
+    # Lambda's metrics reach CloudWatch 1-3 minutes late: the last watch keeps looking this long.
+    metrics_delay: int = 180
 
 
 @dataclass(frozen=True)
@@ -167,10 +169,11 @@ def _rollout_steps(function: str, alias: str, stable: str, canary: str, rollout:
         while shares[-1] + rollout.linear_step < 100:
             shares.append(shares[-1] + rollout.linear_step)
     steps: list[FunctionStep] = []
-    for share in shares:
+    for index, share in enumerate(shares):
         steps.append(ShiftTraffic(function, alias, stable, canary, round(share / 100, 4)))
         if rollout.watch_seconds:
-            steps.append(Watch(function, alias, stable, canary, rollout.watch_seconds, rollout.alarms))
+            settle = rollout.metrics_delay if index == len(shares) - 1 else 0
+            steps.append(Watch(function, alias, stable, canary, rollout.watch_seconds, rollout.alarms, settle))
     return steps
 
 

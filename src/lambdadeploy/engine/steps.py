@@ -93,7 +93,8 @@ class ShiftTraffic:
 
 @dataclass(frozen=True)
 class Watch:
-    """Watch the canary's errors, throttles and alarms; on trouble, take its weight away."""
+    """Watch the canary's errors and alarms; on trouble, take its weight away. `settle_seconds`:
+    how long the last watch keeps looking after its window, for metrics that arrive late."""
 
     function: str
     alias: str
@@ -101,6 +102,7 @@ class Watch:
     canary: str
     seconds: int
     alarms: tuple[str, ...] = ()
+    settle_seconds: int = 0
 
 
 @dataclass(frozen=True)

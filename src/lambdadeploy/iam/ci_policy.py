@@ -8,6 +8,7 @@ tool's own schedule rules. A few actions cannot be scoped by resource in IAM and
 Resource "*", each narrowed by a condition where IAM offers one:
 
 - sts:GetCallerIdentity, lambda:ListEventSourceMappings, events:ListRules: reads;
+- cloudwatch:GetMetricStatistics, cloudwatch:DescribeAlarms: a watched canary's metrics and alarms;
 - lambda:Create/Update/DeleteEventSourceMapping: condition lambda:FunctionArn;
 - sns:Unsubscribe, sns:Get/SetSubscriptionAttributes: SNS has no resource type for them.
 
@@ -80,6 +81,12 @@ def ci_policy(project: Project, account_id: str, region: str) -> dict[str, Any]:
     if uses_default_role(project):
         role = role_arn_for(default_role_name(project), account_id, partition)
         statements.append(_allow("ManageDefaultExecutionRole", ROLE_ACTIONS, role))
+    # push --canary --watch reads the new version's metrics and the named alarms; CloudWatch cannot
+    # scope GetMetricStatistics by resource, and alarm names are not in lambda.yaml.
+    statements.append(_allow("WatchCanaries", ["cloudwatch:DescribeAlarms", "cloudwatch:GetMetricStatistics"], "*"))
+    layers = sorted({arn for fn in project.functions for arn in fn.layers})
+    if layers:  # CreateFunction/UpdateFunctionConfiguration check that the caller may use each layer
+        statements.append(_allow("UseLayers", ["lambda:GetLayerVersion"], layers))
     buckets = sorted({fn.s3_bucket for fn in project.functions if fn.s3_bucket})
     if buckets:
         statements.append(_allow("UploadLargePackages", ["s3:GetObject", "s3:PutObject"],

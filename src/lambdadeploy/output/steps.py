@@ -81,9 +81,10 @@ def view(step: Step, version: str | None = None) -> StepView:
         case ShiftTraffic(alias=alias, stable=stable, canary=canary, weight=weight):
             return StepView("~", f"alias {alias}: {weight:.0%} of traffic to {_version(canary, version)}, "
                                  f"the rest on {stable}")
-        case Watch(canary=canary, seconds=seconds, alarms=alarms):
-            watched = "errors, throttles" + "".join(f", alarm {a}" for a in alarms)
-            return StepView(">", f"watch version {_version(canary, version)} for {seconds} s ({watched})")
+        case Watch(canary=canary, seconds=seconds, alarms=alarms, settle_seconds=settle):
+            watched = "errors" + "".join(f", alarm {a}" for a in alarms)
+            late = f" + {settle} s for late metrics" if settle else ""
+            return StepView(">", f"watch version {_version(canary, version)} for {seconds} s{late} ({watched})")
         case WireTrigger(target=target, change=change):
             text = f"trigger {change.kind} {change.resource} -> {target.alias}"
             return StepView(MARKERS[change.action], f"{text}: {change.summary}" if change.summary else text,
