@@ -113,3 +113,14 @@ class Runtime(ABC):
     @abstractmethod
     def local_launch(self, runtime: str, architecture: str) -> LocalLaunch:
         """How to run one invocation of this runtime here, or RuntimeUnavailable."""
+
+    def host_build(self, root: Path, runtime: str, architecture: str, native: tuple[str, ...],
+                   report: Report) -> Path:
+        """A copy of the extracted package ``root`` in which what owns the ``native`` files (paths
+        relative to root) is rebuilt, at the same versions, for ``architecture`` (--smoke-arch host)."""
+        raise RuntimeUnavailable(f"{self.family} runtimes cannot rebuild native code for {architecture}")
+
+    def layer_paths(self, runtime: str) -> tuple[str, ...]:
+        """Folders inside /opt (the function's layers) that the runtime puts on its import path,
+        in the runtime's order; bin/ (PATH) and lib/ (LD_LIBRARY_PATH) hold for every runtime."""
+        return ()
