@@ -25,6 +25,11 @@ from ..errors import LambdaDeployError
 
 Report = Callable[[str], None]
 
+# How a smoke invoke asks the sandbox for `--smoke-arch host` (a key of its ClientContext's
+# "custom" map), and the response header by which the sandbox says it ran such a build.
+SMOKE_ARCH_CONTEXT_KEY = "lambdadeploy-smoke-arch"
+HOST_BUILD_HEADER = "x-lambdadeploy-host-build"
+
 
 @dataclass(frozen=True)
 class RuntimeVersion:
