@@ -81,7 +81,7 @@ def install() -> None:
         return esm
 
     def dynamodb_items(self: Any, function_arn: str, items: Any, source: str) -> Any:
-        with _delivering(function_arn, self.get_function(function_arn)):
+        with _delivering(function_arn, _resolved(self, function_arn)):
             return send_dynamodb(self, function_arn, items, source)
 
     def kinesis_message(self: Any, function_name: str, *args: Any, **kwargs: Any) -> Any:
@@ -90,8 +90,8 @@ def install() -> None:
 
     def sns_message(self: Any, function_name: str, message: str, subject: str | None = None,
                     qualifier: str | None = None) -> Any:
-        fn = self.get_function(function_name, qualifier)
-        with _delivering(_qualified(fn, qualifier)):
+        fn = _resolved(self, function_name, qualifier)
+        with _delivering(_qualified(fn, qualifier) if fn is not None else function_name):
             return send_sns(self, function_name, message, subject=subject, qualifier=qualifier)
 
     def sqs_batch(self: Any, function_arn: str, messages: Any, queue_arn: str) -> Any:
@@ -165,6 +165,15 @@ def _registries(esm: Any) -> Iterator[dict[str, Any]]:
             registry = getattr(owner, "lambda_event_source_mappings", None)
             if isinstance(registry, dict):
                 yield registry
+
+
+def _resolved(backend: Any, name_or_arn: str, qualifier: str | None = None) -> Any:
+    """The function (version) a qualified name or ARN points to now, or None: then moto's own
+    delivery runs and fails as it always did."""
+    try:
+        return backend.get_function(name_or_arn, qualifier)
+    except Exception:  # moto's UnknownFunctionException and the like
+        return None
 
 
 def _qualified(fn: Any, qualifier: str | None) -> str:
