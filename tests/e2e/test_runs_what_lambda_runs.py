@@ -16,8 +16,8 @@ import pytest
 from lambdadeploy.runtimes import DependencySpec
 from lambdadeploy.runtimes.python import PythonRuntime
 
+from ..unit.native_support import FOREIGN, HOST, host_wheel, native_wheel
 from ..unit.packaging_support import make_wheel
-from ..unit.test_runner_placement import FOREIGN, HOST, host_wheel, native_wheel
 from .conftest import Sandbox, run_cli
 
 
