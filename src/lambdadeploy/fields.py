@@ -152,7 +152,8 @@ class TextList(Rule):
 
     def check(self, value: Any, report: Reporter) -> Any:
         if self.single and isinstance(value, str):
-            value = [value]
+            item = self.item.check(value, report)  # reported at the field itself: it is not a list
+            return INVALID if item is INVALID else (item,)
         if not isinstance(value, list):
             report(f"must be a list, got {type_name(value)}")
             return INVALID

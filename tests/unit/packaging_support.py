@@ -28,23 +28,23 @@ def write(root: Path, rel: str, content: str | bytes = "x = 1\n") -> Path:
     return path
 
 
-def make_wheel(folder: Path, name: str, files: dict[str, str], tag: str = "py3-none-any") -> Path:
+def make_wheel(folder: Path, name: str, files: dict[str, str | bytes], tag: str = "py3-none-any",
+               version: str = "1.0") -> Path:
     """A minimal valid wheel (METADATA, WHEEL, RECORD), so tests need no build backend."""
-    version = "1.0"
     info = f"{name}-{version}.dist-info"
-    contents = dict(files)
-    contents[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    contents = {path: data.encode() if isinstance(data, str) else data for path, data in files.items()}
+    contents[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
     contents[f"{info}/WHEEL"] = (
         f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n"
-    )
+    ).encode()
     record = []
-    for path, text in contents.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
-        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
-    contents[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
+    for path, data in contents.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+        record.append(f"{path},sha256={digest.decode()},{len(data)}")
+    contents[f"{info}/RECORD"] = ("\n".join([*record, f"{info}/RECORD,,"]) + "\n").encode()
     folder.mkdir(parents=True, exist_ok=True)
     wheel = folder / f"{name}-{version}-{tag}.whl"
     with zipfile.ZipFile(wheel, "w") as zf:
-        for path, text in contents.items():
-            zf.writestr(path, text)
+        for path, data in contents.items():
+            zf.writestr(path, data)
     return wheel

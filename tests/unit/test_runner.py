@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import re
+import signal
 import sys
 import textwrap
 import threading
@@ -15,12 +18,17 @@ from typing import Any
 
 import pytest
 
+from lambdadeploy.local import processes
 from lambdadeploy.local.artifacts import RunnerError, extract_artifact
 from lambdadeploy.local.runner import Invocation, run_handler
+from lambdadeploy.runtimes import RuntimeUnavailable
+from lambdadeploy.runtimes.python import interpreters
 from lambdadeploy.runtimes.python.interpreters import interpreter_for
 
 # The interpreter running the tests: no probing, and the same stdlib everywhere.
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+# Another version this machine has (pyenv here): the runner must find and use it.
+OTHER_RUNTIME = "python3.12" if sys.version_info[:2] != (3, 12) else "python3.11"
 REPORT = re.compile(
     r"^REPORT RequestId: (?P<id>[0-9a-f-]{36})\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms"
     r"\tMemory Size: (?P<memory>\d+) MB\tMax Memory Used: \d+ MB",
@@ -452,22 +460,193 @@ def test_interpreter_is_checked_by_running_it_not_just_found_on_path(
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
 
-    assert interpreter_for("python3.97") == sys.executable
+    with pytest.raises(RuntimeUnavailable, match=r"Python 3\.97") as raised:
+        interpreter_for("python3.97")
+    assert "uv python install 3.97" in (raised.value.hint or "")
     assert interpreter_for(RUNTIME) == sys.executable
 
 
-def test_handler_runs_under_the_runtimes_python_when_one_is_installed() -> None:
-    runtime = "python3.12" if sys.version_info[:2] != (3, 12) else "python3.11"
-    python = interpreter_for(runtime)
-    if python == sys.executable:
-        pytest.skip(f"no working {runtime} interpreter on this machine")
+def hide_interpreters(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, uv_pythons: Any = None) -> None:
+    """Only /usr/bin and /bin on PATH, no pyenv, and uv's managed Pythons in `uv_pythons`."""
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(uv_pythons or tmp_path / "no-uv-pythons"))
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.setattr(interpreters, "_found", {})
+
+
+def test_a_runtime_whose_python_is_missing_fails_plainly_and_runs_no_other_python(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran = tmp_path / "ran"
+    hide_interpreters(monkeypatch, tmp_path)
+
+    invocation = run(
+        """
+        import os
+        def handler(event, context):
+            open(os.environ["RAN"], "w").write("ran")
+            return "ran"
+        """,
+        runtime="python3.14",
+        environment={"RAN": str(ran)},
+    )
+
+    assert invocation.function_error == "Unhandled"
+    error = body(invocation)
+    assert error["errorType"] == "Sandbox.RuntimeUnavailable"
+    assert "runtime python3.14 needs a Python 3.14 interpreter" in error["errorMessage"]
+    assert "`uv python install 3.14`" in error["errorMessage"]
+    assert "pyenv install 3.14" in error["errorMessage"]
+    assert "[ERROR] Sandbox.RuntimeUnavailable: runtime python3.14" in invocation.log_tail
+    assert not ran.exists()  # nothing ran, under any Python
+
+
+def test_a_python_installed_by_uv_is_found_when_path_and_pyenv_have_none(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = interpreter_for(OTHER_RUNTIME)  # this machine has one, somewhere
+    version = OTHER_RUNTIME.removeprefix("python")
+    # uv's layout for `uv python install X.Y`: <install dir>/cpython-X.Y.Z-<platform>/bin/pythonX.Y
+    managed = tmp_path / "uv-pythons" / f"cpython-{version}.0-linux-x86_64-gnu" / "bin"
+    managed.mkdir(parents=True)
+    (managed / f"python{version}").symlink_to(real)
+    hide_interpreters(monkeypatch, tmp_path, tmp_path / "uv-pythons")
+
+    assert interpreter_for(OTHER_RUNTIME) == str(managed / f"python{version}")
     invocation = run(
         """
         import sys
         def handler(event, context):
             return "%d.%d" % sys.version_info[:2]
         """,
+        runtime=OTHER_RUNTIME,
+    )
+    assert body(invocation) == version
+
+
+def test_handler_runs_under_the_runtimes_python() -> None:
+    invocation = run(
+        """
+        import sys
+        def handler(event, context):
+            return "%d.%d" % sys.version_info[:2]
+        """,
+        runtime=OTHER_RUNTIME,
+    )
+
+    assert body(invocation) == OTHER_RUNTIME.removeprefix("python")
+
+
+# --- what the managed runtime provides ---------------------------------------------------
+
+
+def test_a_blank_python_like_function_imports_pkg_resources_on_python311() -> None:
+    """AWS's blank-python sample imports pkg_resources: python3.9-3.11 ship setuptools."""
+    invocation = run(
+        """
+        import os
+        import boto3
+        import pkg_resources
+        def handler(event, context):
+            return {"boto3": boto3.__version__,
+                    "setuptools": pkg_resources.get_distribution("setuptools").version}
+        """,
+        runtime="python3.11",
+    )
+
+    assert invocation.function_error is None, invocation.payload
+    result = body(invocation)
+    assert result["setuptools"] and result["boto3"]
+
+
+def test_python312_and_later_have_no_setuptools_as_on_lambda() -> None:
+    invocation = run(
+        """
+        def handler(event, context):
+            try:
+                import pkg_resources  # noqa: F401
+            except ImportError:
+                return "absent"
+            return "present"
+        """,
+        runtime="python3.12",
+    )
+
+    assert body(invocation) == "absent"
+
+
+@pytest.mark.parametrize("runtime", [RUNTIME, OTHER_RUNTIME])
+@pytest.mark.parametrize("module", ["yaml", "click", "moto", "pytest"])
+def test_packages_installed_here_but_not_in_the_zip_are_not_importable(module: str, runtime: str) -> None:
+    __import__(module)  # installed where lambdadeploy runs
+    invocation = run(
+        f"""
+        def handler(event, context):
+            try:
+                import {module}  # noqa: F401
+            except ImportError:
+                return "absent"
+            return "present"
+        """,
         runtime=runtime,
     )
 
-    assert body(invocation) == runtime.removeprefix("python")
+    assert body(invocation) == "absent"
+
+
+# --- processes the handler leaves behind ---------------------------------------------------
+
+DAEMONISE = """
+import os, time
+def handler(event, context):
+    pidfile = event["pidfile"]
+    if os.fork() == 0:
+        os.setsid()  # a session of its own: out of the invocation's process group
+        if os.fork() == 0:
+            if event.get("clear_env"):
+                script = "echo $$ > %s.tmp && mv %s.tmp %s && exec sleep 60" % (pidfile, pidfile, pidfile)
+                os.execve("/bin/sh", ["sh", "-c", script], {})  # no marker in its environment
+            with open(pidfile + ".tmp", "w") as f:
+                f.write(str(os.getpid()))
+            os.rename(pidfile + ".tmp", pidfile)
+            time.sleep(60)
+        os._exit(0)
+    os.wait()
+    while not os.path.exists(pidfile):
+        time.sleep(0.01)
+    if event.get("then") == "hang":
+        time.sleep(60)
+    if event.get("then") == "exit":
+        os._exit(0)  # the bootstrap dies with no chance to clean up
+    return "daemon started"
+"""
+
+
+def gone(pid: int) -> bool:
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        if not processes.alive(pid):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize(
+    "event",
+    [{}, {"then": "hang"}, {"then": "exit"}, {"clear_env": True}, {"clear_env": True, "then": "hang"}],
+    ids=["returns", "times-out", "runtime-exits", "daemon-clears-env", "daemon-clears-env-times-out"],
+)
+def test_a_double_forked_setsid_daemon_ends_with_the_invoke(tmp_path: Any, event: dict[str, Any]) -> None:
+    pidfile = tmp_path / "daemon.pid"
+
+    invocation = run(DAEMONISE, event={"pidfile": str(pidfile), **event}, timeout=2)
+
+    pid = int(pidfile.read_text())
+    try:
+        assert gone(pid), f"daemon {pid} outlived the invocation"
+    finally:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    if not event.get("then"):
+        assert body(invocation) == "daemon started"

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..engine.plan import Rollout
 
 EXIT_CHANGES_PENDING = 3  # plan --detailed-exitcode
+SMOKE_ARCHES = ("function", "host")  # as local/placement.py names them (imported lazily there)
 
 
 @click.command()
@@ -90,15 +91,23 @@ def parse_rollout(canary: float | None, watch: str | None, alarms: tuple[str, ..
 @click.option("--alarm", "alarms", multiple=True, help="A CloudWatch alarm that fails the canary (repeatable).")
 @click.option("--linear", help="Shift STEP percent more every INTERVAL, watching in between (e.g. 10/1m).")
 @click.option("--finish", is_flag=True, help="Complete a canary left in place: move the alias fully.")
+@click.option("--smoke-arch", type=click.Choice(SMOKE_ARCHES), default="function", show_default=True,
+              help="Sandbox only. host: smoke-test native code rebuilt, same pinned versions, for this "
+              "machine's CPU when it cannot run the function's (labelled in the summary).")
 @click.option("--yes", is_flag=True, help="Accepted for scripts; push never asks.")
 @click.pass_obj
 def push(app: App, names: tuple[str, ...], alias: str, skip_smoke: bool, parallel: int, canary: float | None,
-         watch: str | None, alarms: tuple[str, ...], linear: str | None, finish: bool, yes: bool) -> None:
+         watch: str | None, alarms: tuple[str, ...], linear: str | None, finish: bool, smoke_arch: str,
+         yes: bool) -> None:
     """Package, update, publish, smoke-test, then move the alias (or start a canary)."""
+    if smoke_arch == "host" and not (app.sandbox or app.settings.endpoint_url):
+        raise InvalidInputError("--smoke-arch host applies to the sandbox (--sandbox): AWS runs the "
+                                "function's architecture itself")
     project = app.project(alias)
     check_alias(project, alias)
     functions = app.functions(project, names)
     deployer = app.deployer(project, parallel)
+    deployer.smoke_arch = smoke_arch
     if finish:
         if canary is not None or watch or alarms or linear or skip_smoke:
             raise InvalidInputError("--finish completes an existing canary; it takes no other push options")

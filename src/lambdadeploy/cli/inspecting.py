@@ -38,11 +38,17 @@ def _read_payload(payload: str | None, fn: FunctionConfig) -> Any:
 @click.option("--version", "version", help="Invoke this version.")
 @click.option("--payload", help="JSON event file, or - for standard input (default: the test payload).")
 @click.option("--local", is_flag=True, help="Build and run the handler on this machine, no AWS.")
+@click.option("--smoke-arch", type=click.Choice(("function", "host")), default="function", show_default=True,
+              help="With --local: host runs native code rebuilt, same pinned versions, for this machine's CPU "
+              "when it cannot run the function's.")
 @click.pass_obj
-def invoke(app: App, name: str, alias: str | None, version: str | None, payload: str | None, local: bool) -> None:
+def invoke(app: App, name: str, alias: str | None, version: str | None, payload: str | None, local: bool,
+           smoke_arch: str) -> None:
     """Invoke a function; print its result and log tail."""
     if alias and version:
         raise InvalidInputError("use either --alias or --version, not both")
+    if smoke_arch == "host" and not local:
+        raise InvalidInputError("--smoke-arch host needs --local (for a deployed version, `push --smoke-arch host`)")
     project = app.project(alias)
     fn = app.functions(project, (name,))[0]
     event = _read_payload(payload, fn)
@@ -51,17 +57,25 @@ def invoke(app: App, name: str, alias: str | None, version: str | None, payload:
         from ..packaging import build_artifact
 
         artifact = build_artifact(fn, on_progress=lambda m: app.out.info(f"{fn.key}: {m}"))
+        if fn.layers:
+            app.out.warn(f"{fn.key}: --local runs without the function's layers (they live in AWS); "
+                         "use --sandbox to run with them")
         invocation = run_handler(
             artifact.zip_bytes, handler=fn.handler, runtime=fn.runtime, event=event, timeout=fn.timeout,
             memory=fn.memory, environment=fn.environment, function_name=fn.name, architecture=fn.architecture,
+            smoke_arch=smoke_arch, on_progress=lambda m: app.out.info(f"{fn.key}: {m}"),
         )
         body, function_error, log_tail = invocation.payload, invocation.function_error, invocation.log_tail
+        host_build = invocation.host_build
+        if invocation.host_build:
+            app.out.warn(f"{fn.key}: ran a host {invocation.host_build} build of the native dependencies "
+                         f"(--smoke-arch host), not the {fn.architecture} package")
     else:
         from ..engine.smoke import invoke as remote_invoke
 
         if alias:
             check_alias(project, alias)
-        body, function_error, log_tail = remote_invoke(app.session(project), fn.name, alias or version, event)
+        body, function_error, log_tail, host_build = remote_invoke(app.session(project), fn.name, alias or version, event)
     from ..engine.smoke import decode_payload
 
     parsed = decode_payload(body)
@@ -70,7 +84,8 @@ def invoke(app: App, name: str, alias: str | None, version: str | None, payload:
         app.out.log(log_tail.rstrip())
     if app.out.json_mode:
         app.out.document({"command": "invoke", "ok": function_error is None, "function": fn.key,
-                          "function_error": function_error, "payload": parsed, "log_tail": log_tail})
+                          "function_error": function_error, "payload": parsed, "log_tail": log_tail,
+                          "host_build": host_build})
     else:
         app.out.result(pretty)
     if function_error:

@@ -95,6 +95,8 @@ class Deployer:
         self.parallel = max(1, parallel)
         # Set by the CLI's SIGINT/SIGTERM handler: workers stop before their next step.
         self.cancel = threading.Event()
+        # push --smoke-arch host (sandbox only): smoke-test native code rebuilt for the sandbox's machine.
+        self.smoke_arch = "function"
 
     def _map(self, work: Callable[[FunctionConfig], T], functions: Sequence[FunctionConfig]) -> list[T]:
         with ThreadPoolExecutor(max_workers=min(self.parallel, len(functions)) or 1) as pool:
@@ -185,7 +187,8 @@ class Deployer:
         else:
             if not plan.steps:
                 self.emit(Notice(fn.key, f"up to date: alias {plan.alias} -> version {plan.target_version}"))
-            execution = Executor(self.session, self.emit, self.cancel).run(plan, artifact, revision_id=revision)
+            execution = Executor(self.session, self.emit, self.cancel, self.smoke_arch).run(
+                plan, artifact, revision_id=revision)
         return report_of(plan, execution, artifact, skip_smoke, time.monotonic() - started)
 
     # --- other workflows --------------------------------------------------------------

@@ -52,8 +52,10 @@ from .steps import (
 class Executor:
     """Executes one function's plan; one instance per plan, so no state is shared between threads."""
 
-    def __init__(self, session: AwsSession, emit: Emit, cancel: threading.Event | None = None) -> None:
+    def __init__(self, session: AwsSession, emit: Emit, cancel: threading.Event | None = None,
+                 smoke_arch: str = "function") -> None:
         self.session = session
+        self.smoke_arch = smoke_arch  # "host": the sandbox runs native code rebuilt for its machine
         self.client = session.client("lambda")
         self.emit = emit
         self.cancel = cancel or threading.Event()
@@ -148,7 +150,8 @@ class Executor:
                 self._version = version
             case Smoke():
                 self._smoke = smoke_invoke(self.session, fn.name, self._version or "",
-                                           fn.test.payload if fn.test else {}, fn.test.expect if fn.test else None)
+                                           fn.test.payload if fn.test else {}, fn.test.expect if fn.test else None,
+                                           self.smoke_arch)
                 if not self._smoke.passed:
                     raise SmokeTestFailed(f"{fn.name}: smoke test of version {self._version} "
                                           f"{self._smoke.describe()}; alias not moved")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..aws import AwsSession
+from ..runtimes import HOST_BUILD_HEADER, SMOKE_ARCH_CONTEXT_KEY
 
 # Lambda on-demand prices, us-east-1, as published on 2026-11-01 (aws.amazon.com/lambda/pricing).
 PRICES_DATE = "2026-11-01"
@@ -47,10 +48,15 @@ class SmokeResult:
     mismatch: str | None = None
     log_tail: str = ""
     report: Report | None = None
+    # --smoke-arch host in the sandbox: the architecture the native code was rebuilt for, so
+    # what ran is not the deployed artifact (None: the deployed artifact ran)
+    host_build: str | None = None
 
     def describe(self) -> str:
         """One line: 'passed in 12 ms' or why it failed."""
         timing = f" in {_ms(self.report.duration_ms)} ms" if self.report else ""
+        if self.host_build:
+            timing += f" (host {self.host_build} build)"
         if self.passed:
             return f"passed{timing}"
         if self.function_error:
@@ -137,7 +143,8 @@ def decode_payload(payload_bytes: bytes) -> Any:
         return text
 
 
-def interpret(version: str, payload_bytes: bytes, function_error: str | None, log_tail: str, expect: Any) -> SmokeResult:
+def interpret(version: str, payload_bytes: bytes, function_error: str | None, log_tail: str, expect: Any,
+              host_build: str | None = None) -> SmokeResult:
     """Turn a raw invoke response into a SmokeResult (pure, so it is tested without AWS)."""
     payload = decode_payload(payload_bytes)
     text = payload_bytes.decode("utf-8", errors="replace")
@@ -147,14 +154,19 @@ def interpret(version: str, payload_bytes: bytes, function_error: str | None, lo
         return SmokeResult(
             False, version, payload, function_error,
             error.get("errorType"), error.get("errorMessage") or (text if not error else None),
-            log_tail=log_tail, report=report,
+            log_tail=log_tail, report=report, host_build=host_build,
         )
     mismatch = match_expectation(expect, payload) if expect is not None else None
-    return SmokeResult(mismatch is None, version, payload, mismatch=mismatch, log_tail=log_tail, report=report)
+    return SmokeResult(mismatch is None, version, payload, mismatch=mismatch, log_tail=log_tail, report=report,
+                       host_build=host_build)
 
 
-def invoke(session: AwsSession, function_name: str, qualifier: str | None, event: Any) -> tuple[bytes, str | None, str]:
-    """Synchronous invoke with the log tail: (payload, FunctionError, decoded log tail)."""
+def invoke(session: AwsSession, function_name: str, qualifier: str | None, event: Any,
+           smoke_arch: str = "function") -> tuple[bytes, str | None, str, str | None]:
+    """Synchronous invoke with the log tail: (payload, FunctionError, decoded log tail, host build).
+
+    ``smoke_arch="host"`` asks the sandbox (through the ClientContext) to run native code
+    rebuilt for its machine; the last item is the architecture it was rebuilt for, if it was."""
     kwargs: dict[str, Any] = {
         "FunctionName": function_name,
         "InvocationType": "RequestResponse",
@@ -163,12 +175,17 @@ def invoke(session: AwsSession, function_name: str, qualifier: str | None, event
     }
     if qualifier:
         kwargs["Qualifier"] = qualifier
+    if smoke_arch == "host":
+        context = {"custom": {SMOKE_ARCH_CONTEXT_KEY: "host"}}
+        kwargs["ClientContext"] = base64.b64encode(json.dumps(context).encode()).decode()
     response = session.client("lambda").invoke(**kwargs)
     log_tail = base64.b64decode(response.get("LogResult") or "").decode("utf-8", errors="replace")
-    return response["Payload"].read(), response.get("FunctionError"), log_tail
+    headers = (response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+    return response["Payload"].read(), response.get("FunctionError"), log_tail, headers.get(HOST_BUILD_HEADER)
 
 
-def smoke_invoke(session: AwsSession, function_name: str, version: str, event: Any, expect: Any) -> SmokeResult:
+def smoke_invoke(session: AwsSession, function_name: str, version: str, event: Any, expect: Any,
+                 smoke_arch: str = "function") -> SmokeResult:
     """Invoke exactly `version` with the test payload and judge the answer."""
-    payload, function_error, log_tail = invoke(session, function_name, version, event)
-    return interpret(version, payload, function_error, log_tail, expect)
+    payload, function_error, log_tail, host_build = invoke(session, function_name, version, event, smoke_arch)
+    return interpret(version, payload, function_error, log_tail, expect, host_build)

@@ -7,6 +7,10 @@ directory (paths.private_dir), through a temp dir and an atomic rename so concur
 processes never see half an artifact. Extraction refuses what Lambda refuses and what would
 escape the cache: packages over Lambda's unzipped limit, absolute or ``..`` paths, and
 symlinks that point outside the package.
+
+A function's layers are extracted the same way, in the function's order, into one
+folder per combination of layers (``extract_layers``): the stand-in of ``/opt``, where
+a later layer's file replaces an earlier one's, as on Lambda.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
 from ..errors import LambdaDeployError
@@ -32,15 +37,27 @@ class RunnerError(LambdaDeployError):
 
 def extract_artifact(zip_bytes: bytes) -> Path:
     """The zip extracted once per sha256 (temp dir, then atomic rename: safe across processes)."""
-    digest = hashlib.sha256(zip_bytes).hexdigest()
-    tasks = private_dir() / "tasks"
-    tasks.mkdir(exist_ok=True)
-    dest = tasks / digest
+    return _extract_once("tasks", hashlib.sha256(zip_bytes).hexdigest(), lambda root: _safe_extract(zip_bytes, root))
+
+
+def extract_layers(layer_zips: Sequence[bytes]) -> Path:
+    """The layers extracted in order into one folder (the /opt stand-in), once per combination."""
+    digest = hashlib.sha256()
+    for blob in layer_zips:
+        digest.update(hashlib.sha256(blob).digest())
+    return _extract_once("opt", digest.hexdigest(), lambda root: [_safe_extract(b, root) for b in layer_zips])
+
+
+def _extract_once(kind: str, digest: str, fill: Callable[[Path], object]) -> Path:
+    """private_dir()/kind/digest, made by ``fill`` in a temp dir and renamed into place."""
+    parent = private_dir() / kind
+    parent.mkdir(exist_ok=True)
+    dest = parent / digest
     if dest.is_dir():
         return dest
-    tmp = Path(tempfile.mkdtemp(prefix=f".{digest[:16]}-", dir=tasks))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{digest[:16]}-", dir=parent))
     try:
-        _safe_extract(zip_bytes, tmp)
+        fill(tmp)
         tmp.chmod(0o755)
         try:
             os.rename(tmp, dest)
@@ -73,6 +90,8 @@ def _safe_extract(zip_bytes: bytes, root: Path) -> None:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_symlink() or target.is_file():
+                target.unlink()  # a later layer replaces an earlier layer's file
             if stat.S_ISLNK(mode):
                 link = archive.read(info).decode("utf-8")
                 resolved = os.path.normpath(os.path.join(target.parent, link))

@@ -22,15 +22,23 @@ larger than resident memory (allocator arenas, thread stacks, mapped libraries):
 enforced by Linux, and cgroups need privileges this tool should not ask for.
 The process's children are not counted (Lambda counts the whole sandbox).
 
-This module is the supervision and the reporting only: the extracted artifact comes
-from ``artifacts.py``, and the command, the ``/var/runtime`` stand-in and the
-bootstrap from the function's runtime (runtimes/).
+Every process the invocation starts ends with it, background daemons included (see
+``processes.py``).
+
+When this machine cannot run what Lambda would run (no interpreter of the runtime's
+version, native code for another CPU), the invocation fails as a function error with
+``errorType`` ``Sandbox.RuntimeUnavailable`` or ``Sandbox.ForeignArchitecture`` and a
+message saying what is missing and how to get it; nothing runs under another Python.
+
+This module is the supervision and the reporting only: the extracted artifact and its
+layers come from ``placement.py``, and the command, the ``/var/runtime`` stand-in and
+the bootstrap from the function's runtime (runtimes/).
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -40,14 +48,16 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .. import runtimes
-from .artifacts import RunnerError, extract_artifact
+from . import processes
+from .artifacts import RunnerError
+from .placement import Placement, place
 
 # Lambda gives the init phase (imports, module-level code) 10 s outside the function timeout.
 INIT_LIMIT_S = 10.0
@@ -73,6 +83,8 @@ class Invocation:
     billed_ms: int
     memory_mb: int
     max_memory_mb: int
+    # --smoke-arch host: the architecture the native code was rebuilt for (not what was deployed)
+    host_build: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,30 +111,75 @@ def run_handler(
     region: str = "us-east-1",
     architecture: str = "x86_64",
     extra_env: Mapping[str, str] | None = None,
+    layers: Sequence[bytes] = (),
+    smoke_arch: str = "function",
+    on_progress: Callable[[str], None] | None = None,
 ) -> Invocation:
-    """Invoke ``handler`` from the zip with ``event`` in a subprocess and report it like Lambda."""
+    """Invoke ``handler`` from the zip (with its ``layers``' zips, in order) with ``event`` in a
+    subprocess and report it like Lambda. ``smoke_arch="host"`` rebuilds foreign native code
+    for this machine (placement.py)."""
     family = runtimes.find(runtime or "")
     if family is None:
         raise RunnerError(f"cannot run runtime {runtime!r} locally: lambdadeploy does not know it")
-    launch = family.local_launch(runtime, architecture)
-    task_root = extract_artifact(zip_bytes)
-    runtime_dir = Path(launch.runtime_paths[0]) if launch.runtime_paths else task_root
-    request_id = str(uuid.uuid4())
-    now = datetime.now(timezone.utc)
-    log_group = f"/aws/lambda/{function_name}"
-    log_stream = f"{now:%Y/%m/%d}/[{function_version}]{uuid.uuid4().hex}"
-    arn = invoked_function_arn or f"arn:aws:lambda:{region}:000000000000:function:{function_name}"
-    env = _environment(
-        environment, extra_env, handler=handler, runtime=runtime, memory=memory,
-        function_name=function_name, function_version=function_version, region=region,
-        task_root=task_root, runtime_dir=runtime_dir, log_group=log_group, log_stream=log_stream,
-    )  # fmt: skip
     try:
         json.dumps(event)
     except (TypeError, ValueError) as e:
         raise RunnerError(f"the event is not JSON: {e}") from e
+    request_id = str(uuid.uuid4())
+    try:
+        launch = family.local_launch(runtime, architecture)
+        placement = place(family, zip_bytes, layers, runtime=runtime, architecture=architecture,
+                          smoke_arch=smoke_arch, report=on_progress or (lambda _: None))
+    except runtimes.RuntimeUnavailable as e:
+        return _unavailable(e, request_id, function_version, memory)
+    env, spec = _setup(
+        family, launch, placement, environment, extra_env, handler=handler, runtime=runtime, event=event,
+        timeout=timeout, memory=memory, function_name=function_name, function_version=function_version,
+        invoked_function_arn=invoked_function_arn, region=region, request_id=request_id,
+    )  # fmt: skip
+    outcome, result, output_text = _run(launch.argv, placement.task_root, env, spec, timeout=timeout,
+                                        memory=memory)  # fmt: skip
+    invocation = _report(
+        outcome, result, output_text, request_id=request_id, version=function_version,
+        timeout=timeout, memory=memory,
+    )  # fmt: skip
+    return dataclasses.replace(invocation, host_build=placement.host_build)
+
+
+def _setup(
+    family: runtimes.Runtime,
+    launch: runtimes.LocalLaunch,
+    placement: Placement,
+    environment: Mapping[str, str],
+    extra_env: Mapping[str, str] | None,
+    *,
+    handler: str,
+    runtime: str,
+    event: Any,
+    timeout: int,
+    memory: int,
+    function_name: str,
+    function_version: str,
+    invoked_function_arn: str | None,
+    region: str,
+    request_id: str,
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The bootstrap's environment and its spec (what to import and call, with what context)."""
+    now = datetime.now(timezone.utc)
+    log_group = f"/aws/lambda/{function_name}"
+    log_stream = f"{now:%Y/%m/%d}/[{function_version}]{uuid.uuid4().hex}"
+    arn = invoked_function_arn or f"arn:aws:lambda:{region}:000000000000:function:{function_name}"
+    runtime_dir = Path(launch.runtime_paths[0]) if launch.runtime_paths else placement.task_root
+    env = _environment(
+        environment, extra_env, handler=handler, runtime=runtime, memory=memory,
+        function_name=function_name, function_version=function_version, region=region,
+        placement=placement, runtime_dir=runtime_dir, log_group=log_group, log_stream=log_stream,
+        request_id=request_id,
+    )  # fmt: skip
+    opt = placement.opt_root
     spec = {
-        "task_root": str(task_root),
+        "task_root": str(placement.task_root),
+        "layer_paths": [str(opt / p) for p in family.layer_paths(runtime)] if opt else [],
         "runtime_paths": list(launch.runtime_paths),
         "handler": handler,
         "event": event,
@@ -136,11 +193,17 @@ def run_handler(
         "log_stream_name": log_stream,
         **launch.spec_extra,
     }
-    outcome, result, output_text = _run(launch.argv, task_root, env, spec, timeout=timeout, memory=memory)
-    return _report(
-        outcome, result, output_text, request_id=request_id, version=function_version,
-        timeout=timeout, memory=memory,
-    )  # fmt: skip
+    return env, spec
+
+
+def _unavailable(error: runtimes.RuntimeUnavailable, request_id: str, version: str, memory: int) -> Invocation:
+    """This machine cannot run the function as Lambda would: a function error that says why."""
+    error_type = getattr(error, "error_type", "Sandbox.RuntimeUnavailable")
+    message = error.message + (f"; {error.hint}" if error.hint else "")
+    log = (f"START RequestId: {request_id} Version: {version}\n[ERROR] {error_type}: {message}\n"
+           f"END RequestId: {request_id}\n")
+    return Invocation(payload=_doc(error_type, message), function_error="Unhandled", log_tail=log,
+                      duration_ms=0.0, billed_ms=0, memory_mb=memory, max_memory_mb=0)
 
 
 def _run(argv: tuple[str, ...], task_root: Path, env: dict[str, str], spec: dict[str, Any], *,
@@ -161,7 +224,10 @@ def _run(argv: tuple[str, ...], task_root: Path, env: dict[str, str], spec: dict
                     )  # fmt: skip
             finally:
                 os.close(ready_w)
-            outcome = _supervise(proc, ready_r, timeout=timeout, memory_mb=memory)
+            try:
+                outcome = _supervise(proc, ready_r, timeout=timeout, memory_mb=memory)
+            finally:
+                processes.sweep(spec["request_id"])  # anything that got away from the tree
         finally:
             os.close(ready_r)
         output_text = Path(output_file).read_bytes().decode("utf-8", errors="replace")
@@ -178,13 +244,23 @@ def _environment(
     function_name: str,
     function_version: str,
     region: str,
-    task_root: Path,
+    placement: Placement,
     runtime_dir: Path,
     log_group: str,
     log_stream: str,
+    request_id: str,
 ) -> dict[str, str]:
-    """The function's variables under Lambda's reserved ones; never the caller's credentials."""
+    """The function's variables under Lambda's reserved ones; never the caller's credentials.
+
+    PATH and LD_LIBRARY_PATH end, as on Lambda, with the layers' bin/ and lib/ (and the
+    package's own lib/), in the /opt stand-in; the marker tags the invocation's processes."""
+    task_root = placement.task_root
     env = {k: os.environ[k] for k in _HOST_VARIABLES if k in os.environ}
+    libraries = [str(task_root), str(task_root / "lib")]
+    if placement.opt_root is not None:
+        env["PATH"] = os.pathsep.join(filter(None, [env.get("PATH"), str(placement.opt_root / "bin")]))
+        libraries.append(str(placement.opt_root / "lib"))
+    env["LD_LIBRARY_PATH"] = os.pathsep.join(libraries)
     env.setdefault("LANG", "en_US.UTF-8")
     env.update({str(k): str(v) for k, v in environment.items()})
     env.update(DUMMY_CREDENTIALS)
@@ -209,6 +285,7 @@ def _environment(
         }
     )
     env.update({str(k): str(v) for k, v in (extra_env or {}).items()})
+    env[processes.MARKER] = request_id
     return env
 
 
@@ -245,12 +322,13 @@ def _supervise(
         elif overdue:
             killed_for = "timeout"
         if killed_for:
-            _kill_group(proc.pid)
+            processes.end_tree(proc.pid)  # the bootstrap and all below it, daemons included
+            processes.kill_group(proc.pid)
             pid, status, usage = os.wait4(proc.pid, 0)
             break
     ended = time.monotonic()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    _kill_group(proc.pid)  # whatever the handler left running in the background
+    processes.kill_group(proc.pid)  # whatever the handler left running in the background
     init_end = ready_at if ready_at is not None else ended
     return _Outcome(
         exit_status=proc.returncode,
@@ -262,11 +340,6 @@ def _supervise(
         if _HAVE_PROC
         else usage.ru_maxrss // (1024 if sys.platform == "darwin" else 1),
     )
-
-
-def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
 
 
 def _peak_rss_kb(pid: int) -> int:

@@ -3,19 +3,33 @@
 moto keeps the code it is given but, without Docker, cannot run it. The seam replaces
 moto's ``LambdaFunction._invoke_lambda`` so that every invocation, whether from boto3,
 the AWS CLI, or moto itself delivering S3/SNS/SQS/EventBridge events, runs the deployed
-zip of the invoked version through ``runner.run_handler``. That is a private moto API:
-pyproject pins moto to the range that tests/aws/test_sandbox_seam.py covers, and that
-test fails loudly when the signatures move.
+zip of the invoked version through ``runner.run_handler``, with the zips of the
+function's layers (moto keeps a layer version's content as ``code_bytes``). That is a
+private moto API: pyproject pins moto to the range that tests/aws/test_sandbox_seam.py
+covers, and that test fails loudly when the signatures move.
+
+Deliveries of events to aliases are fixed in deliveries.py; an UpdateFunctionCode that
+changes ``Architectures`` (moto ignores it) is applied here.
+
+A smoke invoke may ask for ``--smoke-arch host`` through its ClientContext
+(``{"custom": {"lambdadeploy-smoke-arch": "host"}}``, runtimes.SMOKE_ARCH_CONTEXT_KEY);
+when the native code was rebuilt for this machine, the response carries the header
+``X-Lambdadeploy-Host-Build: <architecture>`` (runtimes.HOST_BUILD_HEADER).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import LambdaDeployError
+from ..runtimes import HOST_BUILD_HEADER, SMOKE_ARCH_CONTEXT_KEY
+from . import deliveries
+from .artifacts import RunnerError
 from .runner import DUMMY_CREDENTIALS, run_handler
 
 LOG_RESULT_LIMIT = 4096  # Invoke's LogResult is the last 4 KB of the log, as in Lambda
@@ -49,14 +63,17 @@ def install_invoke_seam() -> None:
         original_response_invoke = LambdaResponse.invoke
         original_backend_invoke = LambdaBackend.invoke
         original_invoke = LambdaFunction.invoke
+        original_update_code = LambdaFunction.update_function_code
         _ORIGINALS.update(
             {
                 "LambdaResponse.invoke": original_response_invoke,
                 "LambdaBackend.invoke": original_backend_invoke,
                 "LambdaFunction.invoke": original_invoke,
                 "LambdaFunction._invoke_lambda": LambdaFunction._invoke_lambda,
+                "LambdaFunction.update_function_code": original_update_code,
             }
         )
+
 
         def response_invoke(self: Any) -> Any:
             _current.qualifier = self.querystring.get("Qualifier", [None])[0]
@@ -91,19 +108,32 @@ def install_invoke_seam() -> None:
             # The raw body is the exact event; moto passes its parsed form, or "{}" for none.
             _current.event = _parse_event(body)
             _current.function_error = None
+            _current.smoke_arch = _smoke_arch(_header(request_headers, "x-amz-client-context"))
+            _current.host_build = None
             try:
                 result = original_invoke(self, body, request_headers, response_headers)
                 if _current.function_error and "x-amz-function-error" in response_headers:
                     response_headers["x-amz-function-error"] = _current.function_error
+                if _current.host_build:
+                    response_headers[HOST_BUILD_HEADER] = _current.host_build
                 return result
             finally:
                 _current.event = _UNSET
                 _current.function_error = None
+                _current.smoke_arch = "function"
+
+        def update_function_code(self: Any, updated_spec: dict[str, Any]) -> Any:
+            # UpdateFunctionCode takes Architectures (the code is built for them); moto drops it.
+            if updated_spec.get("Architectures") and not updated_spec.get("DryRun"):
+                self.architectures = list(updated_spec["Architectures"])
+            return original_update_code(self, updated_spec)
 
         LambdaResponse.invoke = response_invoke
         LambdaBackend.invoke = backend_invoke
         LambdaFunction.invoke = invoke
         LambdaFunction._invoke_lambda = _invoke_lambda
+        LambdaFunction.update_function_code = update_function_code
+        deliveries.install()
         setattr(LambdaFunction, _SEAM_MARKER, True)
 
 
@@ -116,6 +146,17 @@ def _header(headers: Any, name: str) -> str | None:
         return headers.get(name) or headers.get(name.title())
     except AttributeError:
         return None
+
+
+def _smoke_arch(client_context: str | None) -> str:
+    """"host" when the invoke's ClientContext asks for --smoke-arch host, else "function"."""
+    if not client_context:
+        return "function"
+    try:
+        custom = json.loads(base64.b64decode(client_context)).get("custom") or {}
+    except (binascii.Error, ValueError, AttributeError):
+        return "function"
+    return "host" if isinstance(custom, dict) and custom.get(SMOKE_ARCH_CONTEXT_KEY) == "host" else "function"
 
 
 def _parse_event(body: Any) -> Any:
@@ -161,6 +202,8 @@ def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
     try:
         invocation = run_handler(
             getattr(self, "code_bytes", b""),  # image functions have none
+            layers=_layer_zips(self),
+            smoke_arch=getattr(_current, "smoke_arch", "function"),
             handler=self.handler,
             runtime=self.run_time,
             event=event,
@@ -169,7 +212,8 @@ def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
             environment=self.environment_vars or {},
             function_name=self.function_name,
             function_version=str(self.version),
-            invoked_function_arn=getattr(_current, "invoked_arn", None) or self.function_arn,
+            invoked_function_arn=getattr(_current, "invoked_arn", None) or deliveries.invoked_arn()
+            or self.function_arn,
             region=self.region,
             architecture=(getattr(self, "architectures", None) or ["x86_64"])[0],
             extra_env=extra_env,
@@ -180,7 +224,21 @@ def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
         doc = {"errorMessage": e.message, "errorType": type(e).__name__}
         return json.dumps(doc), True, e.message
     _current.function_error = invocation.function_error
+    _current.host_build = invocation.host_build
     self.save_logs(invocation.log_tail)
     tail = invocation.log_tail.encode("utf-8")[-LOG_RESULT_LIMIT:].decode("utf-8", "ignore")
     payload = invocation.payload.decode("utf-8", errors="replace")
     return payload, invocation.function_error is not None, tail
+
+
+def _layer_zips(fn: Any) -> list[bytes]:
+    """The content of the function's layer versions, in the function's order, from moto."""
+    from moto.awslambda.utils import get_backend
+
+    zips = []
+    for layer in getattr(fn, "layers", None) or []:
+        version = get_backend(fn.account_id, fn.region).layers_versions_by_arn(layer["Arn"])
+        if version is None or not getattr(version, "code_bytes", b""):
+            raise RunnerError(f"layer {layer['Arn']} is not in the sandbox (or has no content)")
+        zips.append(version.code_bytes)
+    return zips

@@ -141,6 +141,7 @@ def smoke_document(smoke: SmokeResult | None, architecture: str) -> dict[str, An
         "error_type": smoke.error_type,
         "error_message": smoke.error_message,
         "mismatch": smoke.mismatch,
+        "host_build": smoke.host_build,
         "duration_ms": report.duration_ms if report else None,
         "billed_duration_ms": report.billed_ms if report else None,
         "memory_mb": report.memory_mb if report else None,

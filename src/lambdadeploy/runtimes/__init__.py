@@ -7,6 +7,8 @@ them in the order they are documented. Adding a family = one package + one line 
 from __future__ import annotations
 
 from .base import (
+    HOST_BUILD_HEADER,
+    SMOKE_ARCH_CONTEXT_KEY,
     DependencySpec,
     InstalledDependencies,
     LocalLaunch,
@@ -37,7 +39,9 @@ def family_of(name: str) -> Runtime:
 __all__ = [
     "DEFAULT_RUNTIME",
     "FAMILIES",
+    "HOST_BUILD_HEADER",
     "RUNTIMES",
+    "SMOKE_ARCH_CONTEXT_KEY",
     "DependencySpec",
     "InstalledDependencies",
     "LocalLaunch",

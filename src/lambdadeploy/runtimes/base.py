@@ -25,6 +25,11 @@ from ..errors import LambdaDeployError
 
 Report = Callable[[str], None]
 
+# How a smoke invoke asks the sandbox for `--smoke-arch host` (a key of its ClientContext's
+# "custom" map), and the response header by which the sandbox says it ran such a build.
+SMOKE_ARCH_CONTEXT_KEY = "lambdadeploy-smoke-arch"
+HOST_BUILD_HEADER = "x-lambdadeploy-host-build"
+
 
 @dataclass(frozen=True)
 class RuntimeVersion:
@@ -113,3 +118,14 @@ class Runtime(ABC):
     @abstractmethod
     def local_launch(self, runtime: str, architecture: str) -> LocalLaunch:
         """How to run one invocation of this runtime here, or RuntimeUnavailable."""
+
+    def host_build(self, root: Path, runtime: str, architecture: str, native: tuple[str, ...],
+                   report: Report) -> Path:
+        """A copy of the extracted package ``root`` in which what owns the ``native`` files (paths
+        relative to root) is rebuilt, at the same versions, for ``architecture`` (--smoke-arch host)."""
+        raise RuntimeUnavailable(f"{self.family} runtimes cannot rebuild native code for {architecture}")
+
+    def layer_paths(self, runtime: str) -> tuple[str, ...]:
+        """Folders inside /opt (the function's layers) that the runtime puts on its import path,
+        in the runtime's order; bin/ (PATH) and lib/ (LD_LIBRARY_PATH) hold for every runtime."""
+        return ()

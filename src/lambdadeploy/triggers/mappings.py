@@ -185,7 +185,8 @@ class MappingKind(TriggerKind):
 
 
 def _mappings(ctx: ReadContext) -> tuple[dict[str, Any], ...]:
-    """The live mappings on the alias ARN."""
+    """The live mappings on the alias ARN (the listing is filtered by it, and AWS, like the
+    sandbox, records the alias ARN as their FunctionArn)."""
     if not ctx.target.exists:
         return ()
     found: list[dict[str, Any]] = []
@@ -194,15 +195,7 @@ def _mappings(ctx: ReadContext) -> tuple[dict[str, Any], ...]:
             found += page["EventSourceMappings"]
     except AwsNotFound:
         return ()
-    return tuple(m for m in found if m.get("State") not in GONE_STATES and _on_alias(ctx.target, m))
-
-
-def _on_alias(target: Target, mapping: dict[str, Any]) -> bool:
-    """AWS records the alias ARN as FunctionArn. moto records the version ARN behind the alias;
-    the listing is already filtered by the alias ARN, so a version ARN of this function counts."""
-    arn = str(mapping.get("FunctionArn") or "")
-    base, _, qualifier = arn.rpartition(":")
-    return arn == target.arn or (base == target.arn.rpartition(":")[0] and qualifier.isdigit())
+    return tuple(m for m in found if m.get("State") not in GONE_STATES)
 
 
 def _service(source_arn: str) -> str:

@@ -21,7 +21,7 @@ from ..base import (
     Runtime,
     RuntimeVersion,
 )
-from . import deps, handler, interpreters
+from . import deps, handler, hostbuild, interpreters
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 
@@ -57,12 +57,23 @@ class PythonRuntime(Runtime):
         handler.check_package(function, handler_text, runtime, read, report)
 
     def local_launch(self, runtime: str, architecture: str) -> LocalLaunch:
-        python = interpreters.interpreter_for(runtime)
-        version = interpreters.interpreter_version(python, runtime)
-        argv = (python, "-S", "-u", "-X", f"pycache_prefix={private_dir() / 'pycache'}", str(BOOTSTRAP))
+        interpreter = interpreters.find_interpreter(runtime)  # exactly the runtime's version, or raises
+        argv = (interpreter.path, "-S", "-u", "-X", f"pycache_prefix={private_dir() / 'pycache'}", str(BOOTSTRAP))
         return LocalLaunch(
             argv=argv,
-            runtime_paths=(str(interpreters.runtime_packages_dir(version)),),
-            # json.dumps escapes non-ASCII before Python 3.12's runtime, as awslambdaric did.
-            spec_extra={"ensure_ascii": interpreters.runtime_version(runtime) < (3, 12)},
+            runtime_paths=(str(interpreters.runtime_packages_dir(interpreter.version)),),
+            spec_extra={
+                # json.dumps escapes non-ASCII before Python 3.12's runtime, as awslambdaric did.
+                "ensure_ascii": interpreter.version < (3, 12),
+                # /var/lang/lib/pythonX.Y/site-packages: after the standard library, as on Lambda.
+                "lang_site_paths": [str(p) for p in interpreters.lang_site_dirs(interpreter)],
+            },
         )
+
+    def host_build(self, root: Path, runtime: str, architecture: str, native: tuple[str, ...],
+                   report: Report) -> Path:
+        return hostbuild.rebuild_for_host(root, runtime, architecture, native, report)
+
+    def layer_paths(self, runtime: str) -> tuple[str, ...]:
+        major, minor = interpreters.runtime_version(runtime)
+        return (f"python/lib/python{major}.{minor}/site-packages", "python")

@@ -6,20 +6,29 @@ library only and stays compatible with Python 3.9+. It imports the handler, call
 with the event and a Lambda-like context, and writes the outcome to a JSON result file.
 Error documents and log lines copy awslambdaric, the runtime interface client of the
 managed Python runtimes. Handler stdout/stderr are the function's log.
+
+Processes the handler starts end with the invocation: on Linux the bootstrap is a child
+subreaper (prctl PR_SET_CHILD_SUBREAPER), so even a double-forked, setsid() daemon
+stays below it, and before it exits it kills everything below it. The runner ends the
+same tree from outside on a timeout, and sweeps for the invocation's environment marker.
 """
 
 import base64
+import contextlib
+import ctypes
 import decimal
 import importlib
 import json
 import logging
 import os
 import resource
+import signal
 import sys
 import time
 import traceback
 
 _BOOTSTRAP_FILE = os.path.abspath(__file__)
+_PR_SET_CHILD_SUBREAPER = 36
 
 
 class _Identity:
@@ -183,15 +192,74 @@ def _signal_ready(fd):
         pass
 
 
+def _become_subreaper():
+    """Orphaned descendants (double forks, setsid daemons) are re-parented to us, not to init."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _descendants(root):
+    """Live processes below ``root``, from /proc (zombies left out: they are already dead)."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields and fields[0] != b"Z":
+            children.setdefault(int(fields[1]), []).append(int(name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _end_descendants():
+    """Kill everything the handler left running (we are its subreaper, so it is all below us)."""
+    if not os.path.isdir("/proc/self"):
+        return
+    for _ in range(100):
+        left = _descendants(os.getpid())
+        if not left:
+            return
+        for pid in left:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        while True:  # reap what was re-parented to us, so it leaves /proc
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        time.sleep(0.001)
+
+
 def main(argv):
+    _become_subreaper()
+    try:
+        return _invoke(argv)
+    finally:
+        _end_descendants()
+
+
+def _invoke(argv):
     with open(argv[1]) as f:
         spec = json.load(f)
     result_file = argv[2]
     request_id = spec["request_id"]
 
-    # Like /var/task, /opt/..., /var/runtime: the code first, then the runtime's packages.
+    # As on Lambda: /var/task, the layers (/opt/python/lib/pythonX.Y/site-packages,
+    # /opt/python), /var/runtime, the standard library, then /var/lang's site-packages.
     sys.path[0] = spec["task_root"]
-    sys.path[1:1] = spec["runtime_paths"]
+    sys.path[1:1] = spec.get("layer_paths", []) + spec["runtime_paths"]
+    sys.path.extend(spec.get("lang_site_paths", []))
     _install_lambda_logging(request_id)
 
     outcome = {"status": "ok", "payload_b64": None, "error": None, "duration_ms": 0.0}

@@ -171,7 +171,7 @@ def prune(site: Path, spec: DependencySpec) -> None:
         for name in _INSTALLER_FILES:
             (dist_info / name).unlink(missing_ok=True)
         if not spec.include_runtime_packages and _dist_name(dist_info) in RUNTIME_PROVIDED_PACKAGES:
-            _remove_distribution(site, dist_info)
+            remove_distribution(site, dist_info)
     (site / _TARGET_LOCK).unlink(missing_ok=True)
     scripts = site / "bin"
     if scripts.is_dir() and not (scripts / "__init__.py").exists():
@@ -197,7 +197,7 @@ def _dist_name(dist_info: Path) -> str:
     return dist_info.name.split("-")[0].replace("_", "-").lower()
 
 
-def _remove_distribution(site: Path, dist_info: Path) -> None:
+def remove_distribution(site: Path, dist_info: Path) -> None:
     """Delete every file a distribution installed (per its RECORD), then its metadata."""
     record = dist_info / "RECORD"
     real_site = site.resolve()
