@@ -32,8 +32,8 @@ def check(rule, value: Any) -> tuple[Any, list[tuple[str, str | None]]]:
         (schema.role, "app-role", "app-role"),
         (schema.layers, ["arn:aws:lambda:eu-west-1:123456789012:layer:deps:7"] * 5,
          ["arn:aws:lambda:eu-west-1:123456789012:layer:deps:7"] * 5),
-        (schema.environment, {"A": "x", "N": 3, "F": 1.5, "ON": True, "OFF": False},
-         {"A": "x", "N": "3", "F": "1.5", "ON": "true", "OFF": "false"}),
+        (schema.environment, {"A": "MiXed", "N": 3, "F": 1.5, "ON": True, "OFF": False},
+         {"A": "MiXed", "N": "3", "F": "1.5", "ON": "true", "OFF": "false"}),
         (schema.tags, {"team": "web", "n": 1}, {"team": "web", "n": "1"}),
         (schema.string_list, ["a", "b"], ["a", "b"]),
         (schema.string_list, [], []),
@@ -41,13 +41,18 @@ def check(rule, value: Any) -> tuple[Any, list[tuple[str, str | None]]]:
         (schema.boolean, True, True),
         (schema.strip, "tests", ["tests"]),
         (schema.strip, ["tests"], ["tests"]),
-        (schema.integer(128, 10240, "MB"), 128, 128),
-        (schema.integer(128, 10240, "MB"), 10240, 10240),
-        (schema.one_of(("x86_64", "arm64")), "arm64", "arm64"),
+        ((schema.integer, 128, 10240, "MB"), 128, 128),
+        ((schema.integer, 128, 10240, "MB"), 10240, 10240),
+        ((schema.one_of, ("x86_64", "arm64")), "arm64", "arm64"),
     ],
 )
 def test_valid_values_pass_converted_and_unreported(rule, value: Any, expected: Any) -> None:
-    assert check(rule, value) == (expected, [])
+    assert check(built(rule), value) == (expected, [])
+
+
+def built(rule):
+    """A rule; (factory, *args) makes one here, in the test, not when the module is imported."""
+    return rule[0](*rule[1:]) if isinstance(rule, tuple) else rule
 
 
 @pytest.mark.parametrize(
@@ -57,6 +62,7 @@ def test_valid_values_pass_converted_and_unreported(rule, value: Any, expected: 
         (schema.string, ["a"], "must be a string, got a list", None),
         (schema.string, {"a": 1}, "must be a string, got a mapping", None),
         (schema.string, None, "must be a string, got NoneType", None),
+        (schema.string, {1}, "must be a string, got set", None),
         (schema.handler, "app", "invalid handler 'app'", "module.function, e.g. app.handler or pkg.app.handler"),
         (schema.handler, "app.1x", "invalid handler 'app.1x'", "module.function, e.g. app.handler or pkg.app.handler"),
         (schema.handler, 3, "invalid handler '3'", "module.function, e.g. app.handler or pkg.app.handler"),
@@ -85,18 +91,18 @@ def test_valid_values_pass_converted_and_unreported(rule, value: Any, expected: 
         (schema.boolean, "yes", "must be true or false, got 'yes'", None),
         (schema.strip, "docs", "invalid strip value 'docs'", "allowed: tests"),
         (schema.strip, {"tests": 1}, "invalid strip value {'tests': 1}", "allowed: tests"),
-        (schema.integer(128, 10240, "MB"), 127, "127 is out of range", "allowed: 128..10240 MB"),
-        (schema.integer(128, 10240, "MB"), 10241, "10241 is out of range", "allowed: 128..10240 MB"),
-        (schema.integer(1, 900, "seconds"), "30", "must be a whole number of seconds, got '30'", "1..900"),
-        (schema.integer(1, 900, "seconds"), True, "must be a whole number of seconds, got True", "1..900"),
-        (schema.integer(1, 900, "seconds"), 2.5, "must be a whole number of seconds, got 2.5", "1..900"),
-        (schema.one_of(("x86_64", "arm64")), "arm", "'arm' is not allowed; allowed: x86_64, arm64",
+        ((schema.integer, 128, 10240, "MB"), 127, "127 is out of range", "allowed: 128..10240 MB"),
+        ((schema.integer, 128, 10240, "MB"), 10241, "10241 is out of range", "allowed: 128..10240 MB"),
+        ((schema.integer, 1, 900, "seconds"), "30", "must be a whole number of seconds, got '30'", "1..900"),
+        ((schema.integer, 1, 900, "seconds"), True, "must be a whole number of seconds, got True", "1..900"),
+        ((schema.integer, 1, 900, "seconds"), 2.5, "must be a whole number of seconds, got 2.5", "1..900"),
+        ((schema.one_of, ("x86_64", "arm64")), "arm", "'arm' is not allowed; allowed: x86_64, arm64",
          "did you mean arm64?"),
-        (schema.one_of(("x86_64", "arm64")), "zzz", "'zzz' is not allowed; allowed: x86_64, arm64", None),
+        ((schema.one_of, ("x86_64", "arm64")), "zzz", "'zzz' is not allowed; allowed: x86_64, arm64", None),
     ],
 )
 def test_invalid_values_are_reported_once_and_dropped(rule, value: Any, message: str, hint: str | None) -> None:
-    assert check(rule, value) == (None, [(message, hint)])
+    assert check(built(rule), value) == (None, [(message, hint)])
 
 
 def test_closest_suggests_only_near_misses() -> None:
@@ -155,6 +161,8 @@ def test_valid_triggers_become_models_with_alias_and_line() -> None:
         ({"sqs": {"queue": QUEUE, "batchsize": 5}}, f"{AT}.0.sqs.batchsize", "unknown setting", "did you mean batch_size?"),
         ({"sqs": {"queue": QUEUE, "colour": 5}}, f"{AT}.0.sqs.colour", "unknown setting",
          "allowed: queue, batch_size, enabled, batching_window"),
+        ({"kinesis": {"stream": "orders"}}, f"{AT}.0.kinesis.stream", "invalid ARN 'orders'",
+         "the kinesis stream ARN, arn:aws:kinesis:REGION:ACCOUNT:..."),
         ({"sqs": {"queue": "jobs"}}, f"{AT}.0.sqs.queue", "invalid ARN 'jobs'", "the sqs queue ARN, arn:aws:sqs:REGION:ACCOUNT:..."),
         ({"sns": {"topic": "arn:aws:sns:us-east-1:12:t"}}, f"{AT}.0.sns.topic", "invalid ARN 'arn:aws:sns:us-east-1:12:t'",
          "the sns topic ARN, arn:aws:sns:REGION:ACCOUNT:..."),
@@ -185,9 +193,14 @@ def test_each_invalid_trigger_is_reported_where_it_is(entry: Any, where: str, me
 
 def test_triggers_must_be_a_list_and_bad_entries_do_not_hide_good_ones() -> None:
     assert triggers({"s3": {"bucket": "b12"}}) == ((), [(AT, "must be a list of triggers", "e.g. - s3: {bucket: uploads}")])
-    found, errors = triggers([{"ftp": {}}, {"s3": {"bucket": "uploads"}}, {"sqs": {}}])
+    found, errors = triggers(["s3", {"sqs": ["x"]}, {"ftp": {}}, {"s3": {"bucket": "uploads"}}, {"sqs": {}}])
     assert [t.kind for t in found] == ["s3"]
-    assert [e[0] for e in errors] == [f"{AT}.0.ftp", f"{AT}.2.sqs.queue"]
+    assert [e[0] for e in errors] == [f"{AT}.0", f"{AT}.1.sqs", f"{AT}.2.ftp", f"{AT}.4.sqs.queue"]
+
+
+def test_the_alias_key_may_come_before_the_kind() -> None:
+    found, errors = triggers([{"alias": "prod", "sqs": {"queue": QUEUE}}])
+    assert (found, errors) == ((Trigger("sqs", {"queue": QUEUE}, "prod", None),), [])
 
 
 def test_every_problem_of_one_trigger_is_reported() -> None:

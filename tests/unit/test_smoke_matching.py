@@ -72,6 +72,7 @@ def test_without_an_expectation_any_answer_passes() -> None:
     result = interpret("7", b"null", None, "", None)
     assert result == SmokeResult(True, "7", None, log_tail="", report=None)
     assert result.describe() == "passed"
+    assert interpret("7", b'{"statusCode": 500}', None, "", None).passed
 
 
 def test_a_mismatch_fails_with_the_reason() -> None:
@@ -98,6 +99,9 @@ def test_a_function_error_that_is_not_a_json_object_shows_its_text() -> None:
     bare = interpret("7", b'{"errorType": "Oops"}', "Handled", "", None)
     assert (bare.error_type, bare.error_message) == ("Oops", None)
     assert bare.describe() == "failed: Oops"
+    # Only the separator is trimmed from the end, never the message's own last letters.
+    maxed = interpret("7", b'{"errorType": "LimitX", "errorMessage": "over MAX"}', "Unhandled", "", None)
+    assert maxed.describe() == "failed: LimitX: over MAX"
     listed = interpret("7", b"[1]", "Unhandled", "", None)
     assert (listed.error_type, listed.error_message) == (None, "[1]")
 
@@ -116,3 +120,35 @@ def test_report_line_parsing() -> None:
     slow = REPORT_LINE.replace("3.50 ms", "1234.56 ms")
     assert parse_report(slow).duration_ms == 1234.56
     assert SmokeResult(True, "1", None, report=parse_report(slow)).describe() == "passed in 1235 ms"
+
+
+def test_durations_show_one_decimal_below_ten_ms() -> None:
+    def timing(ms: float) -> str:
+        return SmokeResult(True, "1", None, report=Report(ms, 1, 128, 1)).describe()
+
+    assert [timing(ms) for ms in (0.04, 9.94, 10.0, 10.5, 99.4)] == [
+        "passed in 0.0 ms", "passed in 9.9 ms", "passed in 10 ms", "passed in 10 ms", "passed in 99 ms"]
+
+
+@pytest.mark.parametrize(
+    ("memory", "used", "hint"),
+    [
+        (128, 10, None),  # already the smallest size
+        (192, 64, None),  # used a third: not "far less"
+        (192, 63, "used 63 of 192 MB; memory: 128 would likely do"),
+        (1024, 100, "used 100 of 1024 MB; memory: 256 would likely do"),  # twice the use, in 64 MB steps
+        (1024, 96, "used 96 of 1024 MB; memory: 192 would likely do"),
+        (4096, 1000, "used 1000 of 4096 MB; memory: 2048 would likely do"),
+    ],
+)
+def test_right_sizing_suggests_twice_the_peak_rounded_up_to_64_mb(memory: int, used: int, hint: str | None) -> None:
+    from lambdadeploy.smoke import right_sizing_hint
+
+    assert right_sizing_hint(Report(5.0, 5, memory, used)) == hint
+
+
+def test_cost_per_million_counts_every_invoke() -> None:
+    from lambdadeploy.smoke import cost_per_million
+
+    # 1,000,000 invokes x 0.1 s x 1 GB x the arm64 price, plus $0.20 of requests.
+    assert cost_per_million(Report(90.0, 100, 1024, 50), "arm64") == pytest.approx(1.53334, rel=1e-9)
