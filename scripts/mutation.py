@@ -19,6 +19,7 @@ copy of the project, its results and its log in mutants/ (ignored by git); after
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import importlib.metadata
 import os
 import re
@@ -62,6 +63,19 @@ def mutmut(exe: Path, *args: str, log: Path | None = None) -> str:
     return ""
 
 
+def not_scored() -> list[str]:
+    """`not_scored` of [tool.mutmut]: mutant name globs reported apart, outside the score."""
+    try:
+        import tomllib
+
+        config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    except ImportError:  # Python 3.10: mutmut itself depends on toml there
+        import toml
+
+        config = toml.loads((ROOT / "pyproject.toml").read_text())
+    return config["tool"]["mutmut"].get("not_scored", [])
+
+
 def function_of(name: str) -> str:
     """lambdadeploy.remote.xǁAliasHistoryǁencode__mutmut_3 -> lambdadeploy.remote AliasHistory.encode"""
     mangled = name.partition("__mutmut_")[0]
@@ -71,6 +85,9 @@ def function_of(name: str) -> str:
 
 
 def summary(results: dict[str, str], exe: Path, diffs: bool) -> str:
+    patterns = not_scored()
+    apart = {n: s for n, s in results.items() if any(fnmatch.fnmatchcase(n, p) for p in patterns)}
+    results = {n: s for n, s in results.items() if n not in apart}
     by_module: dict[str, Counter[str]] = defaultdict(Counter)
     for name, status in results.items():
         by_module[function_of(name).split()[0]][status] += 1
@@ -99,6 +116,12 @@ def summary(results: dict[str, str], exe: Path, diffs: bool) -> str:
     untested = Counter(function_of(n) for n, s in results.items() if s == "no tests")
     lines += ["", f"### No unit test reaches ({sum(untested.values())} mutants)"]
     lines += [f"- `{f.replace(' ', ':')}`: {count}" for f, count in sorted(untested.items())]
+    lines += ["", f"### Not scored ({len(apart)} mutants; `not_scored` in [tool.mutmut])"]
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for name, status in apart.items():
+        counts[function_of(name)][status] += 1
+    lines += [f"- `{f.replace(' ', ':')}`: " + ", ".join(f"{n} {s}" for s, n in sorted(c.items()))
+              for f, c in sorted(counts.items())]
     return "\n".join(lines)
 
 
