@@ -134,6 +134,7 @@ def test_durations_show_one_decimal_below_ten_ms() -> None:
     ("memory", "used", "hint"),
     [
         (128, 10, None),  # already the smallest size
+        (129, 40, "used 40 of 129 MB; memory: 128 would likely do"),
         (192, 64, None),  # used a third: not "far less"
         (192, 63, "used 63 of 192 MB; memory: 128 would likely do"),
         (1024, 100, "used 100 of 1024 MB; memory: 256 would likely do"),  # twice the use, in 64 MB steps
