@@ -1,0 +1,55 @@
+"""The alias history the tool keeps in an alias's description: encoding and decoding."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambdadeploy.engine.history import HISTORY_LIMIT, AliasHistory
+
+
+def test_encoding_is_the_mark_then_compact_json() -> None:
+    # Lambda caps descriptions at 256 characters: no spaces are spent on formatting.
+    assert AliasHistory(("3", "2"), "v4 passed in 5 ms").encode() == (
+        'lambdadeploy {"previous":["3","2"],"smoke":"v4 passed in 5 ms"}')
+    assert AliasHistory().encode() == 'lambdadeploy {"previous":[],"smoke":null}'
+
+
+def test_encoding_keeps_the_newest_versions_only() -> None:
+    history = AliasHistory(tuple(str(v) for v in range(100, 80, -1)))
+    assert AliasHistory.decode(history.encode()).previous == tuple(str(v) for v in range(100, 90, -1))
+    assert HISTORY_LIMIT == 10
+    longest = AliasHistory(tuple(str(v) for v in range(99999, 99989, -1)),
+                           "canary v99999 100%, passed in 9999 ms")
+    assert len(longest.encode()) <= 256
+
+
+@pytest.mark.parametrize(
+    ("history"),
+    [AliasHistory(), AliasHistory(("1",)), AliasHistory(("12", "7", "3"), "v13 passed in 1.5 ms")],
+)
+def test_decode_reads_back_what_encode_wrote(history: AliasHistory) -> None:
+    assert AliasHistory.decode(history.encode()) == history
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        None,  # an alias with no description at all
+        "",
+        "promoted by hand",
+        'lambdadeploy{"previous":["1"],"smoke":null}',  # the mark must be followed by a space
+        'lambdadeployX{"previous":["1"],"smoke":null}',
+        'lambdadeploy {"previous":["1"]',  # cut short
+        'lambdadeploy ["1"]',  # JSON, but not a mapping
+        "lambdadeploy ",
+    ],
+)
+def test_anything_else_reads_as_no_history(description: str | None) -> None:
+    assert AliasHistory.decode(description) == AliasHistory()
+
+
+def test_decode_tolerates_missing_fields_and_numbers() -> None:
+    assert AliasHistory.decode('lambdadeploy {"previous":[3,2]}') == AliasHistory(("3", "2"), None)
+    assert AliasHistory.decode('lambdadeploy {"previous":null,"smoke":"ok"}') == AliasHistory((), "ok")
+    # Written by hand with spaces: still ours.
+    assert AliasHistory.decode('lambdadeploy { "previous": ["5"], "smoke": "x" }') == AliasHistory(("5",), "x")
