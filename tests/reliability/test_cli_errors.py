@@ -133,3 +133,25 @@ def test_secrets_are_masked_in_every_config_error(tmp_path: Path, monkeypatch: p
     assert "not-from-env-pw" not in stdout + stderr
     text = one_document(stdout)["error"]["message"] if json_mode else stderr
     assert "lambda.yaml:4" in text or "lambda.yaml:5" in text, text
+
+
+@pytest.mark.parametrize("line", [
+    "    description: \"{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}\"",
+    "    description: \"{{ 'x' * 10**10 }}\"",
+    "    description: \"{% for i in range(10**9) %}x{% endfor %}\"",
+    "    tags: &a [*a]",
+])
+def test_a_hostile_lambda_yaml_through_the_installed_command(tmp_path: Path, line: str) -> None:
+    """A plain `validate` of someone else's file, as CI would run it: nothing runs, exit 2 fast."""
+    import time
+
+    from ..e2e.conftest import run_cli
+
+    root = project(tmp_path, GOOD + line + "\n")
+    started = time.monotonic()
+    result = run_cli(["--json", "validate"], root)
+    assert time.monotonic() - started < 20
+    assert result.code == 2 and not (root / "PWNED").exists()
+    (issue,) = one_document(result.stdout)["error"]["issues"]
+    assert issue["line"] == 4 and issue["file"].endswith("lambda.yaml")
+    assert "lambda.yaml:4" in result.stderr and "Traceback" not in result.stderr

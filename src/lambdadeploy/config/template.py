@@ -27,6 +27,7 @@ import os
 import re
 import secrets
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
@@ -52,8 +53,10 @@ MAX_INT_BITS = 64 * 1024
 MIN_SECRET_LENGTH = 4  # masking "1" or "on" everywhere would garble output and protect nothing
 # Text made only of these cannot change YAML structure wherever it is pasted.
 _INERT = re.compile(r"[A-Za-z0-9_.@/+=-]*\Z")
-# A printf or str.format width/precision this long would build a huge string.
-_HUGE_WIDTH = re.compile(r"[%:][^a-zA-Z%{}]*?(\d{7,}|\*)")
+# A printf or str.format width/precision this long (or taken from the arguments, `*`)
+# would build a huge string.
+_HUGE_PERCENT = re.compile(r"%[-#0 +]*(?:\d{7,}|\*|\d*\.(?:\d{7,}|\*))")
+_HUGE_BRACE = re.compile(r"\{[^{}]*:[^{}]*?\d{7,}[^{}]*\}")
 _SCAN_LIMIT = 10_000  # container items looked at when deciding whether a value holds data
 
 
@@ -243,7 +246,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         target = getattr(__obj, "__wrapped__", __obj)
         owner = getattr(target, "__self__", None)
         if isinstance(owner, str):
-            args = _check_str_method(owner, getattr(target, "__name__", ""), args)
+            args = _check_str_method(owner, getattr(target, "__name__", ""), args, kwargs)
         result = super().call(__context, __obj, *args, **kwargs)
         return _derived(result, owner if isinstance(owner, str | list | tuple | dict) else None, *args,
                         *kwargs.values())
@@ -326,21 +329,25 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
             and abs(left) > 1 and right * abs(left).bit_length() > MAX_INT_BITS:
         raise Refused(f"{left} ** {right} is a number of more than {MAX_INT_BITS} bits")
     elif operator == "%" and isinstance(left, str):
-        _check_format(left)
+        _check_format(left, right if isinstance(right, tuple) else (right,))
 
 
-def _check_format(text: str) -> None:
-    if _HUGE_WIDTH.search(text):
+def _check_format(text: str, args: Any = ()) -> None:
+    if _HUGE_PERCENT.search(text) or _HUGE_BRACE.search(text) or any(
+            isinstance(a, int) and abs(a) > MAX_RENDERED_CHARS for a in args):
         raise Refused("a format width or precision of a million or more (or `*`) is not allowed")
 
 
-def _check_str_method(owner: str, name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+def _check_str_method(owner: str, name: str, args: tuple[Any, ...],
+                      kwargs: Mapping[str, Any] | None = None) -> tuple[Any, ...]:
+    kwargs = kwargs or {}
     if name in ("center", "ljust", "rjust", "zfill") and args and isinstance(args[0], int):
         _too_big(args[0])
     elif name == "expandtabs" and args and isinstance(args[0], int):
         _too_big(len(owner) + owner.count("\t") * args[0])
     elif name in ("format", "format_map"):
-        _check_format(owner)
+        mapping = args[0] if name == "format_map" and args and isinstance(args[0], dict) else {}
+        _check_format(owner, [*args, *kwargs.values(), *mapping.values()])
     elif name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
         _too_big(len(owner) + (owner.count(args[0]) if args[0] else len(owner) + 1) * len(args[1]))
     elif name == "join" and args:
@@ -355,10 +362,14 @@ def _check_filter(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> N
     rest = list(args[1:]) + list(kwargs.values())
     if name == "center" and rest and isinstance(rest[0], int):
         _too_big(rest[0])
-    elif name == "indent" and isinstance(value, str) and rest and isinstance(rest[0], int):
-        _too_big(len(value) + (value.count("\n") + 1) * rest[0])
+    elif name == "indent" and isinstance(value, str) and rest and isinstance(rest[0], int | str):
+        width = rest[0] if isinstance(rest[0], int) else len(rest[0])
+        _too_big(len(value) + (value.count("\n") + 1) * width)
     elif name == "format" and isinstance(value, str):
-        _check_format(value)
+        _check_format(value, rest)
+    elif name == "join" and isinstance(value, list | tuple):
+        separator = rest[0] if rest and isinstance(rest[0], str) else ""
+        _too_big(sum(len(v) for v in value if isinstance(v, str)) + len(separator) * len(value))
     elif name == "replace" and isinstance(value, str) and len(rest) >= 2 and all(isinstance(r, str) for r in rest[:2]):
         _check_str_method(value, "replace", tuple(rest[:2]))
 
@@ -441,7 +452,16 @@ def render(path: Path, text: str, variables: Mapping[str, Any]) -> Rendered:
     """Render the config text (read from `path`) with `variables`; `env` must be an Env.
 
     Raises ConfigError naming the file and line of any problem; its secret_values hold
-    the environment values read so far, which a message may quote."""
+    the environment values read so far, which a message may quote. One render at a time
+    per process: the memory limit is process-wide."""
+    with _RENDER_LOCK:
+        return _render(path, text, variables)
+
+
+_RENDER_LOCK = threading.Lock()
+
+
+def _render(path: Path, text: str, variables: Mapping[str, Any]) -> Rendered:
     env = variables.get("env")
     placeholders = Placeholders()
     loader = _ProjectLoader(path.parent, path, text)
