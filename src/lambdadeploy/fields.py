@@ -152,7 +152,9 @@ class TextList(Rule):
 
     def check(self, value: Any, report: Reporter) -> Any:
         if self.single and isinstance(value, str):
-            value = [value]
+            # One string written for a one-item list: a problem is the field's, not an item's.
+            checked = self.item.check(value, report)
+            return INVALID if checked is INVALID else (checked,)
         if not isinstance(value, list):
             report(f"must be a list, got {type_name(value)}")
             return INVALID

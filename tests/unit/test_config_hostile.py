@@ -318,3 +318,19 @@ def test_json_payload_is_still_fine(tmp_path: Path) -> None:
     (tmp_path / "events").mkdir()
     (tmp_path / "events" / "ok.json").write_text(json.dumps({"a": [[1]]}))
     assert load(path).functions[0].test.payload == {"a": [[1]]}
+
+
+def test_a_single_string_for_a_list_is_reported_at_its_field(tmp_path: Path) -> None:
+    """(Found by the random-document test: `strip: foo` was reported at strip.0, a path the file lacks.)"""
+    path = write_project(tmp_path, HELLO + "    strip: foo\n")
+    issue, _ = one_issue(path)
+    assert (issue.line, issue.field) == (4, "functions.hello.strip") and "'foo' is not allowed" in issue.message
+    path.write_text(HELLO + "    strip: tests\n")
+    assert load(path).functions[0].strip == ("tests",)
+
+
+def test_the_internal_value_tag_cannot_be_written_in_the_file(tmp_path: Path) -> None:
+    """(Found by the random-text test.)"""
+    path = write_project(tmp_path, HELLO + "    tags: !lambdadeploy/value 0\n")
+    issue, _ = one_issue(path)
+    assert issue.line == 4 and "unknown tag" in issue.message

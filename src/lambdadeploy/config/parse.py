@@ -71,6 +71,7 @@ class _Loader(Composer, SafeConstructor, Resolver):
         self.nodes = 0
         self.plain: set[int] = set()  # ids of plain scalars with no explicit tag
         self.values: list[Any] = []
+        self.tagged: set[int] = set()  # ids of the nodes _put_back turned into computed values
 
     def check_event(self, *choices: Any) -> bool:
         return self._events.check_event(*choices)
@@ -102,6 +103,8 @@ class _Loader(Composer, SafeConstructor, Resolver):
         return node
 
     def construct_value(self, node: yaml.ScalarNode) -> Any:
+        if id(node) not in self.tagged:  # the tag written in the file itself: not ours
+            raise yaml.constructor.ConstructorError(None, None, f"unknown tag {node.tag!r}", node.start_mark)
         return self.values[int(node.value)]
 
 
@@ -214,6 +217,7 @@ def _put_back(loader: _Loader, root: yaml.Node, placeholders: Placeholders) -> N
             if not isinstance(value, str):
                 loader.values.append(_plain(value))
                 node.tag, node.value = _VALUE_TAG, str(len(loader.values) - 1)
+                loader.tagged.add(id(node))
                 continue
         text = pattern.sub(lambda m: str(placeholders.values[int(m.group(1))]), node.value)
         node.value = text
