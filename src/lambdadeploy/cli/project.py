@@ -88,7 +88,7 @@ def project_document(project: Project) -> dict[str, Any]:
 @click.pass_obj
 def package(app: App, names: tuple[str, ...], out_dir: Path) -> None:
     """Build the deployment zips only."""
-    from ..packaging import build_artifact
+    from ..packaging import build_artifact, left_out_text
 
     project = app.project()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -103,11 +103,14 @@ def package(app: App, names: tuple[str, ...], out_dir: Path) -> None:
             f"unzipped, {artifact.file_count} files, sha256 {artifact.sha256_hex}, "
             f"{cache[artifact.deps_from_cache]}, {artifact.seconds:.2f} s"
         )
+        if artifact.left_out:
+            app.out.result(f"  {left_out_text(artifact.left_out)}")
         built.append({
             "function": fn.key, "name": fn.name, "path": str(path), "zipped_bytes": artifact.zipped_size,
             "unzipped_bytes": artifact.unzipped_size, "files": artifact.file_count,
             "sha256": artifact.sha256, "sha256_hex": artifact.sha256_hex,
             "dependencies_from_cache": artifact.deps_from_cache, "seconds": round(artifact.seconds, 3),
+            "left_out": list(artifact.left_out),
         })
     app.out.document({"command": "package", "ok": True, "functions": built})
 

@@ -9,6 +9,7 @@ from typing import Any
 from ..engine.report import AliasOutcome, Finding, FunctionPlanReport, FunctionReport, ProjectPlan
 from ..engine.smoke import PRICES_DATE, SmokeResult, cost_per_million, right_sizing_hint
 from ..engine.steps import SetPermission, WireTrigger
+from ..packaging import left_out_text
 from . import steps as step_view
 from .console import Output, human_size
 
@@ -78,6 +79,8 @@ def render_reports(out: Output, command: str, reports: Sequence[FunctionReport],
             hint = right_sizing_hint(report.smoke.report)
             if hint:
                 out.result(f"    hint: {hint}")
+        if report.artifact and report.artifact.left_out:
+            out.result(f"    {left_out_text(report.artifact.left_out)}")
         for record in report.done:
             if isinstance(record.step, WireTrigger | SetPermission):
                 line = step_view.one_line(record.step, record.version)
@@ -173,6 +176,7 @@ def results_document(command: str, reports: Sequence[FunctionReport], role_done:
                     "files": r.artifact.file_count,
                     "sha256": r.artifact.sha256,
                     "dependencies_from_cache": r.artifact.deps_from_cache,
+                    "left_out": list(r.artifact.left_out),
                 },
                 "smoke": smoke_document(r.smoke, r.function.architecture),
                 "smoke_skipped": r.smoke_skipped,
