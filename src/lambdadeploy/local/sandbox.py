@@ -112,8 +112,9 @@ def _ensure_free(port: int) -> None:
             ) from e
 
 
-def sandbox_answers(url: str, timeout: float = 0.5) -> bool:
+def sandbox_answers(url: str, timeout: float = 3.0) -> bool:
     """Whether a moto server answers at ``url`` (its /moto-api/config endpoint), quickly."""
+    # Refused connections answer at once; the timeout only matters for a busy server that is there.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(f"{url.rstrip('/')}/moto-api/config", timeout=timeout) as response:
