@@ -24,6 +24,14 @@ class SmokeTest:
 
 
 @dataclass(frozen=True)
+class IncludePath:
+    """A folder or file outside (or inside) `source` copied into the zip at `to` (`include:`)."""
+
+    path: Path  # absolute, resolved, inside the project folder
+    to: str  # posix path inside the zip, relative, never empty or containing '..'
+
+
+@dataclass(frozen=True)
 class FunctionConfig:
     """One function of lambda.yaml, with defaults applied and paths made absolute."""
 
@@ -48,10 +56,39 @@ class FunctionConfig:
     test: SmokeTest | None = None
     triggers: tuple[Trigger, ...] = ()
     line: int | None = None  # where the function is defined, for messages
+    # How the project's layout shapes the zip (issue 16): `include:` paths, the .lambdaignore next
+    # to lambda.yaml, and what never ships (lambda.yaml, other functions' and layers' folders,
+    # smoke-test payloads), all set by validation.
+    include: tuple[IncludePath, ...] = ()
+    project_ignore: Path | None = None
+    never_pack: tuple[Path, ...] = ()
 
     def triggers_for(self, alias: str) -> tuple[Trigger, ...]:
         """The triggers that apply to `alias`: those without `alias:`, and those naming it."""
         return tuple(t for t in self.triggers if t.alias in (None, alias))
+
+
+@dataclass(frozen=True)
+class LayerConfig:
+    """A layer built from the project (top-level `layers:`), published when its content changes.
+
+    `runtimes` and `architectures` are what lambda.yaml gives, else those of the functions that
+    name the layer; functions refer to it by `key` in their `layers:` list."""
+
+    key: str
+    name: str  # the deployed LayerName (project-prefixed)
+    runtimes: tuple[str, ...]
+    architectures: tuple[str, ...]
+    source: Path | None = None  # packed under the runtime's layer folder (python/)
+    requirements: Path | None = None  # installed for each runtime (python/lib/pythonX.Y/site-packages)
+    description: str = ""
+    exclude: tuple[str, ...] = ()
+    include_runtime_packages: bool = False
+    strip: tuple[str, ...] = ()
+    s3_bucket: str | None = None
+    project_ignore: Path | None = None
+    never_pack: tuple[Path, ...] = ()
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +102,7 @@ class Project:
     region: str | None = None
     warnings: tuple[str, ...] = ()  # e.g. deprecated runtimes: shown, never fatal
     secret_values: frozenset[str] = frozenset()  # masked in every output
+    layers: tuple[LayerConfig, ...] = ()  # built from the project (top-level `layers:`)
 
     @property
     def root(self) -> Path:
@@ -77,5 +115,10 @@ class Project:
         known = {f.key: f for f in self.functions} | {f.name: f for f in self.functions}
         return tuple(known[k] for k in dict.fromkeys(keys) if k in known)
 
+    def layers_of(self, functions: tuple[FunctionConfig, ...] | list[FunctionConfig]) -> tuple[LayerConfig, ...]:
+        """The project layers these functions name, in the order of `layers:`."""
+        wanted = {ref for fn in functions for ref in fn.layers}
+        return tuple(layer for layer in self.layers if layer.key in wanted)
 
-__all__ = ["FunctionConfig", "Project", "SmokeTest", "Trigger"]
+
+__all__ = ["FunctionConfig", "IncludePath", "LayerConfig", "Project", "SmokeTest", "Trigger"]

@@ -22,10 +22,11 @@ from ..fields import (
     TextList,
     TextMap,
     record_schema,
+    type_name,
 )
 from ..triggers import registry
 
-TOP_LEVEL_FIELDS = ("project", "region", "defaults", "aliases", "functions")
+TOP_LEVEL_FIELDS = ("project", "region", "defaults", "aliases", "functions", "layers")
 ARCHITECTURES = ("x86_64", "arm64")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -65,6 +66,79 @@ class Role(Rule):
         return {"type": "string"}
 
 
+# --- include: and project layers (issue 16) ----------------------------------------------
+LAYER_NAME_LIMIT = 140  # PublishLayerVersion's LayerName
+LAYER_REF = re.compile(rf"^(?:{LAYER_ARN.pattern[1:-1]}|[A-Za-z0-9_-]+)$")  # an ARN, or a project layer's name
+
+
+class LayerRef(Rule):
+    """An entry of a function's `layers:`: a layer version ARN, or the name of a project layer."""
+
+    def check(self, value: Any, report: Reporter) -> Any:
+        if isinstance(value, str) and value.startswith("arn:"):
+            return Text(LAYER_ARN, "arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION", what="layer ARN").check(value, report)
+        return Text(NAME, "a project layer's name (under `layers:`) or a layer version ARN", what="layer name").check(
+            value, report)
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": LAYER_REF.pattern}
+
+
+class Include(Rule):
+    """`include:` entries: a path relative to source, or {from: PATH, to: PATH-IN-ZIP}; checked
+    into (from, to or None) pairs (the paths themselves are checked against the project in validate)."""
+
+    def check(self, value: Any, report: Reporter) -> Any:
+        if isinstance(value, str | dict):
+            value = [value]
+        if not isinstance(value, list):
+            report(f"must be a list of paths, got {type_name(value)}", "include: [../shared, {from: ../libs/db, to: db}]")
+            return INVALID
+        entries: list[tuple[str, str | None]] = []
+        ok = True
+        for index, item in enumerate(value):
+            at = report.at(str(index))
+            if isinstance(item, dict):
+                unknown = [k for k in item if k not in ("from", "to")]
+                for key in unknown:
+                    at.at(str(key))("unknown setting", "allowed: from, to")
+                source = Text().check(item.get("from"), at.at("from")) if "from" in item else INVALID
+                if "from" not in item:
+                    at("missing `from`", "{from: ../libs/db, to: db}")
+                target = Text().check(item["to"], at.at("to")) if item.get("to") is not None else None
+                if unknown or source is INVALID or target is INVALID:
+                    ok = False
+                    continue
+                entries.append((source, target))
+            elif (text := Text().check(item, at)) is not INVALID:
+                entries.append((text, None))
+            else:
+                ok = False
+        return tuple(entries) if ok else INVALID
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        entry = {"oneOf": [{"type": "string"}, {"type": "object", "additionalProperties": False, "required": ["from"],
+                                                 "properties": {"from": {"type": "string"}, "to": {"type": "string"}}}]}
+        return {"type": "array", "items": entry}
+
+
+LAYER_FIELDS: tuple[Field, ...] = (
+    Field("requirements", Text(), doc="dependency manifest, relative to lambda.yaml"),
+    Field("source", Text(), doc="folder packed under the runtime's layer folder (python/), relative to lambda.yaml"),
+    Field("runtimes", TextList(OneOf(runtimes.RUNTIMES), max_items=15, min_items=1, single=True),
+          doc="compatible runtimes (default: those of the functions that use the layer)"),
+    Field("architectures", TextList(OneOf(ARCHITECTURES), max_items=2, min_items=1, single=True),
+          doc="compatible architectures (default: those of the functions that use the layer)"),
+    Field("description", Text(max_length=191), doc="the version's description (the tool adds its content hash)"),
+    Field("exclude", TextList(), doc="gitignore-style patterns left out of the source"),
+    Field("include_runtime_packages", Boolean(), doc="also pack what the runtime provides (boto3, ...)"),
+    Field("strip", TextList(OneOf(STRIP_OPTIONS), single=True), doc="drop dependencies' test folders"),
+    Field("s3_bucket", Text(), doc="upload a layer over the direct-upload limit through this bucket"),
+)
+
+
 class Environment(TextMap):
     """Environment variables: valid names, none that Lambda reserves."""
 
@@ -89,14 +163,15 @@ FUNCTION_FIELDS: tuple[Field, ...] = (
     Field("description", Text(max_length=256)),
     Field("environment", Environment(Text(ENV_KEY, "a letter, then one or more letters, digits or _",
                                           what="variable name"))),
-    Field("layers", TextList(Text(LAYER_ARN, "arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION", what="layer ARN"),
-                             max_items=5), doc="layer version ARNs, at most 5"),
+    Field("layers", TextList(LayerRef(), max_items=5),
+          doc="project layers (names under `layers:`) and layer version ARNs, at most 5"),
     Field("tags", TextMap()),
     Field("exclude", TextList(), doc="gitignore-style patterns left out of the zip"),
     Field("requirements", Text(), doc="dependency manifest, relative to source"),
     Field("include_runtime_packages", Boolean(), doc="also pack what the runtime provides (boto3, ...)"),
     Field("strip", TextList(OneOf(STRIP_OPTIONS), single=True), doc="drop dependencies' test folders"),
     Field("s3_bucket", Text(), doc="upload packages over the direct-upload limit through this bucket"),
+    Field("include", Include(), doc="paths relative to source copied into the zip: PATH or {from: PATH, to: DIR}"),
 )
 # test and triggers have their own structure, checked by validate.py.
 FUNCTION_FIELD_NAMES: tuple[str, ...] = (*(f.name for f in FUNCTION_FIELDS), "test", "triggers")
@@ -130,6 +205,8 @@ def json_schema() -> dict[str, Any]:
             "region": {"type": "string"},
             "aliases": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": ALIAS_NAME.pattern}},
             "defaults": function,
+            "layers": {"type": "object", "propertyNames": {"pattern": NAME.pattern},
+                       "additionalProperties": record_schema(LAYER_FIELDS)},
             "functions": {"type": "object", "minProperties": 1,
                           "propertyNames": {"pattern": NAME.pattern},
                           "additionalProperties": {**function, "required": ["handler"]}},

@@ -17,6 +17,7 @@ from ..errors import ConfigError, ConfigIssue
 from ..fields import INVALID, Reporter, closest
 from ..triggers import registry
 from ..triggers.base import Trigger
+from . import layout
 from .model import FunctionConfig, Project, SmokeTest
 from .rules import ALIAS_NAME, FUNCTION_FIELD_NAMES, FUNCTION_FIELDS, NAME, TOP_LEVEL_FIELDS
 
@@ -24,7 +25,7 @@ FUNCTION_NAME_LIMIT = 64
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous invoke payload limit
 MAX_MANIFEST_BYTES = 1024 * 1024
 # Function fields whose checked value is turned into something else before it reaches the model.
-DERIVED_FIELDS = ("source", "handler", "runtime", "requirements")
+DERIVED_FIELDS = ("source", "handler", "runtime", "requirements", "include")
 
 
 class Validator:
@@ -64,6 +65,7 @@ class Validator:
             defaults = {}
         self._unknown_keys(defaults, ("defaults",), FUNCTION_FIELD_NAMES)
         functions = document.get("functions")
+        layer_keys = {str(k) for k in document["layers"]} if isinstance(document.get("layers"), dict) else set()
         result: list[FunctionConfig] = []
         if not isinstance(functions, dict) or not functions:
             self.error(("functions",), "must list at least one function", "functions: {hello: {handler: app.handler}}")
@@ -73,12 +75,15 @@ class Validator:
                     self.error(("functions", str(key)), f"invalid function name {key!r}",
                                "a name of letters, digits, - and _ (quote it if YAML reads it as something else)")
                     continue
-                function = self._function(str(key), spec, defaults, name, aliases)
+                function = self._function(str(key), spec, defaults, name, aliases, layer_keys)
                 if function is not None:
                     result.append(function)
+        layers = layout.project_layers(document.get("layers"), result, name, self.path.parent, self.report,
+                                       self.warnings.append)
         if self.issues:
             raise ConfigError(self.issues)
-        return Project(self.path, tuple(result), aliases, name, region, tuple(self.warnings))
+        result, layers = layout.with_layout(result, layers, self.path)
+        return Project(self.path, tuple(result), aliases, name, region, tuple(self.warnings), layers=layers)
 
     def _aliases(self, value: Any) -> tuple[str, ...]:
         if not isinstance(value, list) or not value:
@@ -107,7 +112,7 @@ class Validator:
         return str(value)
 
     def _function(self, key: str, spec: Any, defaults: dict, project: str | None,
-                  aliases: tuple[str, ...]) -> FunctionConfig | None:
+                  aliases: tuple[str, ...], layer_keys: set[str]) -> FunctionConfig | None:
         where = ("functions", key)
         if not NAME.match(key):
             self.error(where, f"invalid function name {key!r}", "letters, digits, - and _")
@@ -145,6 +150,10 @@ class Validator:
         elif handler is not None and runtime is not None:
             self._handler(runtime, handler, source, origin("handler"))
         self._aws_limits(values, origin, aliases)
+        for index, message, hint in layout.layer_ref_problems(values.get("layers", ()), layer_keys):
+            self.error((*origin("layers"), str(index)), message, hint)
+        include = layout.include_paths(values.get("include", ()), source, self.path.parent, origin("include"),
+                                       self.error) if source.is_dir() else ()
         manifest = self._manifest(values.get("requirements"), source,
                                   origin("requirements") if "requirements" in merged else where, runtime)
         test = self._test(merged.get("test"), where if "test" in spec else ("defaults",))
@@ -154,7 +163,8 @@ class Validator:
         # Fields whose value the model takes as checked (FunctionConfig has the defaults).
         plain = {name: value for name, value in values.items() if name not in DERIVED_FIELDS}
         return FunctionConfig(key=key, name=full_name, source=source.resolve(), handler=handler, runtime=runtime_name,
-                              requirements=manifest, test=test, triggers=triggers, line=self.lines.get(where), **plain)
+                              requirements=manifest, test=test, triggers=triggers, line=self.lines.get(where),
+                              include=include, **plain)
 
     def _aws_limits(self, values: dict[str, Any], origin: Any, aliases: tuple[str, ...]) -> None:
         """Limits Lambda applies to a whole field (botocore's models do not state them)."""

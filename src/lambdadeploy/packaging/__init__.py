@@ -3,9 +3,10 @@
 files.py picks the source files, the function's runtime (runtimes/) installs its
 dependencies for the Lambda platform into the cache, archive.py assembles the zip
 (zipfmt.py writes it, limits.py enforces Lambda's sizes), the runtime checks the
-handler, and build.py ties it together.
+handler, and build.py ties it together; layers.py builds the project's layers the same way.
 """
 
 from .build import Artifact, build_artifact, left_out_text
+from .layers import LayerArtifact, build_layer, check_function_with_layers
 
-__all__ = ["Artifact", "build_artifact", "left_out_text"]
+__all__ = ["Artifact", "LayerArtifact", "build_artifact", "build_layer", "check_function_with_layers", "left_out_text"]

@@ -20,7 +20,7 @@ from ..errors import PackagingError
 from ..paths import default_cache_dir
 from ..runtimes.cache import discard_entry, release_entry, verify_entry
 from . import archive, limits, zipfmt
-from .files import IGNORE_FILE, select_files
+from .files import IGNORE_FILE, select_files, tag_as_output
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Artifact:
     seconds: float  # build time
     needs_s3: bool  # over the direct-upload limit and s3_bucket is set: upload through S3
     left_out: tuple[str, ...] = ()  # secret files of the source the built-in excludes kept out
+    notes: tuple[str, ...] = ()  # worth saying in the summary (e.g. a pinned boto3 left out)
 
 
 def left_out_text(left_out: list[str] | tuple[str, ...]) -> str:
@@ -46,8 +47,8 @@ def left_out_text(left_out: list[str] | tuple[str, ...]) -> str:
             f"(to ship one on purpose, add `!NAME` to {IGNORE_FILE})")
 
 
-def _dependencies(runtime: runtimes.Runtime, spec: runtimes.DependencySpec, cache_dir: Path,
-                  report: Callable[[str], None]) -> tuple[list[zipfmt.RawEntry], bool]:
+def install_dependencies(runtime: runtimes.Runtime, spec: runtimes.DependencySpec, cache_dir: Path,
+                         report: Callable[[str], None]) -> tuple[list[zipfmt.RawEntry], bool, tuple[str, ...]]:
     """The installed dependencies' zip entries, from a verified cache entry: one whose installed
     tree was edited since is discarded and installed again (with a warning)."""
     installed = runtime.install(spec, cache_dir, report)
@@ -66,7 +67,19 @@ def _dependencies(runtime: runtimes.Runtime, spec: runtimes.DependencySpec, cach
                                  "changed while this build read them")
     finally:
         release_entry(installed.entry)
-    return entries, installed.from_cache
+    if cache_dir.is_dir():
+        tag_as_output(cache_dir, "lambdadeploy's dependency cache")
+    return entries, installed.from_cache, installed.notes
+
+
+def _function_dependencies(fn: FunctionConfig, runtime: runtimes.Runtime, cache: Path, report: Callable[[str], None]
+                           ) -> tuple[list[zipfmt.RawEntry], bool | None, tuple[str, ...]]:
+    """The function's installed requirements (none: ([], None, ()))."""
+    if fn.requirements is None or runtime.declares_nothing(fn.requirements):
+        return [], None, ()
+    spec = runtimes.DependencySpec(fn.key, fn.requirements, fn.runtime, fn.architecture,
+                                   fn.include_runtime_packages, fn.strip)
+    return install_dependencies(runtime, spec, cache, report)
 
 
 def build_artifact(
@@ -74,27 +87,24 @@ def build_artifact(
     *,
     cache_dir: Path | None = None,
     on_progress: Callable[[str], None] | None = None,
+    uploading: bool = True,
 ) -> Artifact:
     """Build the function's zip: own files plus requirements for its runtime and architecture.
 
     Raises PackagingInputError for problems in the user's input (missing source
     or handler, syntax error, unusable requirement) and PackagingError for
     limits and failed installs. The runtime (runtimes/) installs the dependencies
-    and checks the handler.
+    and checks the handler. uploading=False (`package`, `invoke --local`): a zip over the
+    direct-upload limit is only warned about.
     """
     started = time.perf_counter()
     report = on_progress or (lambda _message: None)
     left_out: list[str] = []  # shown in the package and push summaries (left_out_text)
-    own = archive.source_entries(select_files(fn, on_skip=report, on_left_out=left_out.append))
+    cache = cache_dir or default_cache_dir()
+    own = archive.source_entries(select_files(fn, on_skip=report, on_left_out=left_out.append, never=(cache,)))
 
     runtime = runtimes.family_of(fn.runtime)
-    deps: list[zipfmt.RawEntry] = []
-    from_cache: bool | None = None
-    if fn.requirements is not None and not runtime.declares_nothing(fn.requirements):
-        spec = runtimes.DependencySpec(fn.key, fn.requirements, fn.runtime, fn.architecture,
-                                       fn.include_runtime_packages, fn.strip)
-        deps, from_cache = _dependencies(runtime, spec, cache_dir or default_cache_dir(), report)
-
+    deps, from_cache, notes = _function_dependencies(fn, runtime, cache, report)
     entries, shadowed = archive.merge(own, deps)
     if shadowed:
         report(f"{len(shadowed)} file(s) of your code replace dependency files (e.g. {shadowed[0]})")
@@ -103,7 +113,7 @@ def build_artifact(
                           lambda name: zipfmt.inflate(by_name[name]) if name in by_name else None, report)
     zipped_size = zipfmt.archive_size(entries)
     unzipped_size = sum(e.size for e in entries)
-    needs_s3 = limits.check_limits(fn, entries, {e.name for e in own}, zipped_size)
+    needs_s3 = limits.check_limits(fn, entries, {e.name for e in own}, zipped_size, uploading=uploading, report=report)
     blob = zipfmt.write_zip(entries)
     digest = hashlib.sha256(blob).digest()
     seconds = time.perf_counter() - started
@@ -114,6 +124,7 @@ def build_artifact(
     )
     return Artifact(
         left_out=tuple(left_out),
+        notes=notes,
         function=fn.key,
         zip_bytes=blob,
         sha256=base64.b64encode(digest).decode("ascii"),

@@ -26,28 +26,58 @@ TOP_CONTRIBUTORS = 10
 _DIST_INFO = re.compile(r"^(.+?)-[^-]+\.(dist-info|egg-info)$")
 
 
-def check_limits(fn: FunctionConfig, entries: list[RawEntry], own: set[str], zipped: int) -> bool:
-    """Raise PackagingError when a limit is exceeded; True when the zip must go through S3."""
+# The 250 MB counts a function and all its layers together: a layer never gets around it.
+UNZIPPED_HINT = ("drop what the function does not need: `exclude:` or .lambdaignore for your files, "
+                 "`strip: [tests]` for dependencies' test suites (moving code into a layer does not help: "
+                 "the limit counts the function and its layers together)")
+
+
+def check_limits(fn: FunctionConfig, entries: list[RawEntry], own: set[str], zipped: int, *,
+                 uploading: bool = True, report: Callable[[str], None] | None = None) -> bool:
+    """Raise PackagingError when a limit is exceeded; True when the zip must go through S3.
+    uploading=False (`package`, `invoke --local`): over the direct-upload limit is only a
+    warning (to `report`), since nothing is uploaded."""
     unzipped = sum(e.size for e in entries)
     if unzipped > MAX_UNZIPPED_BYTES:
         raise PackagingError(
             f"{fn.key}: package is {mb(unzipped)} unzipped, over Lambda's "
             f"{mb(MAX_UNZIPPED_BYTES)} limit. Largest contributors (unzipped):\n"
             + _table(entries, own, lambda e: e.size),
-            hint="drop what the function does not need: `exclude:` or .lambdaignore for your "
-            "files, `strip: [tests]` for dependencies' test suites, or move large "
-            "dependencies into a layer (`layers:`)",
+            hint=UNZIPPED_HINT,
         )
     if zipped <= MAX_DIRECT_UPLOAD_BYTES:
         return False
     if fn.s3_bucket:
         return True
+    if not uploading:
+        if report is not None:
+            report(f"warning: {mb(zipped)} zipped is over the {mb(MAX_DIRECT_UPLOAD_BYTES)} a direct upload takes: "
+                   "push will need `s3_bucket:` (or a smaller package)")
+        return False
     raise PackagingError(
         f"{fn.key}: package is {mb(zipped)} zipped, over the {mb(MAX_DIRECT_UPLOAD_BYTES)} a direct upload takes "
         f"(AWS caps the request, the zip base64-encoded, at {REQUEST_LIMIT:,} bytes). Largest contributors (zipped):\n"
         + _table(entries, own, lambda e: e.compressed_size),
         hint="set `s3_bucket:` to upload through S3 (up to 250 MB unzipped), or make it "
-        "smaller: `exclude:` or .lambdaignore, `strip: [tests]`, or a layer (`layers:`)",
+        "smaller: `exclude:` or .lambdaignore, `strip: [tests]`, or large dependencies in a project "
+        "layer (`layers:`), which is uploaded on its own",
+    )
+
+
+def check_with_layers(function: str, unzipped: int, layers: list[tuple[str, int]]) -> None:
+    """Lambda's 250 MB counts the function's package and all its layers unzipped; `layers` are
+    (name, unzipped bytes) of the layers whose size is known (those built from the project)."""
+    total = unzipped + sum(size for _, size in layers)
+    if total <= MAX_UNZIPPED_BYTES or not layers:
+        return
+    rows = sorted([(f"{function} (the function's package)", unzipped),
+                   *((f"layer {name}", size) for name, size in layers)], key=lambda row: (-row[1], row[0]))
+    width = max(len(label) for label, _ in rows)
+    raise PackagingError(
+        f"{function}: the package and its layers are {mb(total)} unzipped, over Lambda's {mb(MAX_UNZIPPED_BYTES)} "
+        "limit for a function and all its layers together:\n"
+        + "\n".join(f"  {label.ljust(width)}  {mb(n):>9}" for label, n in rows),
+        hint=UNZIPPED_HINT,
     )
 
 

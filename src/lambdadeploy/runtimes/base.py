@@ -125,6 +125,15 @@ class Runtime(ABC):
         relative to root) is rebuilt, at the same versions, for ``architecture`` (--smoke-arch host)."""
         raise RuntimeUnavailable(f"{self.family} runtimes cannot rebuild native code for {architecture}")
 
+    def layer_prefix(self, runtime: str, *, dependencies: bool = False) -> str:
+        """The folder of a layer (Lambda extracts layers to /opt) that stands for the root of a
+        function package of ``runtime``, ending in "/": where a project layer's own files go
+        (dependencies=False: the folder every version of the family reads), and where its
+        installed dependencies go (dependencies=True: the version's own folder when the runtime
+        has one, so one layer can carry a build for each of several versions)."""
+        raise RuntimeUnavailable(f"{self.family} runtimes cannot build project layers yet",
+                                 hint="publish the layer yourself and list its ARN under `layers:`")
+
     def layer_paths(self, runtime: str) -> tuple[str, ...]:
         """Folders inside /opt (the function's layers) that the runtime puts on its import path,
         in the runtime's order; bin/ (PATH) and lib/ (LD_LIBRARY_PATH) hold for every runtime."""

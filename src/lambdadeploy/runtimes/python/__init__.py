@@ -74,6 +74,14 @@ class PythonRuntime(Runtime):
                    report: Report) -> Path:
         return hostbuild.rebuild_for_host(root, runtime, architecture, native, report)
 
+    def layer_prefix(self, runtime: str, *, dependencies: bool = False) -> str:
+        # AWS's layer paths for Python: python/ for every version, python/lib/pythonX.Y/site-packages
+        # for one; wheels are built per version (native code), so dependencies go to the latter.
+        if not dependencies:
+            return "python/"
+        major, minor = interpreters.runtime_version(runtime)
+        return f"python/lib/python{major}.{minor}/site-packages/"
+
     def layer_paths(self, runtime: str) -> tuple[str, ...]:
         major, minor = interpreters.runtime_version(runtime)
         return (f"python/lib/python{major}.{minor}/site-packages", "python")

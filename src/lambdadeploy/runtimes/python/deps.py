@@ -68,7 +68,7 @@ def install_requirements(spec: DependencySpec, cache_dir: Path, report: Callable
         entry = cached_entry(cache_dir, key)
         if entry is not None:
             report(f"dependencies for {target.label} from cache")
-            return InstalledDependencies(key, entry, from_cache=True)
+            return InstalledDependencies(key, entry, from_cache=True, notes=runtime_package_notes(spec))
     count = _count_requirements(spec.manifest)
     report(f"installing {count} requirement{'s' if count != 1 else ''} for {target.label}")
 
@@ -80,7 +80,24 @@ def install_requirements(spec: DependencySpec, cache_dir: Path, report: Callable
         prune(site, spec)
 
     entry = install_entry(cache_dir, key, install, _meta(spec, target), transient=bool(moving))
-    return InstalledDependencies(key, entry, from_cache=False)
+    return InstalledDependencies(key, entry, from_cache=False, notes=runtime_package_notes(spec))
+
+
+def runtime_package_notes(spec: DependencySpec) -> tuple[str, ...]:
+    """What to say about the runtime's own packages that the requirements list and the build
+    leaves out (a pinned boto3 would otherwise vanish without a word)."""
+    if spec.include_runtime_packages:
+        return ()
+    named = []
+    for _, _, line in _lines(spec.manifest, set()):
+        m = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+        if m and re.sub(r"[-_.]+", "-", m.group(1)).lower() in RUNTIME_PROVIDED_PACKAGES:
+            named.append(line.split(";", 1)[0].strip())
+    if not named:
+        return ()
+    return (f"left out {', '.join(dict.fromkeys(named))} from the requirements: the Lambda runtime provides its own "
+            "boto3, botocore, s3transfer and jmespath (its version, not your pin); set "
+            "`include_runtime_packages: true` to pack yours",)
 
 
 def _lines(path: Path, seen: set[Path], where: str = "") -> Iterator[tuple[Path, int, str]]:
