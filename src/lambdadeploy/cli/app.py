@@ -78,6 +78,16 @@ class App:
             self._projects[alias] = project
         return self._projects[alias]
 
+    def one_function(self, project: Project, name: str | None, command: str) -> FunctionConfig:
+        """The function a command acts on: the one named, or the project's only function."""
+        if name is not None:
+            return self.functions(project, (name,))[0]
+        if len(project.functions) == 1:
+            return project.functions[0]
+        raise InvalidInputError(f"{command} needs a function name: {project.config_file} has "
+                                f"{len(project.functions)} functions",
+                                hint="e.g. lambdadeploy " + command + " " + project.functions[0].key)
+
     def functions(self, project: Project, names: tuple[str, ...]) -> tuple[FunctionConfig, ...]:
         known = {f.key for f in project.functions} | {f.name for f in project.functions}
         unknown = [n for n in names if n not in known]
@@ -122,10 +132,10 @@ def stop_on_signals(deployer: Deployer, out: Output) -> Iterator[None]:
 
 
 def finish_results(app: App, command: str, reports: list[FunctionReport] | tuple[FunctionReport, ...],
-                   role_done: tuple = ()) -> None:
+                   role_done: tuple = (), layers: tuple = ()) -> None:
     from ..output.results import render_reports
 
-    render_reports(app.out, command, reports, role_done)
+    render_reports(app.out, command, reports, role_done, layers)
     failed = [r for r in reports if not r.ok]
     if failed:
         raise click.exceptions.Exit(max(r.exit_code for r in failed))

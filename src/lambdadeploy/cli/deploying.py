@@ -121,7 +121,7 @@ def push(app: App, names: tuple[str, ...], alias: str, skip_smoke: bool, paralle
         from ..output.results import render_findings
 
         render_findings(app.out, result.plan.findings)
-    finish_results(app, "push", result.reports, result.role_done)
+    finish_results(app, "push", result.reports, result.role_done, result.layers)
     if result.exit_code:
         raise click.exceptions.Exit(result.exit_code)
 
@@ -131,15 +131,16 @@ def push(app: App, names: tuple[str, ...], alias: str, skip_smoke: bool, paralle
 @click.option("--from", "source", required=True, help="The alias whose version to take.")
 @click.option("--to", "target", required=True, help="The alias to move.")
 @click.option("--force", is_flag=True, help="Promote even when the configuration for --to differs.")
+@click.option("--skip-smoke", is_flag=True, help="Move the alias without a smoke invoke (shown in the summary).")
 @click.pass_obj
-def promote(app: App, names: tuple[str, ...], source: str, target: str, force: bool) -> None:
+def promote(app: App, names: tuple[str, ...], source: str, target: str, force: bool, skip_smoke: bool) -> None:
     """Point alias --to at the version alias --from serves, after a smoke invoke."""
     project = app.project(target)
     check_alias(project, source, "--from")
     check_alias(project, target, "--to")
     deployer = app.deployer(project)
     with stop_on_signals(deployer, app.out):
-        results = deployer.promote(app.functions(project, names), source, target, force=force)
+        results = deployer.promote(app.functions(project, names), source, target, force=force, skip_smoke=skip_smoke)
     if any(r.conflict for r in results):
         app.out.info(
             "versions are immutable (code and configuration). Either make those values alias-independent "

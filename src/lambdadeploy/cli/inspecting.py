@@ -33,7 +33,7 @@ def _read_payload(payload: str | None, fn: FunctionConfig) -> Any:
 
 
 @click.command()
-@click.argument("name", metavar="FN")
+@click.argument("name", metavar="[FN]", required=False)
 @click.option("--alias", help="Invoke this alias.")
 @click.option("--version", "version", help="Invoke this version.")
 @click.option("--payload", help="JSON event file, or - for standard input (default: the test payload).")
@@ -42,26 +42,30 @@ def _read_payload(payload: str | None, fn: FunctionConfig) -> Any:
               help="With --local: host runs native code rebuilt, same pinned versions, for this machine's CPU "
               "when it cannot run the function's.")
 @click.pass_obj
-def invoke(app: App, name: str, alias: str | None, version: str | None, payload: str | None, local: bool,
+def invoke(app: App, name: str | None, alias: str | None, version: str | None, payload: str | None, local: bool,
            smoke_arch: str) -> None:
-    """Invoke a function; print its result and log tail."""
+    """Invoke a function (FN may be left out when the project has one); print its result and log tail."""
     if alias and version:
         raise InvalidInputError("use either --alias or --version, not both")
     if smoke_arch == "host" and not local:
         raise InvalidInputError("--smoke-arch host needs --local (for a deployed version, `push --smoke-arch host`)")
     project = app.project(alias)
-    fn = app.functions(project, (name,))[0]
+    fn = app.one_function(project, name, "invoke")
     event = _read_payload(payload, fn)
     if local:
         from ..local.runner import run_handler
-        from ..packaging import build_artifact
+        from ..packaging import build_artifact, build_layer
 
-        artifact = build_artifact(fn, on_progress=lambda m: app.out.info(f"{fn.key}: {m}"))
-        if fn.layers:
-            app.out.warn(f"{fn.key}: --local runs without the function's layers (they live in AWS); "
+        artifact = build_artifact(fn, on_progress=lambda m: app.out.info(f"{fn.key}: {m}"), uploading=False)
+        # The project's layers are built here; layers given by ARN live in AWS.
+        layers = {layer.key: build_layer(layer, on_progress=lambda m, k=layer.key: app.out.info(f"layer {k}: {m}"),
+                                         uploading=False) for layer in project.layers_of((fn,))}
+        if any(ref not in layers for ref in fn.layers):
+            app.out.warn(f"{fn.key}: --local runs without the layers given by ARN (they live in AWS); "
                          "use --sandbox to run with them")
         invocation = run_handler(
             artifact.zip_bytes, handler=fn.handler, runtime=fn.runtime, event=event, timeout=fn.timeout,
+            layers=[layers[ref].zip_bytes for ref in fn.layers if ref in layers],
             memory=fn.memory, environment=fn.environment, function_name=fn.name, architecture=fn.architecture,
             smoke_arch=smoke_arch, on_progress=lambda m: app.out.info(f"{fn.key}: {m}"),
         )
@@ -133,21 +137,21 @@ def status(app: App, names: tuple[str, ...]) -> None:
 
 
 @click.command()
-@click.argument("name", metavar="FN")
+@click.argument("name", metavar="[FN]", required=False)
 @click.option("--alias", help="Only the version this alias points to.")
 @click.option("--since", default="10m", show_default=True, help="How far back: 30s, 10m, 2h, 1d.")
 @click.option("--follow", is_flag=True, help="Keep printing new lines until Ctrl-C.")
 @click.option("--filter", "pattern", help="CloudWatch Logs filter pattern, e.g. ERROR.")
 @click.pass_obj
-def logs(app: App, name: str, alias: str | None, since: str, follow: bool, pattern: str | None) -> None:
-    """Print the function's CloudWatch logs."""
+def logs(app: App, name: str | None, alias: str | None, since: str, follow: bool, pattern: str | None) -> None:
+    """Print the function's CloudWatch logs (FN may be left out when the project has one)."""
     import datetime as dt
     import time
 
     from ..engine import logs as cloudwatch
 
     project = app.project(alias)
-    fn = app.functions(project, (name,))[0]
+    fn = app.one_function(project, name, "logs")
     session = app.session(project)
     start_ms = int((time.time() - parse_duration(since, "--since")) * 1000)
     version = cloudwatch.version_of_alias(session, fn.name, alias) if alias else None
@@ -171,19 +175,26 @@ def logs(app: App, name: str, alias: str | None, since: str, follow: bool, patte
 @click.option("--yes", is_flag=True, help="Do not ask (for scripts).")
 @click.pass_obj
 def prune(app: App, names: tuple[str, ...], keep: int, yes: bool) -> None:
-    """Delete old versions that no alias (or canary weight) points to."""
+    """Delete old versions that no alias (or canary weight) points to, and, when no FN is named,
+    old versions of the project's layers that no function uses."""
     project = app.project()
     functions = app.functions(project, names)
     deployer = app.deployer(project)
     doomed = deployer.prunable(functions, keep)
+    layers = {} if names else deployer.prunable_layers(keep)
     for fn in functions:
         if fn.key in doomed:
             app.out.result(f"{fn.name}: delete version(s) {', '.join(doomed[fn.key])}")
-    if not doomed:
+    for layer in project.layers:
+        if layer.key in layers:
+            app.out.result(f"layer {layer.name}: delete version(s) {', '.join(map(str, layers[layer.key]))}")
+    if not doomed and not layers:
         app.out.result("nothing to prune")
     elif not yes:
         if not sys.stdin.isatty():
             raise InvalidInputError("prune deletes versions: pass --yes to confirm when not on a terminal")
         click.confirm("delete these versions?", abort=True, err=True)
     deployer.prune(functions, doomed)
-    app.out.document({"command": "prune", "ok": True, "deleted": {k: list(v) for k, v in doomed.items()}})
+    deployer.prune_layers(layers)
+    app.out.document({"command": "prune", "ok": True, "deleted": {k: list(v) for k, v in doomed.items()},
+                      "deleted_layer_versions": {k: list(v) for k, v in layers.items()}})

@@ -65,12 +65,20 @@ def project_document(project: Project) -> dict[str, Any]:
         "project": project.project,
         "region": project.region,
         "aliases": list(project.aliases),
+        "layers": {
+            layer.key: {"name": layer.name, "source": str(layer.source) if layer.source else None,
+                        "requirements": str(layer.requirements) if layer.requirements else None,
+                        "runtimes": list(layer.runtimes), "architectures": list(layer.architectures),
+                        "description": layer.description}
+            for layer in project.layers
+        },
         "functions": {
             fn.key: {
                 "name": fn.name, "source": str(fn.source), "handler": fn.handler, "runtime": fn.runtime,
                 "architecture": fn.architecture, "memory": fn.memory, "timeout": fn.timeout,
                 "role": fn.role, "description": fn.description, "environment": dict(fn.environment),
                 "layers": list(fn.layers), "tags": dict(fn.tags), "exclude": list(fn.exclude),
+                "include": [{"from": str(i.path), "to": i.to} for i in fn.include],
                 "requirements": str(fn.requirements) if fn.requirements else None,
                 "s3_bucket": fn.s3_bucket,
                 "test": None if fn.test is None else {"payload": fn.test.payload, "expect": fn.test.expect},
@@ -87,32 +95,67 @@ def project_document(project: Project) -> dict[str, Any]:
               show_default=True, help="Where to write the zips.")
 @click.pass_obj
 def package(app: App, names: tuple[str, ...], out_dir: Path) -> None:
-    """Build the deployment zips only."""
-    from ..packaging import build_artifact, left_out_text
+    """Build the deployment zips (and the project layers they use) only; nothing is uploaded."""
+    from ..packaging import build_artifact, build_layer, check_function_with_layers
+    from ..packaging.files import tag_as_output
 
     project = app.project()
+    functions = app.functions(project, names)
+    _check_out_dir(project, out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    tag_as_output(out_dir, "lambdadeploy package output")  # a later `source: .` build never packs it
+    layers = {}
+    layer_documents = []
+    for layer in project.layers_of(functions):
+        artifact = build_layer(layer, on_progress=lambda m, key=layer.key: app.out.info(f"layer {key}: {m}"),
+                               uploading=False)
+        path = out_dir / "layers" / f"{layer.name}.zip"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(artifact.zip_bytes)
+        layers[layer.key] = artifact
+        _package_summary(app, f"layer {layer.key}", path, artifact)
+        layer_documents.append({"layer": layer.key, "name": layer.name, **_package_fields(path, artifact)})
     built = []
-    for fn in app.functions(project, names):
-        artifact = build_artifact(fn, on_progress=lambda m, key=fn.key: app.out.info(f"{key}: {m}"))
+    for fn in functions:
+        artifact = build_artifact(fn, on_progress=lambda m, key=fn.key: app.out.info(f"{key}: {m}"), uploading=False)
+        check_function_with_layers(fn, artifact, layers)
         path = out_dir / f"{fn.name}.zip"
         path.write_bytes(artifact.zip_bytes)
-        cache = {None: "no requirements", True: "dependencies from cache", False: "dependencies installed"}
-        app.out.result(
-            f"{fn.key}: {path}  {human_size(artifact.zipped_size)} zipped, {human_size(artifact.unzipped_size)} "
-            f"unzipped, {artifact.file_count} files, sha256 {artifact.sha256_hex}, "
-            f"{cache[artifact.deps_from_cache]}, {artifact.seconds:.2f} s"
-        )
-        if artifact.left_out:
-            app.out.result(f"  {left_out_text(artifact.left_out)}")
-        built.append({
-            "function": fn.key, "name": fn.name, "path": str(path), "zipped_bytes": artifact.zipped_size,
-            "unzipped_bytes": artifact.unzipped_size, "files": artifact.file_count,
-            "sha256": artifact.sha256, "sha256_hex": artifact.sha256_hex,
+        _package_summary(app, fn.key, path, artifact)
+        built.append({"function": fn.key, "name": fn.name, **_package_fields(path, artifact)})
+    app.out.document({"command": "package", "ok": True, "functions": built, "layers": layer_documents})
+
+
+def _check_out_dir(project: Project, out_dir: Path) -> None:
+    """Refuse an --out that is a source folder itself: the next build would pack the zips."""
+    out = out_dir.resolve()
+    for source, what in [(fn.source, f"function {fn.key}") for fn in project.functions] + \
+            [(layer.source, f"layer {layer.key}") for layer in project.layers if layer.source]:
+        if out == source:
+            raise InvalidInputError(f"--out {out_dir} is the source folder of {what}: the next build would pack "
+                                    "these zips", hint="write them to a folder of their own, e.g. --out dist")
+
+
+def _package_summary(app: App, label: str, path: Path, artifact: Any) -> None:
+    from ..packaging import left_out_text
+
+    cache = {None: "no requirements", True: "dependencies from cache", False: "dependencies installed"}
+    app.out.result(
+        f"{label}: {path}  {human_size(artifact.zipped_size)} zipped, {human_size(artifact.unzipped_size)} "
+        f"unzipped, {artifact.file_count} files, sha256 {artifact.sha256_hex}, "
+        f"{cache[artifact.deps_from_cache]}, {artifact.seconds:.2f} s"
+    )
+    if artifact.left_out:
+        app.out.result(f"  {left_out_text(artifact.left_out)}")
+    for note in artifact.notes:
+        app.out.result(f"  note: {note}")
+
+
+def _package_fields(path: Path, artifact: Any) -> dict[str, Any]:
+    return {"path": str(path), "zipped_bytes": artifact.zipped_size, "unzipped_bytes": artifact.unzipped_size,
+            "files": artifact.file_count, "sha256": artifact.sha256, "sha256_hex": artifact.sha256_hex,
             "dependencies_from_cache": artifact.deps_from_cache, "seconds": round(artifact.seconds, 3),
-            "left_out": list(artifact.left_out),
-        })
-    app.out.document({"command": "package", "ok": True, "functions": built})
+            "left_out": list(artifact.left_out), "notes": list(artifact.notes)}
 
 
 @click.command()

@@ -1,11 +1,12 @@
 """The commands' workflows: plan, push, promote, rollback, finish, prune.
 
 A push runs in phases, so nothing is written before everything knowable is known:
-1. per function, in parallel: build the package, read the remote state, plan (pure);
+1. the project layers the functions name are built, read and planned (engine/layers.py);
+   then per function, in parallel: build the package, read the remote state, plan (pure);
 2. pre-flight checks on what the plans need; the execution role is read and planned;
-3. only if every function planned and no check failed: the role's steps, then each
-   function's plan, in parallel. A function's failure in this phase is its own: it
-   is recorded in its report and never stops the others.
+3. only if every layer and function planned and no check failed: the role's steps, the
+   layer versions to publish, then each function's plan, in parallel. A function's failure
+   in this phase is its own: it is recorded in its report and never stops the others.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ..aws import AwsSession
-from ..config.model import FunctionConfig, Project
+from ..config.model import FunctionConfig, LayerConfig, Project
 from ..errors import EXIT_INVALID_INPUT, Interrupted, LambdaDeployError
 from ..iam.execution_role import function_role_arn
-from ..packaging import Artifact, build_artifact
+from ..packaging import Artifact, build_artifact, build_layer, check_function_with_layers
+from . import layers as project_layers
 from .events import Emit, Notice, StepStarted
 from .execute import Executor
 from .plan import (
@@ -44,6 +46,8 @@ from .report import (
     Finding,
     FunctionPlanReport,
     FunctionReport,
+    LayerOutcome,
+    LayerPlanReport,
     ProjectPlan,
 )
 from .roles import apply_role_step, plan_role, read_role
@@ -61,6 +65,7 @@ class PushResult(Sequence[FunctionReport]):
     plan: ProjectPlan
     role_done: tuple[RoleStep, ...]
     reports: tuple[FunctionReport, ...]
+    layers: tuple[LayerOutcome, ...] = ()
 
     def __getitem__(self, index: int) -> FunctionReport:  # type: ignore[override]
         return self.reports[index]
@@ -70,7 +75,7 @@ class PushResult(Sequence[FunctionReport]):
 
     @property
     def ok(self) -> bool:
-        return self.plan.ok and all(r.ok for r in self.reports)
+        return self.plan.ok and all(r.ok for r in self.reports) and not any(o.failure for o in self.layers)
 
     @property
     def exit_code(self) -> int:
@@ -107,17 +112,40 @@ class Deployer:
 
     # --- planning ---------------------------------------------------------------------
 
-    def _plan_function(self, fn: FunctionConfig, alias: str, skip_smoke: bool, rollout: Rollout | None
+    def _plan_layer(self, layer: LayerConfig) -> LayerPlanReport:
+        """Build the layer and find the version with its content (engine/layers.py)."""
+        try:
+            artifact = build_layer(layer, on_progress=lambda message: self.emit(Notice(f"layer {layer.key}", message)))
+            remote = project_layers.read_layer(self.session, layer.name,
+                                               project_layers.description(layer, artifact.sha256))
+            plan = project_layers.plan_layer(layer, artifact, remote, self.session.region, self.session.account_id(),
+                                             self.session.partition)
+            return LayerPlanReport(layer, plan)
+        except Exception as error:  # reported in the plan; nothing was written
+            failure = (Failure(f"layer {layer.key}: {error.render()}", error.exit_code)
+                       if isinstance(error, LambdaDeployError) else
+                       Failure(f"layer {layer.key}: internal error: {type(error).__name__}: {error}", 1))
+            return LayerPlanReport(layer, None, failure)
+
+    def _plan_function(self, fn: FunctionConfig, alias: str, skip_smoke: bool, rollout: Rollout | None,
+                       layers: dict[str, LayerPlanReport] | None = None,
                        ) -> tuple[FunctionPlanReport, RemoteFunction | None, TriggerState | None]:
         artifact: Artifact | None = None
+        layers = layers or {}
+        broken = next((layers[ref] for ref in fn.layers if ref in layers and layers[ref].failure), None)
+        if broken is not None and broken.failure is not None:
+            return FunctionPlanReport(fn, alias, None, None, Failure(
+                f"{fn.name}: not planned: its {broken.failure.message}", broken.failure.exit_code)), None, None
         try:
             # Packaging is CPU, reading state is network: overlap them.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 remote_read = pool.submit(read_function, self.session, fn.name)
                 artifact = build_artifact(fn, on_progress=lambda message: self.emit(Notice(fn.key, message)))
                 remote = remote_read.result()
-            plan = plan_push(fn, artifact.sha256, self._role_arn(fn), remote, alias,
-                             skip_smoke=skip_smoke, rollout=rollout)
+            built = {key: report.plan for key, report in layers.items() if report.plan is not None}
+            check_function_with_layers(fn, artifact, {key: p.artifact for key, p in built.items()})
+            plan = plan_push(project_layers.resolve(fn, {key: p.arn for key, p in built.items()}), artifact.sha256,
+                             self._role_arn(fn), remote, alias, skip_smoke=skip_smoke, rollout=rollout)
             state = read_triggers(self.session, fn, remote, alias)
             triggers = plan_triggers(fn, alias, state, remote.tags)
             return FunctionPlanReport(fn, alias, plan.with_steps(triggers), artifact), remote, state
@@ -128,13 +156,16 @@ class Deployer:
                       rollout: Rollout | None) -> tuple[ProjectPlan, dict[str, RemoteFunction]]:
         with ThreadPoolExecutor(max_workers=1) as pool:
             role_read = pool.submit(read_role, self.session, self.project)
-            planned = self._map(lambda fn: self._plan_function(fn, alias, skip_smoke, rollout), functions)
+            # Layers first: a function's plan names the layer version it will use.
+            layer_reports = self._map_layers(self.project.layers_of(functions))
+            by_key = {report.layer.key: report for report in layer_reports}
+            planned = self._map(lambda fn: self._plan_function(fn, alias, skip_smoke, rollout, by_key), functions)
             role = role_read.result()
         findings: list[Finding] = check_rollout(self.session, rollout)
         findings += check_triggers([(report.function, report.plan, state) for report, _, state in planned
                                     if report.plan is not None and state is not None], alias, self.session.region)
         plan = ProjectPlan(alias, plan_role(self.project, role, self.session.partition),
-                           tuple(report for report, _, _ in planned), tuple(findings))
+                           tuple(report for report, _, _ in planned), tuple(findings), tuple(layer_reports))
         return plan, {report.function.key: remote for report, remote, _ in planned if remote is not None}
 
     def plan(self, functions: tuple[FunctionConfig, ...], alias: str, rollout: Rollout | None = None) -> ProjectPlan:
@@ -148,8 +179,10 @@ class Deployer:
         plan, remotes = self._project_plan(functions, alias, skip_smoke, rollout)
         if not plan.ok:
             # Everything knowable before a write is checked before any write: stop here.
-            code = EXIT_INVALID_INPUT if plan.errors else max(r.failure.exit_code for r in plan.functions if r.failure)
-            why = "pre-flight checks failed" if plan.errors else "another function could not be planned"
+            failures = [r.failure.exit_code for r in (*plan.functions, *plan.layers) if r.failure]
+            code = EXIT_INVALID_INPUT if plan.errors else max(failures)
+            why = ("pre-flight checks failed" if plan.errors else "a layer could not be built"
+                   if any(not r.ok for r in plan.layers) else "another function could not be planned")
             return PushResult(plan, (), tuple(_held_back(r, f"not deployed: {why}; nothing was changed", code)
                                               for r in plan.functions))
         role_done: list[RoleStep] = []
@@ -165,12 +198,46 @@ class Deployer:
                             for r in plan.functions)
             return PushResult(plan, tuple(role_done), reports)
 
+        outcomes, published, failure = self._publish_layers(plan)
+        if failure is not None:
+            reports = tuple(_held_back(r, f"not deployed: {failure.message}", failure.exit_code) for r in plan.functions)
+            return PushResult(plan, tuple(role_done), reports, outcomes)
+
         def run(report: FunctionPlanReport) -> FunctionReport:
             assert report.plan is not None
             remote = remotes[report.function.key]
-            return self._execute(report.plan, report.artifact, remote.revision_id, skip_smoke=skip_smoke)
+            return self._execute(project_layers.with_published(report.plan, published), report.artifact,
+                                 remote.revision_id, skip_smoke=skip_smoke)
 
-        return PushResult(plan, tuple(role_done), tuple(self._map_reports(run, plan.functions)))
+        return PushResult(plan, tuple(role_done), tuple(self._map_reports(run, plan.functions)), outcomes)
+
+    def _map_layers(self, layers: tuple[LayerConfig, ...]) -> list[LayerPlanReport]:
+        with ThreadPoolExecutor(max_workers=min(self.parallel, len(layers)) or 1) as pool:
+            return list(pool.map(self._plan_layer, layers))
+
+    def _publish_layers(self, plan: ProjectPlan) -> tuple[tuple[LayerOutcome, ...], dict[str, str], Failure | None]:
+        """Publish the layer versions the plan needs, before any function uses them; on the first
+        failure stop (no function is deployed): (what happened per layer, placeholder -> ARN, failure)."""
+        outcomes: list[LayerOutcome] = []
+        published: dict[str, str] = {}
+        for report in plan.layers:
+            layer_plan = report.plan
+            assert layer_plan is not None  # plan.ok
+            if layer_plan.step is None:
+                outcomes.append(LayerOutcome(report.layer, layer_plan.arn, False, layer_plan.artifact))
+                continue
+            try:
+                if self.cancel.is_set():
+                    raise Interrupted("interrupted before the layers were published; nothing was deployed")
+                self.emit(StepStarted(f"layer {report.layer.key}", layer_plan.step))
+                arn = project_layers.publish(self.session, layer_plan.step, layer_plan.artifact, report.layer.s3_bucket)
+            except LambdaDeployError as error:
+                failure = Failure(f"layer {report.layer.key}: {error.render()}", error.exit_code)
+                outcomes.append(LayerOutcome(report.layer, None, False, layer_plan.artifact, failure))
+                return tuple(outcomes), published, failure
+            published[layer_plan.arn] = arn
+            outcomes.append(LayerOutcome(report.layer, arn, True, layer_plan.artifact))
+        return tuple(outcomes), published, None
 
     def _map_reports(self, run: Callable[[FunctionPlanReport], FunctionReport],
                      planned: Sequence[FunctionPlanReport]) -> list[FunctionReport]:
@@ -194,7 +261,8 @@ class Deployer:
     # --- other workflows --------------------------------------------------------------
 
     def _each_remote(self, functions: tuple[FunctionConfig, ...], alias: str,
-                     make: Callable[[FunctionConfig, RemoteFunction], FunctionPlan | PromoteConflict]) -> list[FunctionReport]:
+                     make: Callable[[FunctionConfig, RemoteFunction], FunctionPlan | PromoteConflict],
+                     skip_smoke: bool = False) -> list[FunctionReport]:
         """Read, plan with `make`, add the trigger steps, execute; per function, in parallel."""
         def one(fn: FunctionConfig) -> FunctionReport:
             started = time.monotonic()
@@ -212,7 +280,7 @@ class Deployer:
                     # The alias exists, or will: keep its triggers in step with lambda.yaml.
                     planned = planned.with_steps(
                         plan_triggers(fn, alias, read_triggers(self.session, fn, remote, alias), remote.tags))
-                return self._execute(planned, None, remote.revision_id)
+                return self._execute(planned, None, remote.revision_id, skip_smoke=skip_smoke)
             except Exception as error:
                 return FunctionReport(fn, alias, AliasOutcome.NOT_MOVED, None, None, failure=_failure(error, fn),
                                       seconds=time.monotonic() - started)
@@ -220,9 +288,17 @@ class Deployer:
         return self._map(one, functions)
 
     def promote(self, functions: tuple[FunctionConfig, ...], source: str, target: str,
-                *, force: bool = False) -> list[FunctionReport]:
-        return self._each_remote(functions, target, lambda fn, remote: plan_promote(
-            fn, self._role_arn(fn), remote, source, target, force=force))
+                *, force: bool = False, skip_smoke: bool = False) -> list[FunctionReport]:
+        names = {layer.key: layer.name for layer in self.project.layers}
+
+        def make(fn: FunctionConfig, remote: RemoteFunction) -> FunctionPlan | PromoteConflict:
+            serving = remote.aliases.get(source)
+            version = remote.version(serving.version) if serving else None
+            resolved = project_layers.resolve_as_served(fn, names, version.config.get("Layers") or [] if version else [])
+            return plan_promote(resolved, self._role_arn(fn), remote, source, target, force=force,
+                                skip_smoke=skip_smoke)
+
+        return self._each_remote(functions, target, make, skip_smoke)
 
     def rollback(self, functions: tuple[FunctionConfig, ...], alias: str, to_version: str | None) -> list[FunctionReport]:
         return self._each_remote(functions, alias, lambda fn, remote: plan_rollback(fn, remote, alias, to_version))
@@ -247,6 +323,23 @@ class Deployer:
         for fn in functions:
             for version in doomed.get(fn.key, ()):
                 client.delete_function(FunctionName=fn.name, Qualifier=version)
+
+    def prunable_layers(self, keep: int) -> dict[str, tuple[int, ...]]:
+        """Layer key -> the versions of the project's layers `prune --keep` would delete: those that
+        no function of the project uses in $LATEST, an alias or a canary weight, but the newest N."""
+        if not self.project.layers:
+            return {}
+        used = project_layers.used_versions(
+            self._map(lambda fn: read_function(self.session, fn.name), self.project.functions))
+        remotes = [project_layers.read_layer(self.session, layer.name) for layer in self.project.layers]
+        return {layer.key: versions for layer, remote in zip(self.project.layers, remotes, strict=True)
+                if (versions := project_layers.plan_layer_prune(remote, used, keep))}
+
+    def prune_layers(self, doomed: dict[str, tuple[int, ...]]) -> None:
+        client = self.session.client("lambda")
+        for layer in self.project.layers:
+            for version in doomed.get(layer.key, ()):
+                client.delete_layer_version(LayerName=layer.name, VersionNumber=version)
 
 
 def _held_back(report: FunctionPlanReport, why: str, exit_code: int) -> FunctionReport:

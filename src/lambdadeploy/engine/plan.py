@@ -196,8 +196,10 @@ def plan_promote(
     target_alias: str,
     *,
     force: bool = False,
+    skip_smoke: bool = False,
 ) -> FunctionPlan | PromoteConflict:
-    """Point target_alias at the version source_alias serves, if that version's configuration fits."""
+    """Point target_alias at the version source_alias serves, if that version's configuration fits
+    (after a smoke invoke of it, unless skip_smoke: `promote --skip-smoke`, as push's)."""
     source = remote.aliases.get(source_alias) if remote.exists else None
     if source is None:
         raise InvalidInputError(
@@ -215,7 +217,7 @@ def plan_promote(
         return FunctionPlan(fn, (), target_alias, current_version, source.version)
     previous = pushed(current.version, current.history.previous) if current else ()
     steps: tuple[FunctionStep, ...] = (
-        Smoke(fn.name, source.version),
+        *(() if skip_smoke else (Smoke(fn.name, source.version),)),
         MoveAlias(fn.name, target_alias, current_version, source.version, previous),
     )
     return FunctionPlan(fn, steps, target_alias, current_version, source.version)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from ..config.model import FunctionConfig
-from ..packaging import Artifact
+from ..config.model import FunctionConfig, LayerConfig
+from ..packaging import Artifact, LayerArtifact
+from .layers import LayerPlan
 from .plan import FunctionPlan, PromoteConflict
 from .smoke import SmokeResult
 from .steps import MoveAlias, RoleStep, Step
@@ -125,17 +126,48 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class LayerPlanReport:
+    """What planning found for one project layer: its plan, or why it could not be built or read."""
+
+    layer: LayerConfig
+    plan: LayerPlan | None
+    failure: Failure | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+@dataclass(frozen=True)
+class LayerOutcome:
+    """What a push did about one project layer: the version its functions use, and whether it
+    published that version."""
+
+    layer: LayerConfig
+    arn: str | None
+    published: bool = False
+    artifact: LayerArtifact | None = None
+    failure: Failure | None = None
+
+
+@dataclass(frozen=True)
 class ProjectPlan:
-    """Everything a push would do: the execution role's steps once, then each function's plan."""
+    """Everything a push would do: the execution role's steps once, the project layers to
+    publish, then each function's plan."""
 
     alias: str
     role_steps: tuple[RoleStep, ...]
     functions: tuple[FunctionPlanReport, ...]
     findings: tuple[Finding, ...] = ()
+    layers: tuple[LayerPlanReport, ...] = ()
+
+    @property
+    def layer_steps(self) -> tuple[Step, ...]:
+        return tuple(r.plan.step for r in self.layers if r.plan is not None and r.plan.step is not None)
 
     @property
     def ok(self) -> bool:
-        return all(f.ok for f in self.functions) and not self.errors
+        return all(f.ok for f in self.functions) and all(r.ok for r in self.layers) and not self.errors
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -143,4 +175,4 @@ class ProjectPlan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.role_steps) or any(f.plan and f.plan.steps for f in self.functions)
+        return bool(self.role_steps) or bool(self.layer_steps) or any(f.plan and f.plan.steps for f in self.functions)

@@ -161,10 +161,25 @@ class DeleteRolePolicy:
     policy_name: str
 
 
+@dataclass(frozen=True)
+class PublishLayer:
+    """Publish a new version of a project layer (its content, runtimes or architectures changed);
+    the functions that name the layer then use it (they plan `...:layer:NAME:(new)`)."""
+
+    layer: str  # the key under `layers:`
+    name: str  # the deployed LayerName
+    code_sha256: str
+    description: str  # carries the content hash: how the next push finds this version
+    runtimes: tuple[str, ...]
+    architectures: tuple[str, ...]
+    latest: str | None  # the newest version now, if any
+    zipped_size: int = 0
+
+
 FunctionStep = (CreateFunction | UpdateConfig | UploadCode | UpdateTags | Publish | UseVersion | Smoke | MoveAlias
                 | ShiftTraffic | Watch | WireTrigger | SetPermission | MarkTriggers)
 RoleStep = CreateRole | AttachRolePolicy | PutRolePolicy | DeleteRolePolicy
-Step = FunctionStep | RoleStep
+Step = FunctionStep | RoleStep | PublishLayer
 
 
 def step_kind(step: Step) -> str:

@@ -6,7 +6,14 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from ..engine.report import AliasOutcome, Finding, FunctionPlanReport, FunctionReport, ProjectPlan
+from ..engine.report import (
+    AliasOutcome,
+    Finding,
+    FunctionPlanReport,
+    FunctionReport,
+    LayerOutcome,
+    ProjectPlan,
+)
 from ..engine.smoke import PRICES_DATE, SmokeResult, cost_per_million, right_sizing_hint
 from ..engine.steps import SetPermission, WireTrigger
 from ..packaging import left_out_text
@@ -23,6 +30,9 @@ def render_plan(out: Output, plan: ProjectPlan) -> None:
         for step in plan.role_steps:
             out.result("\n".join("  " + line for line in step_view.lines(step)))
         total += step_view.counts(plan.role_steps)
+    if plan.layers:
+        out.result(_layers_plan_text(plan))
+        total += step_view.counts(plan.layer_steps)
     for report in plan.functions:
         out.result(_function_plan_text(report))
         if report.plan is not None:
@@ -40,6 +50,19 @@ def render_findings(out: Output, findings: Sequence[Finding]) -> None:
         (out.error if finding.level == "error" else out.warn)(f"{where}{finding.message}{hint}")
 
 
+def _layers_plan_text(plan: ProjectPlan) -> str:
+    lines = ["layers:"]
+    for report in plan.layers:
+        if report.plan is None:
+            lines.append(f"  cannot build layer {report.layer.key}: {report.failure.message if report.failure else ''}")
+        elif report.plan.step is None:
+            lines.append(f"  layer {report.layer.key}: up to date ({report.plan.arn.rsplit(':', 1)[-1]} of "
+                         f"{report.layer.name})")
+        else:
+            lines.append("  " + step_view.one_line(report.plan.step))
+    return "\n".join(lines)
+
+
 def _function_plan_text(report: FunctionPlanReport) -> str:
     name = report.function.name
     if report.plan is None:
@@ -51,7 +74,7 @@ def _function_plan_text(report: FunctionPlanReport) -> str:
 
 
 def plan_document(plan: ProjectPlan) -> dict[str, Any]:
-    total: Counter[str] = Counter(step_view.counts(plan.role_steps))
+    total: Counter[str] = Counter(step_view.counts(plan.role_steps)) + step_view.counts(plan.layer_steps)
     functions = []
     for report in plan.functions:
         steps = report.plan.steps if report.plan else ()
@@ -65,6 +88,12 @@ def plan_document(plan: ProjectPlan) -> dict[str, Any]:
     return {
         "command": "plan", "ok": plan.ok, "alias": plan.alias,
         "role": [step_view.document(s) for s in plan.role_steps],
+        "layers": [{"layer": r.layer.key, "name": r.layer.name, "ok": r.ok,
+                    "version_arn": r.plan.arn if r.plan else None,
+                    "publish": r.plan is not None and r.plan.step is not None,
+                    "steps": [step_view.document(r.plan.step)] if r.plan and r.plan.step else [],
+                    "package": _package_document(r.plan.artifact) if r.plan else None,
+                    "error": r.failure.message if r.failure else None} for r in plan.layers],
         "functions": functions,
         "findings": [{"function": f.function, "level": f.level, "message": f.message, "hint": f.hint}
                      for f in plan.findings],
@@ -72,7 +101,10 @@ def plan_document(plan: ProjectPlan) -> dict[str, Any]:
     }
 
 
-def render_reports(out: Output, command: str, reports: Sequence[FunctionReport], role_done: Sequence[Any] = ()) -> None:
+def render_reports(out: Output, command: str, reports: Sequence[FunctionReport], role_done: Sequence[Any] = (),
+                   layers: Sequence[LayerOutcome] = ()) -> None:
+    for outcome in layers:
+        out.result(_layer_line(out, outcome))
     for report in reports:
         out.result(summary_line(out, report))
         if report.smoke and report.smoke.report and report.ok:
@@ -81,6 +113,8 @@ def render_reports(out: Output, command: str, reports: Sequence[FunctionReport],
                 out.result(f"    hint: {hint}")
         if report.artifact and report.artifact.left_out:
             out.result(f"    {left_out_text(report.artifact.left_out)}")
+        for note in report.artifact.notes if report.artifact else ():
+            out.result(f"    note: {note}")
         for record in report.done:
             if isinstance(record.step, WireTrigger | SetPermission):
                 line = step_view.one_line(record.step, record.version)
@@ -88,7 +122,26 @@ def render_reports(out: Output, command: str, reports: Sequence[FunctionReport],
         if report.conflict:
             for change in report.conflict.changes:
                 out.result(f"    {change.field}: {change.old} -> {change.new}")
-    out.document(results_document(command, reports, role_done))
+    out.document(results_document(command, reports, role_done, layers))
+
+
+def _layer_line(out: Output, outcome: LayerOutcome) -> str:
+    status = out.style("ok", fg="green") if outcome.failure is None else out.style("FAILED", fg="red", bold=True)
+    line = f"{status} layer {out.style(outcome.layer.name, bold=True)}"
+    if outcome.arn:
+        line += f"  version {outcome.arn.rsplit(':', 1)[-1]}" + (" (published)" if outcome.published else " (unchanged)")
+    if outcome.artifact:
+        line += f"  package {human_size(outcome.artifact.zipped_size)}"
+    if outcome.failure:
+        line += "\n    " + outcome.failure.message.replace("\n", "\n    ")
+    return line
+
+
+def _package_document(artifact: Any) -> dict[str, Any]:
+    return {"zipped_bytes": artifact.zipped_size, "unzipped_bytes": artifact.unzipped_size,
+            "files": artifact.file_count, "sha256": artifact.sha256,
+            "dependencies_from_cache": artifact.deps_from_cache, "left_out": list(artifact.left_out),
+            "notes": list(artifact.notes)}
 
 
 def summary_line(out: Output, r: FunctionReport) -> str:
@@ -154,11 +207,15 @@ def smoke_document(smoke: SmokeResult | None, architecture: str) -> dict[str, An
     }
 
 
-def results_document(command: str, reports: Sequence[FunctionReport], role_done: Sequence[Any] = ()) -> dict[str, Any]:
+def results_document(command: str, reports: Sequence[FunctionReport], role_done: Sequence[Any] = (),
+                     layers: Sequence[LayerOutcome] = ()) -> dict[str, Any]:
     return {
         "command": command,
-        "ok": all(r.ok for r in reports),
+        "ok": all(r.ok for r in reports) and not any(o.failure for o in layers),
         "role": [step_view.document(s) for s in role_done],
+        "layers": [{"layer": o.layer.key, "name": o.layer.name, "version_arn": o.arn, "published": o.published,
+                    "package": _package_document(o.artifact) if o.artifact else None,
+                    "error": o.failure.message if o.failure else None} for o in layers],
         "functions": [
             {
                 "function": r.function.key,
@@ -170,14 +227,7 @@ def results_document(command: str, reports: Sequence[FunctionReport], role_done:
                 "alias": {"name": r.alias, "from": r.alias_from, "to": r.alias_to, "outcome": r.outcome.value,
                           "moved": r.outcome in (AliasOutcome.MOVED, AliasOutcome.CANARY_CANCELLED),
                           "canary_weight": r.canary_weight},
-                "package": None if r.artifact is None else {
-                    "zipped_bytes": r.artifact.zipped_size,
-                    "unzipped_bytes": r.artifact.unzipped_size,
-                    "files": r.artifact.file_count,
-                    "sha256": r.artifact.sha256,
-                    "dependencies_from_cache": r.artifact.deps_from_cache,
-                    "left_out": list(r.artifact.left_out),
-                },
+                "package": None if r.artifact is None else _package_document(r.artifact),
                 "smoke": smoke_document(r.smoke, r.function.architecture),
                 "smoke_skipped": r.smoke_skipped,
                 "steps": [step_view.document(s.step, s.version, s.detail) for s in r.done],

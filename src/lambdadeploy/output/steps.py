@@ -23,6 +23,7 @@ from ..engine.steps import (
     MarkTriggers,
     MoveAlias,
     Publish,
+    PublishLayer,
     PutRolePolicy,
     SetPermission,
     ShiftTraffic,
@@ -104,6 +105,10 @@ def view(step: Step, version: str | None = None) -> StepView:
                                                           "triggers' queues and streams)")
         case DeleteRolePolicy(role=role, policy_name=name):
             return StepView("-", f"role {role}: policy {name}")
+        case PublishLayer(layer=key, name=name, latest=latest, runtimes=runtimes, architectures=archs):
+            previous = f" (after version {latest})" if latest else ""
+            return StepView("+", f"layer {key}: version (new) of {name}{previous}, for {', '.join(runtimes)} "
+                                 f"{'/'.join(archs)}")
     raise TypeError(step)  # pragma: no cover - every Step kind is matched above
 
 
@@ -168,6 +173,8 @@ def document(step: Step, version: str | None = None, detail: str | None = None) 
             doc.update(trigger=change.kind, action=change.action, resource=change.resource, alias=target.alias)
         case SetPermission(target=target, change=change):
             doc.update(trigger=change.kind, action=change.action, sid=change.sid, alias=target.alias)
+        case PublishLayer(layer=key, name=name, code_sha256=sha, runtimes=runtimes, architectures=archs):
+            doc.update(layer=key, name=name, code_sha256=sha, runtimes=list(runtimes), architectures=list(archs))
     if shown.changes:
         doc["changes"] = [change_document(c) for c in shown.changes]
     if detail:
