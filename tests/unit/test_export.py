@@ -334,7 +334,7 @@ def test_written_template_passes_cfn_lint(config: Project, tmp_path: Path, alias
     text = write_export(config, alias, out, canary=canary)
     assert out.read_text() == text
     template = yaml.safe_load(text)
-    zips = sorted((tmp_path / "deploy" / CODE_DIR_NAME).iterdir())
+    zips = sorted((tmp_path / "deploy" / CODE_DIR_NAME).glob("*.zip"))
     assert [z.name.rsplit("-", 1)[0] for z in zips] == ["shop-jobs", "shop-resize", "shop-thumbs"]
     for fn in config.functions:
         uri = template["Resources"][f"{fn.key.capitalize()}Function"]["Properties"]["CodeUri"]

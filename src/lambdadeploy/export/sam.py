@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..config.model import FunctionConfig, Project, Trigger
+from ..config.model import FunctionConfig, LayerConfig, Project, Trigger
 from ..errors import InvalidInputError
 from ..iam.execution_role import (
     TRIGGER_POLICY_NAME,
@@ -24,6 +24,7 @@ from ..iam.execution_role import (
     basic_execution_policy,
     trigger_sources_policy,
 )
+from ..packaging.layers import version_description
 from ..triggers import registry
 from . import s3_notifications
 from .cfn import logical_name, partition_arn, role_arn, unique
@@ -73,6 +74,8 @@ def sam_template(
     canary: CanarySettings | None = None,
     keep_names: bool = True,
     code_sha256: Mapping[str, str] | None = None,
+    layer_uris: Mapping[str, str] | None = None,
+    layer_sha256: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The SAM template that deploys `project` as `push --alias ALIAS` would (code_uris: key -> CodeUri).
 
@@ -80,14 +83,17 @@ def sam_template(
     stack next to the functions lambdadeploy created, see the migration notes). Secret values
     (project.secret_values: read from `env`, or under a name like *_TOKEN/*_PASSWORD), wherever
     they appear, become NoEcho parameters instead of text in the file (secrets.py).
-    code_sha256 (key -> CodeSha256) is recorded in the Metadata."""
+    code_sha256 (key -> CodeSha256) is recorded in the Metadata. The project's layers become
+    AWS::Serverless::LayerVersion resources (layer_uris: key -> ContentUri; layer_sha256: key ->
+    the content hash, in the description as `push` writes it) that the functions Ref."""
     require_alias(project, alias)
     missing = [fn.key for fn in project.functions if fn.key not in code_uris]
     if missing:
         raise InvalidInputError("no code location for " + ", ".join(missing))
     project = for_alias(project, alias)
     ids = function_ids(project)
-    resources: dict[str, Any] = {}
+    layer_ids = project_layer_ids(project, set(ids.values()))
+    resources: dict[str, Any] = layer_resources(project, layer_ids, layer_uris or {}, layer_sha256 or {}, keep_names)
     outputs: dict[str, Any] = {}
     if any(fn.role is None for fn in project.functions):
         resources[EXECUTION_ROLE_ID] = execution_role(project)
@@ -95,7 +101,7 @@ def sam_template(
         resources[CANARY_CONFIG_ID] = canary_config(canary)
     for fn in project.functions:
         logical_id = ids[fn.key]
-        resources[logical_id] = function_resource(fn, alias, code_uris[fn.key], canary, keep_names)
+        resources[logical_id] = function_resource(fn, alias, code_uris[fn.key], canary, keep_names, layer_ids)
         outputs[f"{logical_id}AliasArn"] = {
             "Description": f"{fn.name}:{alias}",
             "Value": {"Ref": f"{logical_id}.Alias"},
@@ -107,7 +113,7 @@ def sam_template(
             }
     resources.update(s3_notifications.resources(project, alias, ids))
     where = f"project {project.project}" if project.project else str(project.config_file.name)
-    info = metadata(project, alias, ids)
+    info = metadata(project, alias, ids, layer_ids, layer_sha256 or {})
     for key, sha in (code_sha256 or {}).items():
         info["functions"][key]["codeSha256"] = sha
     template = {
@@ -183,8 +189,43 @@ def deployment_preference(canary: CanarySettings | None) -> dict[str, Any]:
     return {"Type": canary.predefined or {"Ref": CANARY_CONFIG_ID}}
 
 
+def project_layer_ids(project: Project, taken: set[str]) -> dict[str, str]:
+    """Layer key -> logical id (DepsLayer), for the project layers some function uses."""
+    used = {layer.key for layer in project.layers_of(project.functions)}
+    taken = {*taken, EXECUTION_ROLE_ID, CANARY_CONFIG_ID, s3_notifications.HANDLER_ID, s3_notifications.HANDLER_ROLE_ID}
+    return {layer.key: unique(logical_name(layer.key) + "Layer", taken) for layer in project.layers if layer.key in used}
+
+
+def layer_resources(project: Project, layer_ids: Mapping[str, str], uris: Mapping[str, str],
+                    sha256: Mapping[str, str], keep_names: bool) -> dict[str, Any]:
+    """Logical id -> the LayerVersion resource, for each project layer a function uses."""
+    missing = [key for key in layer_ids if key not in uris]
+    if missing:
+        raise InvalidInputError("no content location for layer(s) " + ", ".join(missing))
+    return {layer_ids[layer.key]: layer_resource(layer, uris[layer.key], sha256.get(layer.key), keep_names)
+            for layer in project.layers if layer.key in layer_ids}
+
+
+def layer_resource(layer: LayerConfig, content_uri: str, sha256: str | None, keep_names: bool) -> dict[str, Any]:
+    """The layer as push publishes it: same zip, runtimes, architectures and description. Old
+    versions are retained, as push leaves them for `prune` (functions keep working either way)."""
+    properties: dict[str, Any] = {}
+    if keep_names:
+        properties["LayerName"] = layer.name
+    properties.update({
+        "ContentUri": content_uri,
+        "CompatibleRuntimes": list(layer.runtimes),
+        "CompatibleArchitectures": list(layer.architectures),
+        "RetentionPolicy": "Retain",
+    })
+    text = version_description(layer, sha256) if sha256 else layer.description
+    if text:
+        properties["Description"] = text
+    return {"Type": "AWS::Serverless::LayerVersion", "Properties": properties}
+
+
 def function_resource(fn: FunctionConfig, alias: str, code_uri: str, canary: CanarySettings | None,
-                      keep_names: bool) -> dict[str, Any]:
+                      keep_names: bool, layer_ids: Mapping[str, str] | None = None) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     if keep_names:
         properties["FunctionName"] = fn.name
@@ -202,7 +243,8 @@ def function_resource(fn: FunctionConfig, alias: str, code_uri: str, canary: Can
     if fn.environment:
         properties["Environment"] = {"Variables": {str(k): str(v) for k, v in fn.environment.items()}}
     if fn.layers:
-        properties["Layers"] = list(fn.layers)
+        properties["Layers"] = [{"Ref": (layer_ids or {})[ref]} if ref in (layer_ids or {}) else ref
+                                for ref in fn.layers]
     if fn.tags:
         properties["Tags"] = {str(k): str(v) for k, v in fn.tags.items()}
     properties["AutoPublishAlias"] = alias
@@ -233,9 +275,11 @@ def describe_trigger(trigger: Trigger) -> str:
     return f"{trigger.kind} {registry.kind(trigger.kind).source(trigger.settings)}"
 
 
-def metadata(project: Project, alias: str, ids: Mapping[str, str]) -> dict[str, Any]:
-    """What was exported, readable in the template: each function, its alias and its triggers."""
-    return {
+def metadata(project: Project, alias: str, ids: Mapping[str, str], layer_ids: Mapping[str, str] | None = None,
+             layer_sha256: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What was exported, readable in the template: each function, its alias and its triggers,
+    and the project layers with their content hash."""
+    info: dict[str, Any] = {
         "project": project.project,
         "alias": alias,
         "functions": {
@@ -248,3 +292,8 @@ def metadata(project: Project, alias: str, ids: Mapping[str, str]) -> dict[str, 
             for fn in project.functions
         },
     }
+    if layer_ids:
+        names = {layer.key: layer.name for layer in project.layers}
+        info["layers"] = {key: {"name": names[key], "logicalId": logical_id, "codeSha256": (layer_sha256 or {}).get(key)}
+                          for key, logical_id in layer_ids.items()}
+    return info

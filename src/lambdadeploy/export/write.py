@@ -23,7 +23,14 @@ import yaml
 
 from ..config.model import FunctionConfig, Project
 from ..errors import InvalidInputError
-from ..packaging import Artifact, build_artifact
+from ..packaging import (
+    Artifact,
+    LayerArtifact,
+    build_artifact,
+    build_layer,
+    check_function_with_layers,
+)
+from ..packaging.files import tag_as_output
 from .sam import CanarySettings, require_alias, sam_template
 
 CODE_DIR_NAME = "lambdadeploy-export"
@@ -55,21 +62,39 @@ def write_export(
         raise InvalidInputError(f"invalid S3 prefix {s3_prefix!r}", hint="s3://BUCKET or s3://BUCKET/PREFIX")
     base = (out_path.parent if out_path is not None else Path.cwd()).resolve()
     code_dir = (code_dir if code_dir is not None else base / CODE_DIR_NAME).resolve()
+    layers = build_layers(project, cache_dir, on_progress)
     artifacts = build_all(project.functions, parallel, cache_dir, on_progress)
-    code_dir.mkdir(parents=True, exist_ok=True)
-    code_uris: dict[str, str] = {}
     for fn in project.functions:
-        path = write_zip(code_dir, fn, artifacts[fn.key], _zip_stem(fn, project.secret_values))
-        if s3_prefix is not None:
-            code_uris[fn.key] = f"{s3_prefix.rstrip('/')}/{path.name}"
-        else:
-            code_uris[fn.key] = Path(os.path.relpath(path, base)).as_posix()
+        check_function_with_layers(fn, artifacts[fn.key], layers)
+    code_dir.mkdir(parents=True, exist_ok=True)
+    tag_as_output(code_dir, "lambdadeploy export packages")  # never packed by a `source: .` build
+
+    def uri(path: Path) -> str:
+        return f"{s3_prefix.rstrip('/')}/{path.name}" if s3_prefix is not None \
+            else Path(os.path.relpath(path, base)).as_posix()
+
+    code_uris = {fn.key: uri(write_zip(code_dir, fn, artifacts[fn.key], _zip_stem(fn, project.secret_values)))
+                 for fn in project.functions}
+    layer_uris = {key: uri(write_zip(code_dir, None, artifact, f"layer-{key}")) for key, artifact in layers.items()}
     template = sam_template(project, alias, code_uris, canary=canary, keep_names=keep_names,
-                            code_sha256={fn.key: artifacts[fn.key].sha256 for fn in project.functions})
+                            code_sha256={fn.key: artifacts[fn.key].sha256 for fn in project.functions},
+                            layer_uris=layer_uris, layer_sha256={k: a.sha256 for k, a in layers.items()})
     text = dump_yaml(template)
     if out_path is not None:
         _atomic_write(out_path, text.encode())
     return text
+
+
+def build_layers(project: Project, cache_dir: Path | None,
+                 on_progress: Callable[[str], None] | None) -> dict[str, LayerArtifact]:
+    """The project layers the functions use, built as push builds them (CloudFormation uploads
+    through S3, so the direct-upload limit does not apply)."""
+    built = {}
+    for layer in project.layers_of(project.functions):
+        report = (lambda message, key=layer.key: on_progress(f"layer {key}: {message}")) if on_progress else None
+        built[layer.key] = build_layer(replace(layer, s3_bucket=layer.s3_bucket or _THROUGH_S3), cache_dir=cache_dir,
+                                       on_progress=report)
+    return built
 
 
 def build_all(functions: tuple[FunctionConfig, ...], parallel: int, cache_dir: Path | None,
@@ -91,9 +116,10 @@ def _zip_stem(fn: FunctionConfig, secrets: frozenset[str]) -> str:
     return "function-" + hashlib.sha256(fn.name.encode()).hexdigest()[:12]
 
 
-def write_zip(code_dir: Path, fn: FunctionConfig, artifact: Artifact, stem: str | None = None) -> Path:
-    """Write `<name>-<sha12>.zip` (unless already there) and remove this function's older ones."""
-    stem = stem or fn.name
+def write_zip(code_dir: Path, fn: FunctionConfig | None, artifact: Artifact | LayerArtifact,
+              stem: str | None = None) -> Path:
+    """Write `<name>-<sha12>.zip` (unless already there) and remove this function's (or layer's) older ones."""
+    stem = stem or (fn.name if fn is not None else "package")
     path = code_dir / f"{stem}-{artifact.sha256_hex[:12]}.zip"
     if not path.exists() or path.stat().st_size != len(artifact.zip_bytes):
         _atomic_write(path, artifact.zip_bytes)

@@ -3,8 +3,8 @@
 Pure: built from the Project alone (plus account and region), so `lambdadeploy policy`
 needs no AWS call beyond the account id. Every statement names specific actions; the
 resources are the config's functions (`function:NAME` and `function:NAME:*`, which
-covers versions and aliases), its execution role(s), its buckets, topics and the
-tool's own schedule rules. A few actions cannot be scoped by resource in IAM and use
+covers versions and aliases), its execution role(s), its own layers (`layer:NAME` and
+`layer:NAME:*`), its buckets, topics and the tool's own schedule rules. A few actions cannot be scoped by resource in IAM and use
 Resource "*", each narrowed by a condition where IAM offers one:
 
 - sts:GetCallerIdentity, lambda:ListEventSourceMappings, events:ListRules: reads;
@@ -53,6 +53,15 @@ TRIGGER_READ_ACTIONS = [
     "lambda:GetPolicy",
     "lambda:RemovePermission",
 ]
+# The project's own layers (top-level `layers:`): find the version with this content, publish one
+# when it changed, and (prune) delete unused ones. ListLayerVersions and PublishLayerVersion act on
+# the layer (`layer:NAME`), GetLayerVersion and DeleteLayerVersion on its versions (`layer:NAME:N`).
+PROJECT_LAYER_ACTIONS = [
+    "lambda:DeleteLayerVersion",
+    "lambda:GetLayerVersion",
+    "lambda:ListLayerVersions",
+    "lambda:PublishLayerVersion",
+]
 ROLE_ACTIONS = [
     "iam:AttachRolePolicy",
     "iam:CreateRole",
@@ -84,9 +93,12 @@ def ci_policy(project: Project, account_id: str, region: str) -> dict[str, Any]:
     # push --canary --watch reads the new version's metrics and the named alarms; CloudWatch cannot
     # scope GetMetricStatistics by resource, and alarm names are not in lambda.yaml.
     statements.append(_allow("WatchCanaries", ["cloudwatch:DescribeAlarms", "cloudwatch:GetMetricStatistics"], "*"))
-    layers = sorted({arn for fn in project.functions for arn in fn.layers})
+    layers = sorted({arn for fn in project.functions for arn in fn.layers if arn.startswith("arn:")})
     if layers:  # CreateFunction/UpdateFunctionConfiguration check that the caller may use each layer
         statements.append(_allow("UseLayers", ["lambda:GetLayerVersion"], layers))
+    own_layers = sorted(f"{lambda_arn}:layer:{layer.name}{suffix}" for layer in project.layers for suffix in ("", ":*"))
+    if own_layers:
+        statements.append(_allow("ManageProjectLayers", PROJECT_LAYER_ACTIONS, own_layers))
     buckets = sorted({fn.s3_bucket for fn in project.functions if fn.s3_bucket})
     if buckets:
         statements.append(_allow("UploadLargePackages", ["s3:GetObject", "s3:PutObject"],
