@@ -8,8 +8,9 @@ function's layers (moto keeps a layer version's content as ``code_bytes``). That
 private moto API: pyproject pins moto to the range that tests/aws/test_sandbox_seam.py
 covers, and that test fails loudly when the signatures move.
 
-Deliveries of events to aliases are fixed in deliveries.py; an UpdateFunctionCode that
-changes ``Architectures`` (moto ignores it) is applied here.
+Deliveries of events to aliases are fixed in deliveries.py; layers as AWS keeps them in
+layers.py (installed with the seam); an UpdateFunctionCode that changes ``Architectures``
+(moto ignores it) is applied here.
 
 A smoke invoke may ask for ``--smoke-arch host`` through its ClientContext
 (``{"custom": {"lambdadeploy-smoke-arch": "host"}}``, runtimes.SMOKE_ARCH_CONTEXT_KEY);
@@ -30,6 +31,7 @@ from ..errors import LambdaDeployError
 from ..runtimes import HOST_BUILD_HEADER, SMOKE_ARCH_CONTEXT_KEY
 from . import deliveries
 from .artifacts import RunnerError
+from .layers import install_layer_emulation, layer_content
 from .runner import DUMMY_CREDENTIALS, run_handler
 
 LOG_RESULT_LIMIT = 4096  # Invoke's LogResult is the last 4 KB of the log, as in Lambda
@@ -134,6 +136,7 @@ def install_invoke_seam() -> None:
         LambdaFunction._invoke_lambda = _invoke_lambda
         LambdaFunction.update_function_code = update_function_code
         deliveries.install()
+        install_layer_emulation()  # layers as AWS keeps them: what _layer_zips reads
         setattr(LambdaFunction, _SEAM_MARKER, True)
 
 
@@ -237,8 +240,8 @@ def _layer_zips(fn: Any) -> list[bytes]:
 
     zips = []
     for layer in getattr(fn, "layers", None) or []:
-        version = get_backend(fn.account_id, fn.region).layers_versions_by_arn(layer["Arn"])
-        if version is None or not getattr(version, "code_bytes", b""):
+        content = layer_content(get_backend(fn.account_id, fn.region), layer["Arn"])
+        if content is None:
             raise RunnerError(f"layer {layer['Arn']} is not in the sandbox (or has no content)")
-        zips.append(version.code_bytes)
+        zips.append(content)
     return zips
