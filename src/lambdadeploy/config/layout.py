@@ -113,6 +113,10 @@ def project_layers(value: Any, functions: list[FunctionConfig], project: str | N
         settings = Record(LAYER_FIELDS, dict, "layer settings").check(spec, at)
         if settings is INVALID:
             continue
+        if "requirements" not in settings and "source" not in settings:
+            at("a layer needs `requirements:` or `source:` (or both)",
+               "{requirements: layers/deps/requirements.txt} or {source: layers/common}")
+            continue
         users = [fn for fn in functions if key in fn.layers]
         if not users and "runtimes" not in settings:
             warn(f"layer {key} is not used by any function (and names no `runtimes:`): it is not built")
@@ -126,10 +130,6 @@ def project_layers(value: Any, functions: list[FunctionConfig], project: str | N
 def _layer(key: str, name: str, settings: dict[str, Any], users: list[FunctionConfig], root: Path,
            at: Reporter) -> LayerConfig | None:
     """Long because each check names its own field: paths, then runtimes, then architectures."""
-    if "requirements" not in settings and "source" not in settings:
-        at("a layer needs `requirements:` or `source:` (or both)",
-           "{requirements: layers/deps/requirements.txt} or {source: layers/common}")
-        return None
     ok = True
     source = requirements = None
     if "source" in settings:

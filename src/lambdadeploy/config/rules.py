@@ -95,8 +95,9 @@ class Include(Rule):
         if not isinstance(value, list):
             report(f"must be a list of paths, got {type_name(value)}", "include: [../shared, {from: ../libs/db, to: db}]")
             return INVALID
+        # The entries that are well formed, even when others are not: validate.py checks their
+        # paths too (every problem at once), and no function is built while any is reported.
         entries: list[tuple[str, str | None]] = []
-        ok = True
         for index, item in enumerate(value):
             at = report.at(str(index))
             if isinstance(item, dict):
@@ -107,15 +108,11 @@ class Include(Rule):
                 if "from" not in item:
                     at("missing `from`", "{from: ../libs/db, to: db}")
                 target = Text().check(item["to"], at.at("to")) if item.get("to") is not None else None
-                if unknown or source is INVALID or target is INVALID:
-                    ok = False
-                    continue
-                entries.append((source, target))
+                if not unknown and source is not INVALID and target is not INVALID:
+                    entries.append((source, target))
             elif (text := Text().check(item, at)) is not INVALID:
                 entries.append((text, None))
-            else:
-                ok = False
-        return tuple(entries) if ok else INVALID
+        return tuple(entries)
 
     @property
     def schema(self) -> dict[str, Any]:

@@ -75,8 +75,11 @@ def build_layer(layer: LayerConfig, *, cache_dir: Path | None = None,
         laid_out = (layer.source / prefix.split("/")[0]).is_dir()
         spec = pathspec.GitIgnoreSpec.from_lines(ignore_lines(layer.source, layer.project_ignore, layer.exclude))
         fence = Fence(frozenset(str(p) for p in (*layer.never_pack, cache)))
-        files = walk_tree(layer.source, spec, report, left_out.append, fence=fence, prefix="" if laid_out else prefix)
-        own = archive.source_entries(sorted(files, key=lambda f: f.arcname))
+        # Patterns match paths in the source folder; the files then move under the prefix.
+        files = sorted(walk_tree(layer.source, spec, report, left_out.append, fence=fence), key=lambda f: f.arcname)
+        if not laid_out:
+            files = [dataclasses.replace(f, arcname=prefix + f.arcname) for f in files]
+        own = archive.source_entries(files)
     deps: list[zipfmt.RawEntry] = []
     from_cache: bool | None = None
     notes: tuple[str, ...] = ()
