@@ -126,7 +126,7 @@ def test_two_files_for_one_place_in_the_zip_is_an_error(shared_project: Path, tm
         functions:
           orders: {handler: app.handler, include: [../../shared]}
     """)
-    with pytest.raises(PackagingInputError, match="two files would be shared/db.py in the zip"):
+    with pytest.raises(PackagingInputError, match=r"two files would be shared/db\.py in the zip"):
         zip_names(project, "orders", tmp_path / "cache")
 
 
