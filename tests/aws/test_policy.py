@@ -104,6 +104,10 @@ class Recorder:
                 return f"arn:aws:lambda:{self.region}:{self.account}:event-source-mapping:{params['UUID']}"
             if "Resource" in params:  # TagResource, UntagResource, ListTags
                 return params["Resource"]
+            if "LayerName" in params:  # Publish/ListLayerVersions: the layer; Get/DeleteLayerVersion: a version
+                name = params["LayerName"]
+                layer = name if name.startswith("arn:") else f"arn:aws:lambda:{self.region}:{self.account}:layer:{name}"
+                return f"{layer}:{params['VersionNumber']}" if "VersionNumber" in params else layer
             if name in ("ListEventSourceMappings", "CreateEventSourceMapping") or "FunctionName" not in params:
                 return "*"
             arn = self.function_arn(params["FunctionName"])
@@ -259,3 +263,33 @@ def test_every_call_of_the_deploy_workflows_is_allowed_by_the_ci_policy(session:
         Request("events:PutRule", "events:PutRule", f"arn:aws:events:{session.region}:{session.account_id()}:rule/x"),
     ]
     assert [r.operation for r in outside if allows(policy, r)] == []
+
+
+def test_project_layer_calls_are_allowed_by_the_ci_policy_and_no_other_layer(session: AwsSession,
+                                                                             tmp_path: Path) -> None:
+    """plan, push (publishing), an unchanged push (reusing, confirmed by GetLayerVersion), a change,
+    promote and a prune of layer versions, each call checked against the policy."""
+    from .test_project_layers import write_layered
+
+    recorder = Recorder("", session.region)
+    recorder.install(session)
+    recorder.account = session.account_id()
+    project = write_layered(tmp_path)
+    assert Deployer(session, project, lambda e: None).plan(project.functions, "dev").ok
+    for greeting in ("hello", "hello", "bonjour"):
+        project = write_layered(tmp_path, greeting=greeting)
+        assert Deployer(session, project, lambda e: None).push(project.functions, "dev").ok
+    assert all(r.ok for r in Deployer(session, project, lambda e: None).promote(project.functions, "dev", "prod"))
+    deployer = Deployer(session, project, lambda e: None)
+    deployer.prune_layers({"common": (1,)})
+
+    operations = {r.operation for r in recorder.requests}
+    assert {"lambda:PublishLayerVersion", "lambda:ListLayerVersions", "lambda:GetLayerVersion",
+            "lambda:DeleteLayerVersion"} <= operations
+    policy = ci_policy(project, session.account_id(), session.region)
+    denied = sorted({(r.operation, r.action, r.resource) for r in recorder.requests if not allows(policy, r)})
+    assert denied == []
+    layer = f"arn:aws:lambda:{session.region}:{session.account_id()}:layer"
+    outside = [Request("lambda:PublishLayerVersion", "lambda:PublishLayerVersion", f"{layer}:someone-elses"),
+               Request("lambda:DeleteLayerVersion", "lambda:DeleteLayerVersion", f"{layer}:t-commonx:1")]
+    assert [r.resource for r in outside if allows(policy, r)] == []

@@ -123,3 +123,20 @@ def test_partition_follows_the_region() -> None:
     assert_valid_iam_document(policy)
     arns = [r for s in policy["Statement"] for r in resources(s) if r != "*"]
     assert arns and all(r.startswith("arn:aws-cn:") for r in arns)
+
+
+def test_project_layers_get_the_four_layer_actions_on_themselves_only() -> None:
+    from lambdadeploy.config.model import LayerConfig
+
+    deps = LayerConfig(key="deps", name="shop-deps", runtimes=("python3.12",), architectures=("x86_64",),
+                       source=Path("/p/layers/deps"))
+    theirs = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:theirs:2"
+    p = Project(config_file=Path("/p/lambda.yaml"), project="shop", layers=(deps,),
+                functions=(function(layers=("deps", theirs)),))
+    found = statements(ci_policy(p, ACCOUNT, REGION))
+    assert found["ManageProjectLayers"]["Action"] == [
+        "lambda:DeleteLayerVersion", "lambda:GetLayerVersion", "lambda:ListLayerVersions", "lambda:PublishLayerVersion"]
+    assert resources(found["ManageProjectLayers"]) == [
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:shop-deps", f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:shop-deps:*"]
+    assert resources(found["UseLayers"]) == [theirs]  # a layer name is not an ARN
+    assert "ManageProjectLayers" not in statements(ci_policy(project(function()), ACCOUNT, REGION))
