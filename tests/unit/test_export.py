@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -312,9 +313,10 @@ def sam_transform(template: dict[str, Any]) -> dict[str, Any]:
         pytest.fail("aws-sam-translator is not installed: pip install -e '.[test]'")
     template = json.loads(json.dumps(template))
     for resource in template["Resources"].values():
-        code_uri = resource["Properties"].get("CodeUri")
-        if resource["Type"] == "AWS::Serverless::Function" and not code_uri.startswith("s3://"):
-            resource["Properties"]["CodeUri"] = "s3://artifacts/" + code_uri  # what `sam package` does
+        for field in ("CodeUri", "ContentUri"):  # functions' and layers' local paths
+            uri = resource["Properties"].get(field)
+            if resource["Type"].startswith("AWS::Serverless::") and isinstance(uri, str) and not uri.startswith("s3://"):
+                resource["Properties"][field] = "s3://artifacts/" + uri  # what `sam package` does
     translator = Translator(managed_policy_map={}, sam_parser=Parser(),
                             boto_session=boto3.Session(region_name="us-east-1"))
     return translator.translate(sam_template=template, parameter_values={})
@@ -459,3 +461,63 @@ def test_a_secret_used_as_a_name_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError) as caught:
         sam_template(p, "dev", uris(p))
     assert "Tags" in caught.value.message and "k3y-5ecr3t-value" not in caught.value.render()
+
+
+LAYERED_YAML = """\
+project: shop
+aliases: [dev, prod]
+functions:
+  orders:
+    handler: orders/app.handler
+    source: .
+    include: [{from: shared, to: shared}]
+    layers: [common, vendored, "arn:aws:lambda:us-east-1:123456789012:layer:theirs:3"]
+  users:
+    handler: app.handler
+    architecture: arm64
+    runtime: python3.11
+    include: [../../shared]
+    layers: [common]
+layers:
+  common: {source: layers/common, description: shared helpers}
+  vendored: {source: layers/vendored}
+"""
+
+
+def test_project_layers_export_as_layer_versions_the_functions_ref(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                   ) -> None:
+    """The SAM export of a project with `include:` and project layers: same zips and layer content
+    as push, AWS::Serverless::LayerVersion with ContentUri, transform and cfn-lint clean."""
+    monkeypatch.setenv("LAMBDADEPLOY_CACHE_DIR", str(tmp_path / "cache"))
+    handler = "from shared import db\n\ndef handler(event, context):\n    return db.X\n"
+    for path, text in {"orders/app.py": handler, "functions/users/app.py": handler, "shared/__init__.py": "",
+                       "shared/db.py": "X = 1\n", "layers/common/helpers.py": "Y = 2\n",
+                       "layers/vendored/python/vendor.py": "Z = 3\n"}.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    (tmp_path / "lambda.yaml").write_text(LAYERED_YAML)
+    project = load(tmp_path / "lambda.yaml")
+    out = tmp_path / "deploy" / "template.yaml"
+    template = yaml.safe_load(write_export(project, "prod", out))
+    common = props(template, "CommonLayer")
+    assert template["Resources"]["CommonLayer"]["Type"] == "AWS::Serverless::LayerVersion"
+    assert common["LayerName"] == "shop-common" and common["RetentionPolicy"] == "Retain"
+    assert common["CompatibleRuntimes"] == ["python3.11", "python3.12"]
+    assert common["CompatibleArchitectures"] == ["x86_64", "arm64"]
+    sha = template["Metadata"]["lambdadeploy"]["layers"]["common"]["codeSha256"]
+    assert common["Description"] == f"shared helpers lambdadeploy:sha256={sha}"  # as push describes it
+    with zipfile.ZipFile(out.parent / common["ContentUri"]) as layer_zip:
+        assert layer_zip.namelist() == ["python/helpers.py"]
+    with zipfile.ZipFile(out.parent / props(template, "VendoredLayer")["ContentUri"]) as layer_zip:
+        assert layer_zip.namelist() == ["python/vendor.py"]
+    orders = props(template, "OrdersFunction")
+    assert orders["Layers"] == [{"Ref": "CommonLayer"}, {"Ref": "VendoredLayer"},
+                                "arn:aws:lambda:us-east-1:123456789012:layer:theirs:3"]
+    with zipfile.ZipFile(out.parent / orders["CodeUri"]) as code_zip:  # source: . packs only the function
+        assert code_zip.namelist() == ["orders/app.py", "shared/__init__.py", "shared/db.py"]
+    transformed = sam_transform(template)["Resources"]
+    versions = {k: v for k, v in transformed.items() if v["Type"] == "AWS::Lambda::LayerVersion"}
+    assert sorted(v["Properties"]["LayerName"] for v in versions.values()) == ["shop-common", "shop-vendored"]
+    assert transformed["UsersFunction"]["Properties"]["Layers"] == [
+        {"Ref": next(k for k, v in versions.items() if v["Properties"]["LayerName"] == "shop-common")}]
+    assert lint_all(out) == []
