@@ -122,10 +122,10 @@ def stop_on_signals(deployer: Deployer, out: Output) -> Iterator[None]:
 
 
 def finish_results(app: App, command: str, reports: list[FunctionReport] | tuple[FunctionReport, ...],
-                   role_done: tuple = ()) -> None:
+                   role_done: tuple = (), findings: tuple = ()) -> None:
     from ..output.results import render_reports
 
-    render_reports(app.out, command, reports, role_done)
+    render_reports(app.out, command, reports, role_done, findings)
     failed = [r for r in reports if not r.ok]
     if failed:
         raise click.exceptions.Exit(max(r.exit_code for r in failed))
