@@ -140,6 +140,8 @@ class Executor:
                     raise ConcurrentDeployError(fn.name, "code")
                 self._version = response["Version"]
                 self._published = True
+                if response.get("State", "Active") != "Active":
+                    self._wait_version(fn, self._version)  # Lambda refuses to invoke a Pending version
             case UseVersion(version=version):
                 self._version = version
             case Smoke():
@@ -224,6 +226,18 @@ class Executor:
                                    lambda c: f"{c.get('State')}/{c.get('LastUpdateStatus')}")
         if self._revision and refresh_revision:
             self._revision = configuration.get("RevisionId")
+
+    def _wait_version(self, fn: FunctionConfig, version: str) -> None:
+        """Poll until a just-published version is Active (it may be Pending at first)."""
+
+        def active(configuration: dict[str, Any]) -> bool:
+            if configuration.get("State") == "Failed":
+                raise AwsError(f"{fn.name}: version {version} failed to become Active: "
+                               f"{configuration.get('StateReason') or ''}")
+            return configuration.get("State", "Active") == "Active"
+
+        wait_until(lambda: self.client.get_function_configuration(FunctionName=fn.name, Qualifier=version), active,
+                   FUNCTION_SETTLED, lambda c: str(c.get("State")))
 
     def _move_alias(self, fn: FunctionConfig, step: MoveAlias) -> None:
         version = self._version if step.to_version == NEW_VERSION else step.to_version
