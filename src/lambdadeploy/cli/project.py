@@ -172,19 +172,57 @@ def schema(app: App) -> None:
     click.echo(json.dumps(json_schema(), indent=2))
 
 
-@click.command()
+@click.command(epilog="See README, section Sandbox, for the full table.")
 @click.option("--port", type=click.IntRange(1, 65535), default=4599, show_default=True)
+@click.option("--aws-timing", "timing", type=click.Choice(["off", "fast", "real"]), default=None,
+              help="AWS's delays (new roles, Pending versions, late metrics): fast (default; "
+                   "$LAMBDADEPLOY_SANDBOX_TIMING), real (seconds, like AWS) or off.")
+@click.option("--credentials-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the sandbox's credentials (default: a private file per port under "
+                   "$XDG_RUNTIME_DIR/lambdadeploy or ~/.local/state/lambdadeploy).")
+@click.option("--env", "print_env", is_flag=True,
+              help="Print the environment variables that point boto3 and the AWS CLI at the sandbox "
+                   "running on --port, then exit: eval \"$(lambdadeploy sandbox --env)\".")
 @click.pass_obj
-def sandbox(app: App, port: int) -> None:
-    """Run the local AWS-compatible endpoint in the foreground (Ctrl-C stops it)."""
+def sandbox(app: App, port: int, timing: str | None, credentials_file: Path | None, print_env: bool) -> None:
+    """Run the local AWS-compatible endpoint in the foreground (Ctrl-C stops it).
+
+    \b
+    Only you can use it: it makes its own credentials at start (a file only you can read)
+    and refuses requests signed otherwise, with a foreign Host, or from a web page.
+    \b
+    Enforced, with AWS's error codes: the service models' limits on every request (Lambda,
+    EventBridge, CloudWatch Logs, IAM, SNS, SQS, STS, CloudWatch), overlapping S3 notification
+    rules, SQS mapping rules (batch size and window, FIFO, visibility timeout vs function
+    timeout), schedule expressions, 4 KB environments, tag limits, weighted aliases, the
+    request size caps.
+    Simulated: a new role is not assumable at once, a new version is Pending at first,
+    metrics arrive late (--aws-timing); invokes run the deployed code on this machine.
+    Not implemented: IAM permissions (any signed request is allowed), quotas and throttling,
+    VPCs, S3 notification limits beyond overlap, CloudWatch's CBOR protocol checks.
+    """
+    from ..local.credentials import CREDENTIALS_ENV, credentials_path, read_credentials
     from ..local.sandbox import serve_forever
 
-    app.out.info(
-        f"sandbox: AWS-compatible endpoint on http://127.0.0.1:{port} (loopback only, state lives until stopped)\n"
-        f"  use it with: lambdadeploy --sandbox ...  (or --endpoint-url http://127.0.0.1:{port})"
-    )
+    if print_env:
+        import os
+        import shlex
+
+        path = credentials_file or Path(os.environ.get(CREDENTIALS_ENV) or credentials_path(port))
+        for key, value in read_credentials(path).environment().items():
+            click.echo(f"export {key}={shlex.quote(value)}")
+        return
+
+    def ready(url: str, path: Path) -> None:
+        app.out.info(
+            f"sandbox: AWS-compatible endpoint on {url} (loopback only, state lives until stopped)\n"
+            f"  credentials (yours only): {path}\n"
+            f"  use it with: lambdadeploy --sandbox ...   or, for boto3 and the AWS CLI: "
+            f"eval \"$(lambdadeploy sandbox --env --port {port})\""
+        )
+
     try:
-        serve_forever(port)
+        serve_forever(port, on_ready=ready, timing=timing, credentials_file=credentials_file)
     except OSError as error:
         raise InvalidInputError(f"cannot listen on 127.0.0.1:{port}: {error.strerror}",
                                 hint="pick another --port") from error
