@@ -72,11 +72,13 @@ def _operation(model: Any, name: str) -> Any:
 
 
 @functools.lru_cache(maxsize=16)
-def _templates(model: Any) -> tuple[tuple[str, re.Pattern[str], frozenset[str], int, str], ...]:
-    """(method, path regex, required query keys, literal length, operation) for each operation."""
+def _templates(model: Any) -> tuple[tuple[str, re.Pattern[str], frozenset[str], tuple[int, int], str], ...]:
+    """(method, path regex, required query keys, rank, operation) for each operation; the rank
+    prefers longer literal paths, then current operations over deprecated twins on one URI."""
     found = []
     for name in model.operation_names:
-        http = model.operation_model(name).http
+        operation = model.operation_model(name)
+        http = operation.http
         path, _, query = http.get("requestUri", "/").partition("?")
         literal, pattern = 0, ""
         for piece in re.split(r"(\{[^}]+\})", path):
@@ -88,7 +90,8 @@ def _templates(model: Any) -> tuple[tuple[str, re.Pattern[str], frozenset[str], 
                 literal += len(piece)
                 pattern += re.escape(piece)
         keys = frozenset(part.partition("=")[0] for part in query.split("&") if part)
-        found.append((http.get("method", "POST"), re.compile(pattern.rstrip("/") + "/?"), keys, literal, name))
+        rank = (literal, 0 if getattr(operation, "deprecated", False) else 1)
+        found.append((http.get("method", "POST"), re.compile(pattern.rstrip("/") + "/?"), keys, rank, name))
     return tuple(found)
 
 
@@ -97,14 +100,14 @@ def _group(label: str) -> str:
 
 
 def _match_rest(model: Any, request: Incoming) -> tuple[Any, dict[str, str]] | None:
-    best: tuple[tuple[int, int], Any, dict[str, str]] | None = None
-    for method, pattern, keys, literal, name in _templates(model):
+    best: tuple[tuple[int, tuple[int, int]], Any, dict[str, str]] | None = None
+    for method, pattern, keys, rank, name in _templates(model):
         if method != request.method or not keys <= set(request.query):
             continue
         match = pattern.fullmatch(request.raw_path)
         if match is None:
             continue
-        score = (len(keys), literal)
+        score = (len(keys), rank)
         if best is None or score > best[0]:
             best = (score, name, {k: unquote(v) for k, v in match.groupdict().items()})
     if best is None:
