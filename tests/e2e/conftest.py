@@ -90,7 +90,9 @@ def stop_sandbox_server(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    process, server = start_sandbox_server(tmp_path_factory.mktemp("sandbox"))
+    """The shared sandbox, with AWS's delays off so that tests of other things stay quick;
+    test_sandbox_timing.py runs the default (`fast`) timing, a push through it included."""
+    process, server = start_sandbox_server(tmp_path_factory.mktemp("sandbox"), "--aws-timing", "off")
     yield server
     stop_sandbox_server(process)
     process.terminate()
@@ -113,11 +115,13 @@ def cli_environment(cwd: Path, sandbox: Sandbox | None = None,
     then `env` (None removes a variable).
 
     Without a sandbox, LAMBDADEPLOY_SANDBOX_URL points where nothing answers, so a --sandbox
-    command starts its own and never uses one another test left on the default port."""
+    command starts its own and never uses one another test left on the default port; that one
+    has AWS's delays off (LAMBDADEPLOY_SANDBOX_TIMING), as the shared sandbox server has."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     environment.update({"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
                         "NO_COLOR": "1", "CI": "true"})
     environment["LAMBDADEPLOY_CACHE_DIR"] = str(cwd / ".cache")
+    environment["LAMBDADEPLOY_SANDBOX_TIMING"] = "off"
     environment["LAMBDADEPLOY_SANDBOX_URL"] = sandbox.url if sandbox is not None else f"http://127.0.0.1:{free_port()}"
     if sandbox is not None:
         environment["LAMBDADEPLOY_SANDBOX_CREDENTIALS"] = str(sandbox.credentials_file)

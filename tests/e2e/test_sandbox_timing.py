@@ -1,9 +1,9 @@
 """AWS's timing in the sandbox (issue #14): new roles, new versions and metrics are not ready at once.
 
-Against a `lambdadeploy sandbox` subprocess with the default `--aws-timing fast` (delays well
-under a second), each is refused or hidden right after it was made, then ready shortly after;
-moto alone has it ready at once. Fast delays are short, so each "right after" is tried up to
-three times before it counts as not observed.
+Against a `lambdadeploy sandbox` subprocess with the default timing (`fast`: delays well under
+a second), each is refused or hidden right after it was made, then ready shortly after; moto
+alone has it ready at once. Fast delays are short, so each "right after" is tried up to three
+times before it counts as not observed. A push through it shows the tool rides them out.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -23,10 +24,19 @@ from lambdadeploy.local.sandbox import Sandbox as InProcessSandbox
 from lambdadeploy.local.sandbox import probe, sandbox_endpoint
 from lambdadeploy.local.timing import TIMING_ENV, timing_named
 
-from .conftest import Sandbox
+from .conftest import Sandbox, run_cli, start_sandbox_server, stop_sandbox_server
 from .test_sandbox_rules import TRUST, code_zip, unique
 
 ATTEMPTS = 3
+
+
+@pytest.fixture(scope="module")
+def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """`lambdadeploy sandbox` as users start it: no --aws-timing, so `fast`."""
+    process, server = start_sandbox_server(tmp_path_factory.mktemp("timing"))
+    assert (probe(server.url) or {}).get("timing") == "fast"
+    yield server
+    stop_sandbox_server(process)
 
 
 def eventually(check: Callable[[], Any], seconds: float = 5.0) -> Any:
@@ -142,6 +152,21 @@ def test_metrics_arrive_late(sandbox_server: Sandbox) -> None:
         moto_alone("cloudwatch").put_metric_data(Namespace="Now", MetricData=[
             {"MetricName": "Errors", "Value": 2.0, "Timestamp": dt.datetime.now(dt.timezone.utc)}])
         assert [p["Sum"] for p in datapoints(moto_alone("cloudwatch"), "Now")] == [2.0]
+
+
+def test_a_push_rides_out_the_new_role_and_the_pending_version(tmp_path: Path, sandbox_server: Sandbox) -> None:
+    """The project's execution role is created moments before the function, and the new version
+    is Pending when the smoke test wants to invoke it: the push waits both out, as on AWS."""
+    source = tmp_path / "functions" / "fn"
+    source.mkdir(parents=True)
+    (source / "app.py").write_text("def handler(event, context):\n    return {'ok': True}\n")
+    (tmp_path / "lambda.yaml").write_text("project: timed\naliases: [dev]\nfunctions:\n  fn:\n"
+                                          "    handler: app.handler\n    test: {payload: {}, expect: {ok: true}}\n")
+    result = run_cli(["--sandbox", "push", "--alias", "dev"], tmp_path, sandbox_server)
+    assert result.code == 0, result.stdout + result.stderr
+    lam = sandbox_server.client("lambda")
+    assert lam.get_alias(FunctionName="timed-fn", Name="dev")["FunctionVersion"] == "1"
+    assert lam.get_function_configuration(FunctionName="timed-fn", Qualifier="1")["State"] == "Active"
 
 
 def test_the_timing_knob(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,7 +33,7 @@ _names = itertools.count()
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    server = Sandbox().start()
+    server = Sandbox(timing="off").start()  # AWS's delays are tested in tests/e2e/test_sandbox_timing.py
     ENDPOINT_CREDENTIALS[server.url] = server.credentials
     yield server
     server.stop()

@@ -60,8 +60,7 @@ class Rule:
     `code`, `message` instead of forwarding); drop (close the connection unanswered); delay
     (`seconds`, then forward); call (run `action`, then forward); rewrite (forward, then
     answer `rewrite(json answer)` instead); after (forward, run `action` with the server's
-    successful answer in hand, then answer, if anyone is still listening; a refused request
-    does not count).
+    answer in hand, then answer, if anyone is still listening).
     """
 
     operation: str
@@ -160,10 +159,7 @@ class FaultProxy:
                 if rule is not None and rule.fault == "rewrite" and rule.rewrite is not None:
                     data = json.dumps(rule.rewrite(json.loads(data))).encode()
                 if rule is not None and rule.fault == "after" and rule.action is not None:
-                    if response.status < 300:
-                        rule.action()
-                    else:  # refused (say, a role not assumable yet): the work is not done, wait for it
-                        proxy._untake(rule)
+                    rule.action()
                 passed = [(key, value) for key, value in response.getheaders()
                           if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date")]
                 self._answer(response.status, passed, data)
@@ -187,11 +183,6 @@ class FaultProxy:
                     self.seen.append(f"{rule.fault}:{rule.operation}")
                     return rule
         return None
-
-    def _untake(self, rule: Rule) -> None:
-        with self._lock:
-            rule.hits -= 1
-            self.seen.remove(f"{rule.fault}:{rule.operation}")
 
     def stop(self) -> None:
         self._server.shutdown()

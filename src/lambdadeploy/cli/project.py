@@ -187,19 +187,28 @@ def schema(app: App) -> None:
 def sandbox(app: App, port: int, timing: str | None, credentials_file: Path | None, print_env: bool) -> None:
     """Run the local AWS-compatible endpoint in the foreground (Ctrl-C stops it).
 
-    \b
-    Only you can use it: it makes its own credentials at start (a file only you can read)
+    Only you can use it: it makes its own credentials at start (a file only you can read),
     and refuses requests signed otherwise, with a foreign Host, or from a web page.
+
     \b
-    Enforced, with AWS's error codes: the service models' limits on every request (Lambda,
-    EventBridge, CloudWatch Logs, IAM, SNS, SQS, STS, CloudWatch), overlapping S3 notification
-    rules, SQS mapping rules (batch size and window, FIFO, visibility timeout vs function
-    timeout), schedule expressions, 4 KB environments, tag limits, weighted aliases, the
-    request size caps.
-    Simulated: a new role is not assumable at once, a new version is Pending at first,
-    metrics arrive late (--aws-timing); invokes run the deployed code on this machine.
-    Not implemented: IAM permissions (any signed request is allowed), quotas and throttling,
-    VPCs, S3 notification limits beyond overlap, CloudWatch's CBOR protocol checks.
+    Enforced, refused with AWS's error code and text:
+      - the service models' limits on every request (Lambda, EventBridge, CloudWatch Logs,
+        IAM, SNS, SQS, STS, CloudWatch): lengths, patterns, ranges, enums
+      - overlapping S3 notification rules; SQS mapping rules (batch size and window, FIFO,
+        queue visibility vs function timeout); EventBridge schedule expressions
+      - Lambda: 4 KB environments, tag limits, 64-character names, weighted-alias rules,
+        the 69,905,067-byte code upload and 6 MB invoke caps
+
+    \b
+    Simulated (--aws-timing; fast by default):
+      - a new role is not assumable at once; a new version is Pending at first
+      - metrics arrive late
+      - invokes run the deployed code on this machine
+
+    \b
+    Not implemented (a green sandbox run says nothing about them):
+      - IAM permissions: any request signed by you is allowed
+      - quotas, concurrency and throttling; S3's own model limits; CloudWatch's CBOR protocol
     """
     from ..local.credentials import CREDENTIALS_ENV, credentials_path, read_credentials
     from ..local.sandbox import serve_forever
