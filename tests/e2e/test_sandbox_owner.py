@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import stat
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,9 +18,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from lambdadeploy.local.credentials import SandboxCredentials, write_credentials
 from lambdadeploy.local.sandbox import probe, sandbox_answers
 
-from .conftest import Sandbox
+from .conftest import Sandbox, free_port, run_cli
 
 
 def error_of(call: Any) -> tuple[str, str, int]:
@@ -59,6 +61,20 @@ def test_requests_signed_with_other_keys_are_refused(sandbox_server: Sandbox) ->
     assert "Functions" in sandbox_server.client("lambda").list_functions()
 
 
+def test_presigned_s3_urls_made_with_the_owners_keys_work_and_others_do_not(sandbox_server: Sandbox) -> None:
+    s3 = sandbox_server.client("s3")
+    s3.create_bucket(Bucket="presigned")
+    s3.put_object(Bucket="presigned", Key="report 1.txt", Body=b"numbers")
+    url = urlsplit(s3.generate_presigned_url("get_object", Params={"Bucket": "presigned", "Key": "report 1.txt"}))
+    target = f"{url.path}?{url.query}"
+    assert raw(sandbox_server, "GET", target, {"Host": url.netloc}) == (200, b"numbers")
+    forged = target.replace("Signature=", "Signature=A")
+    assert raw(sandbox_server, "GET", forged, {"Host": url.netloc})[0] == 403
+    stranger = sandbox_server.client("s3", aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="x")
+    other = urlsplit(stranger.generate_presigned_url("get_object", Params={"Bucket": "presigned", "Key": "k"}))
+    assert raw(sandbox_server, "GET", f"{other.path}?{other.query}", {"Host": url.netloc})[0] == 403
+
+
 def test_the_credentials_file_is_private_and_is_what_the_probe_names(sandbox_server: Sandbox) -> None:
     assert stat.S_IMODE(sandbox_server.credentials_file.stat().st_mode) == 0o600
     found = probe(sandbox_server.url)
@@ -89,6 +105,15 @@ def test_requests_from_web_pages_are_refused_even_when_signed(sandbox_server: Sa
         code, message, status = error_of(client.list_functions)
         assert (code, status) == ("AccessDeniedException", 403), header
         assert "web pages" in message
+
+
+def test_sandbox_env_needs_a_running_sandbox(tmp_path: Path) -> None:
+    result = run_cli(["sandbox", "--env", "--credentials-file", str(tmp_path / "none.json")], tmp_path)
+    assert result.code == 2 and "no sandbox credentials at" in result.stderr, result.stderr
+    stale = tmp_path / "stale.json"
+    write_credentials(stale, SandboxCredentials.generate(), f"http://127.0.0.1:{free_port()}", "us-east-1")
+    result = run_cli(["sandbox", "--env", "--credentials-file", str(stale)], tmp_path)
+    assert result.code == 2 and "no sandbox answers at" in result.stderr, result.stderr
 
 
 def test_moto_control_endpoints_are_not_served(sandbox_server: Sandbox) -> None:

@@ -6,7 +6,14 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 import pytest
-from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth, SigV4QueryAuth
+from botocore.auth import (
+    HmacV1Auth,
+    HmacV1QueryAuth,
+    S3SigV4Auth,
+    S3SigV4QueryAuth,
+    SigV4Auth,
+    SigV4QueryAuth,
+)
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -24,7 +31,11 @@ def signed(signer: type, service: str, method: str, url: str, body: bytes = b"",
            headers: dict[str, str] | None = None, token: str | None = None) -> Received:
     """A request as botocore's own signer signs it, as the server receives it."""
     request = AWSRequest(method=method, url=url, data=body, headers=headers or {})
-    signer(Credentials(KEY, SECRET, token), service, "us-east-1").add_auth(request)
+    credentials = Credentials(KEY, SECRET, token)
+    if signer is HmacV1QueryAuth:
+        signer(credentials).add_auth(request)
+    else:
+        signer(credentials, service, "us-east-1").add_auth(request)
     prepared = request.prepare()
     parts = urlsplit(prepared.url)
     received = {name.lower(): value for name, value in prepared.headers.items()}
@@ -44,7 +55,9 @@ def keys(token: str | None = None):
     (S3SigV4Auth, "s3", "PUT", "http://127.0.0.1:4599/bucket/a%20key/x.txt", b"data"),
     (SigV4QueryAuth, "sts", "GET", "http://127.0.0.1:4599/?Action=GetCallerIdentity&Version=2011-06-15", b""),
     (S3SigV4QueryAuth, "s3", "GET", "http://127.0.0.1:4599/bucket/key%2Bplus", b""),
-], ids=["rest-json", "query", "s3", "presigned", "s3-presigned"])
+    (HmacV1QueryAuth, "s3", "GET", "http://127.0.0.1:4599/bucket/a%20key?response-content-type=text%2Fplain", b""),
+    (HmacV1Auth, "s3", "PUT", "http://127.0.0.1:4599/bucket/key?acl", b"<AccessControlPolicy/>"),
+], ids=["rest-json", "query", "s3", "presigned", "s3-presigned", "s3-v2-presigned", "s3-v2-header"])
 def test_signatures_made_by_botocore_verify_and_any_change_breaks_them(signer, service, method, url, body) -> None:
     request = signed(signer, service, method, url, body, {"Content-Type": "application/json"} if body else {})
     assert verify(request, keys()).service == service
@@ -54,7 +67,10 @@ def test_signatures_made_by_botocore_verify_and_any_change_breaks_them(signer, s
     with pytest.raises(AuthProblem) as unknown:
         verify(request, lambda key: None)
     assert unknown.value.kind == "unknown-key"
-    if body:
+    elsewhere = Received(request.method, request.raw_path + "x", request.raw_query, request.headers, body)
+    with pytest.raises(AuthProblem):
+        verify(elsewhere, keys())
+    if body and signer not in (HmacV1Auth, HmacV1QueryAuth):  # SigV2 never signed the body
         tampered = Received(request.method, request.raw_path, request.raw_query, request.headers, body + b" ")
         with pytest.raises(AuthProblem):
             verify(tampered, keys())

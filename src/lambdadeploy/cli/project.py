@@ -211,14 +211,18 @@ def sandbox(app: App, port: int, timing: str | None, credentials_file: Path | No
       - quotas, concurrency and throttling; S3's own model limits; CloudWatch's CBOR protocol
     """
     from ..local.credentials import CREDENTIALS_ENV, credentials_path, read_credentials
-    from ..local.sandbox import serve_forever
+    from ..local.sandbox import probe, serve_forever
 
     if print_env:
         import os
         import shlex
 
         path = credentials_file or Path(os.environ.get(CREDENTIALS_ENV) or credentials_path(port))
-        for key, value in read_credentials(path).environment().items():
+        file = read_credentials(path)
+        if (probe(file.url) or {}).get("access_key_id") != file.credentials.access_key_id:
+            raise InvalidInputError(f"no sandbox answers at {file.url} with the credentials in {path} (a stale file?)",
+                                    hint="start one with `lambdadeploy sandbox`")
+        for key, value in file.environment().items():
             click.echo(f"export {key}={shlex.quote(value)}")
         return
 

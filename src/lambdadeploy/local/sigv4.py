@@ -1,16 +1,21 @@
-"""Checking an AWS Signature Version 4 as AWS does, on the server side.
+"""Checking an AWS signature as AWS does, on the server side.
 
-The signature is recomputed from the request as received (method, path, query, the headers
-the client listed in SignedHeaders, the payload hash) and the secret of the key id it names,
-following AWS's published algorithm (the one botocore's auth.SigV4Auth implements for
-clients). Both forms are checked: the Authorization header and the presigned query string
-(X-Amz-Signature). The payload is bound by its SHA-256 unless the client declared
-UNSIGNED-PAYLOAD or a STREAMING-* body (S3); the chunk signatures of a streaming body are
-not checked, the headers and the seed signature are.
+Signature Version 4: the signature is recomputed from the request as received (method,
+path, query, the headers the client listed in SignedHeaders, the payload hash) and the
+secret of the key id it names, following AWS's published algorithm (the one botocore's
+auth.SigV4Auth implements for clients). Both forms are checked: the Authorization header and
+the presigned query string (X-Amz-Signature). The payload is bound by its SHA-256 unless the
+client declared UNSIGNED-PAYLOAD or a STREAMING-* body (S3); the chunk signatures of a
+streaming body are not checked, the headers and the seed signature are.
+
+S3 also still takes Signature Version 2 (HMAC-SHA1), which boto3 uses for presigned S3 URLs
+to custom endpoints (`?AWSAccessKeyId=...&Signature=...&Expires=...`); both of its forms are
+checked the same way (botocore's auth.HmacV1Auth and HmacV1QueryAuth, redone).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -63,7 +68,9 @@ SecretLookup = Callable[[str], "tuple[str, str | None] | None"]
 
 
 def scope_of(request: Received) -> Scope | None:
-    """The credential scope a request claims (None when it is not SigV4-signed), unverified."""
+    """The credential scope a request claims (None when it is not signed), unverified."""
+    if _v2_parts(request) is not None:
+        return _V2_SCOPE
     try:
         credential, _, _, _ = _signature_parts(request)
     except AuthProblem:
@@ -73,6 +80,9 @@ def scope_of(request: Received) -> Scope | None:
 
 def verify(request: Received, lookup: SecretLookup, now: dt.datetime | None = None) -> Scope:
     """The verified scope of a signed request; raises AuthProblem otherwise."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if (v2 := _v2_parts(request)) is not None:
+        return _verify_v2(request, lookup, now, *v2)
     credential, signed_headers, signature, amz_date = _signature_parts(request)
     scope = _parse_credential(credential)
     if scope is None:
@@ -84,7 +94,7 @@ def verify(request: Received, lookup: SecretLookup, now: dt.datetime | None = No
     sent_token = request.headers.get("x-amz-security-token") or _query(request).get("X-Amz-Security-Token")
     if (sent_token or None) != token:
         raise AuthProblem("token")
-    _check_time(request, amz_date, now or dt.datetime.now(dt.timezone.utc))
+    _check_time(request, amz_date, now)
     expected = signature_of(request, scope, secret, signed_headers, amz_date)
     if not hmac.compare_digest(expected, signature.lower()):
         raise AuthProblem("signature")
@@ -212,3 +222,62 @@ def _canonical_query(raw_query: str) -> str:
 
 def _trim(value: str) -> str:
     return " ".join(value.split())
+
+
+# --- S3's Signature Version 2 ---------------------------------------------------------------
+
+_V2_SCOPE_SERVICE = "s3"
+_V2_SCOPE = Scope("", "", "us-east-1", _V2_SCOPE_SERVICE)
+# The query parameters S3 includes in a V2 string to sign (botocore's HmacV1Auth.QSAOfInterest).
+_V2_SUBRESOURCES = frozenset({
+    "accelerate", "acl", "cors", "defaultObjectAcl", "location", "logging", "partNumber", "policy",
+    "requestPayment", "torrent", "versioning", "versionId", "versions", "website", "uploads", "uploadId",
+    "response-content-type", "response-content-language", "response-expires", "response-cache-control",
+    "response-content-disposition", "response-content-encoding", "delete", "lifecycle", "tagging", "restore",
+    "storageClass", "notification", "replication", "analytics", "metrics", "inventory", "select", "select-type",
+    "object-lock",
+})
+
+
+def _v2_parts(request: Received) -> tuple[str, str, str, bool] | None:
+    """(key id, signature, date or expiry, presigned?) of a V2-signed request, else None."""
+    authorization = request.headers.get("authorization", "")
+    if authorization.startswith("AWS ") and ":" in authorization:
+        key, _, signature = authorization[4:].strip().rpartition(":")
+        return key, signature, request.headers.get("date", ""), False
+    query = _query(request)
+    if not authorization and "AWSAccessKeyId" in query and "Signature" in query:
+        return query["AWSAccessKeyId"], query["Signature"], query.get("Expires", ""), True
+    return None
+
+
+def _verify_v2(request: Received, lookup: SecretLookup, now: dt.datetime, key: str, signature: str,
+               when: str, presigned: bool) -> Scope:
+    known = lookup(key)
+    if known is None:
+        raise AuthProblem("unknown-key", key)
+    secret, token = known
+    query = _query(request)
+    sent_token = request.headers.get("x-amz-security-token") or query.get("x-amz-security-token")
+    if (sent_token or None) != token:
+        raise AuthProblem("token")
+    if presigned and (not when.isdigit() or now.timestamp() > int(when)):
+        raise AuthProblem("expired", "Request has expired")
+    digest = hmac.new(secret.encode(), _v2_string_to_sign(request, when, presigned).encode(), hashlib.sha1).digest()
+    if not hmac.compare_digest(base64.b64encode(digest).decode(), signature):
+        raise AuthProblem("signature")
+    return Scope(key, "", "us-east-1", _V2_SCOPE_SERVICE)
+
+
+def _v2_string_to_sign(request: Received, when: str, presigned: bool) -> str:
+    query = _query(request) if presigned else {}
+    standard = [query.get(name) or request.headers.get(name, "") for name in ("content-md5", "content-type")]
+    custom = {name: value for name, value in request.headers.items() if name.startswith("x-amz-")}
+    custom.update({name.lower(): value for name, value in query.items() if name.lower().startswith("x-amz-")})
+    lines = [request.method.upper(), *(value.strip() for value in standard), when]
+    lines += [f"{name}:{custom[name].strip()}" for name in sorted(custom)]
+    pairs = [pair.split("=", 1) for pair in request.raw_query.split("&") if pair]
+    kept = sorted(([p[0], unquote(p[1])] if len(p) > 1 else p for p in pairs if p[0] in _V2_SUBRESOURCES),
+                  key=lambda p: p[0])
+    resource = request.raw_path + ("?" + "&".join("=".join(p) for p in kept) if kept else "")
+    return "\n".join([*lines, resource])
