@@ -379,9 +379,12 @@ def test_sandbox_endpoint_uses_the_one_that_answers_with_its_credentials_file(
         with sandbox_endpoint() as access:
             assert (access.url, access.started_here, access.credentials) == (server.url, False, server.credentials)
 
-        # A sandbox answers there, but the file holds someone else's keys: say so, start nothing.
+        # A sandbox answers there, but the file holds someone else's keys, or there is none: say so.
         write_credentials(tmp_path / "mine.json", SandboxCredentials.generate(), server.url, "us-east-1")
         with pytest.raises(SandboxError, match="holds other credentials"), sandbox_endpoint():
+            pass
+        monkeypatch.setenv(CREDENTIALS_ENV, str(tmp_path / "missing.json"))
+        with pytest.raises(SandboxError, match="its credentials are not at"), sandbox_endpoint():
             pass
 
 

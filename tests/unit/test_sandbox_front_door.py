@@ -155,9 +155,10 @@ def test_the_screen_refuses_foreign_hosts_browsers_and_the_control_api() -> None
     assert screen(environ()) is None
     assert screen(environ(HTTP_HOST="localhost")) is None and screen(environ(HTTP_HOST="[::1]:4599")) is None
     for refused in (environ(HTTP_HOST="evil.example:4599"), environ(HTTP_HOST=""), environ(HTTP_ORIGIN="null"),
-                    environ(HTTP_SEC_FETCH_MODE="no-cors")):
+                    environ(HTTP_SEC_FETCH_SITE="cross-site")):
         answer = screen(refused)
         assert answer is not None and answer.status == 403
+    assert screen(environ(HTTP_SEC_FETCH_MODE="cors")) is None  # Node's fetch: not a web page
     control = screen(environ(PATH_INFO="/moto-api/reset"))
     assert control is not None and control.status == 404
     encoded = screen(environ(PATH_INFO="/%6Doto-api/reset"))

@@ -3,7 +3,7 @@
 In order, as AWS's own front ends do:
 
 1. owner-only transport: the Host must be a loopback name (no DNS rebinding), no browser
-   (`Origin`, `Sec-Fetch-*`), and moto's `/moto-api/` control endpoints are not served;
+   (`Origin`, `Sec-Fetch-Site`), and moto's `/moto-api/` control endpoints are not served;
 2. the request size caps (Lambda's 69,905,067-byte code upload, 6 MB synchronous invoke): 413;
 3. the SigV4 signature, by a key this sandbox made (sigv4.py): 403 otherwise;
 4. the service model's limits on the operation's input (limits.py): 400 ValidationException
@@ -31,6 +31,7 @@ from .operations import Call, identify
 from .sigv4 import AuthProblem, scope_of, verify
 from .timing import Clock, metrics_delay
 from .wire import Answer, Incoming, auth_violation, error, protocol_of, service_for
+from .world import World
 
 PROBE_PATH = "/_lambdadeploy/sandbox"
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
@@ -103,8 +104,6 @@ class Guard:
 
     def _refusal(self, call: Call) -> Violation | None:
         """Why AWS would refuse this call (model limits, then rules, then timing), or None."""
-        from .world import World
-
         code = VALIDATION_CODES.get(call.service)
         if code is not None and call.protocol in ("json", "rest-json", "query"):
             found = limits.violations(call.operation.input_shape, call.params)
@@ -149,9 +148,11 @@ def screen(environ: Mapping[str, Any]) -> Answer | None:
     if name.lower() not in LOOPBACK_NAMES:
         return _refused(f"Host {host!r} is not a loopback name; the sandbox answers 127.0.0.1, localhost "
                         "and [::1] only (DNS rebinding protection)")
-    if environ.get("HTTP_ORIGIN") is not None or any(k.startswith("HTTP_SEC_FETCH_") for k in environ):
-        return _refused("requests from web pages (an Origin or Sec-Fetch header) are refused: the sandbox "
-                        "runs code as its user")
+    # Browsers send Origin on cross-origin requests and Sec-Fetch-Site on every request; SDKs send
+    # neither (Node's fetch sends Sec-Fetch-Mode only, which is no sign of a web page).
+    if environ.get("HTTP_ORIGIN") is not None or environ.get("HTTP_SEC_FETCH_SITE") is not None:
+        return _refused("requests from web pages (an Origin or Sec-Fetch-Site header) are refused: the "
+                        "sandbox runs code as its user")
     path = unquote(str(environ.get("PATH_INFO") or ""))
     if path.startswith("/moto-api"):
         return Answer(404, (("Content-Type", "text/plain"),), b"Not Found")

@@ -204,6 +204,12 @@ def sandbox_endpoint() -> Iterator[SandboxAccess]:
     found = probe(url)
     if found is not None:
         path = Path(os.environ.get(CREDENTIALS_ENV) or credentials_path(_port_of(url)))
+        if not path.exists():
+            raise SandboxError(
+                f"a sandbox answers at {url}, but its credentials are not at {path}",
+                hint=f"if it was started with --credentials-file, set {CREDENTIALS_ENV} to that file; a sandbox "
+                     f"of another user cannot be used (set {SANDBOX_URL_ENV} to another URL)",
+            )
         file = read_credentials(path)
         if file.credentials.access_key_id != found.get("access_key_id"):
             raise SandboxError(
