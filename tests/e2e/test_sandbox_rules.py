@@ -23,6 +23,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from lambdadeploy.local.sandbox import probe
+
 from .conftest import Sandbox, start_sandbox_server, stop_sandbox_server
 
 Clients = Callable[[str], Any]  # service name -> boto3 client
@@ -33,6 +35,7 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     process, server = start_sandbox_server(tmp_path_factory.mktemp("rules"), "--aws-timing", "off")
+    assert (probe(server.url) or {}).get("timing") == "off"
     yield server
     stop_sandbox_server(process)
 

@@ -20,7 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from lambdadeploy.local.sandbox import Sandbox as InProcessSandbox
+from lambdadeploy.errors import InvalidInputError
 from lambdadeploy.local.sandbox import probe, sandbox_endpoint
 from lambdadeploy.local.timing import TIMING_ENV, timing_named
 
@@ -170,8 +170,9 @@ def test_a_push_rides_out_the_new_role_and_the_pending_version(tmp_path: Path, s
 
 
 def test_the_timing_knob(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`off` has no delays, `real` takes seconds like AWS; --sandbox's in-process sandbox reads
-    $LAMBDADEPLOY_SANDBOX_TIMING (the `sandbox` command's --aws-timing is the same setting)."""
+    """`off` has no delays (test_sandbox_rules.py runs `--aws-timing off` and uses roles at once),
+    `real` takes seconds like AWS; --sandbox's in-process sandbox reads $LAMBDADEPLOY_SANDBOX_TIMING
+    (the `sandbox` command's --aws-timing is the same setting)."""
     assert (timing_named("off").role_propagation, timing_named("off").version_pending) == (0, 0)
     fast, real = timing_named("fast"), timing_named("real")
     assert 0 < fast.role_propagation < 1 and 0 < fast.version_pending < 1 and 0 < fast.metrics_delay < 1
@@ -180,9 +181,6 @@ def test_the_timing_knob(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAMBDADEPLOY_SANDBOX_URL", "http://127.0.0.1:9")  # nothing there: start one
     with sandbox_endpoint() as access:
         assert (access.started_here, (probe(access.url) or {}).get("timing")) == (True, "real")
-    with InProcessSandbox(timing="off") as quiet:
-        iam, lam = (boto3.client(s, **quiet.client_settings()) for s in ("iam", "lambda"))
-        role = iam.create_role(RoleName="at-once", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-        lam.create_function(FunctionName="at-once", Runtime="python3.12", Role=role, Handler="app.handler",
-                            Code={"ZipFile": code_zip()})
-        assert lam.publish_version(FunctionName="at-once")["State"] == "Active"
+    monkeypatch.setenv(TIMING_ENV, "sometimes")
+    with pytest.raises(InvalidInputError, match="unknown sandbox timing 'sometimes'"):
+        timing_named(None)
