@@ -242,6 +242,13 @@ def test_function_tags_over_50_counting_the_existing_ones(strict: Sandbox) -> No
     assert "51 tags, at most 50" in error["Message"]
 
 
+def test_function_tags_with_the_reserved_aws_prefix(strict: Sandbox) -> None:
+    error = refused_by_the_sandbox_only(strict, lambda aws: aws("lambda").tag_resource(
+        Resource=aws("lambda").get_function(FunctionName=make_function(aws))["Configuration"]["FunctionArn"],
+        Tags={"aws:owner": "me"}))
+    assert error["Code"] == "InvalidParameterValueException" and "aws:owner" in error["Message"]
+
+
 def test_environment_over_4_kb(strict: Sandbox) -> None:
     error = refused_by_the_sandbox_only(strict, lambda aws: aws("lambda").update_function_configuration(
         FunctionName=make_function(aws), Environment={"Variables": {"BIG": "x" * 4100}}))
