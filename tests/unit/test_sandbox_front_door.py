@@ -163,3 +163,35 @@ def test_the_screen_refuses_foreign_hosts_browsers_and_the_control_api() -> None
     assert control is not None and control.status == 404
     encoded = screen(environ(PATH_INFO="/%6Doto-api/reset"))
     assert encoded is not None and encoded.status == 404
+
+
+def test_the_guard_fails_closed_on_access_and_open_on_a_fault_in_its_own_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Access is never waived; a bug in the limits or rules passes the request on (logged)."""
+    from werkzeug.test import Client
+    from werkzeug.wrappers import Response
+
+    from lambdadeploy.local import guard as front_door
+    from lambdadeploy.local.credentials import SandboxCredentials
+    from lambdadeploy.local.timing import Clock, timing_named
+
+    served = []
+
+    def moto(environ, start_response):
+        served.append(environ["PATH_INFO"])
+        return Response('{"Functions": []}', content_type="application/json")(environ, start_response)
+
+    owner = SandboxCredentials(KEY, SECRET)
+    app = front_door.Guard(moto, front_door.KeyRing(owner, SandboxCredentials.generate("LDFN", with_token=True)),
+                           Clock(timing_named("off")))
+    request = signed(SigV4Auth, "lambda", "GET", "http://127.0.0.1:4599/2015-03-31/functions/")
+    headers = {name: value for name, value in request.headers.items() if name != "host"}
+
+    def get(**changes: str):
+        return Client(app).get("/2015-03-31/functions/", base_url="http://127.0.0.1:4599",
+                               headers={**headers, **changes})
+
+    assert get().status_code == 200 and served == ["/2015-03-31/functions/"]
+    monkeypatch.setattr(front_door.limits, "violations", lambda *args: 1 / 0)
+    assert get().status_code == 200 and len(served) == 2  # the broken check waived, logged
+    forged = get(authorization=request.headers["authorization"].replace("Signature=", "Signature=0"))
+    assert forged.status_code == 403 and len(served) == 2

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,7 @@ UNDERSTOOD = {*VALIDATION_CODES, "s3"}
 _TIMED = frozenset({"PublishVersion", "CreateFunction", "UpdateFunctionCode", "GetFunctionConfiguration",
                     "GetFunction", "ListVersionsByFunction"})
 _CHUNK = 1 << 20
+_log = logging.getLogger("lambdadeploy.sandbox")
 
 
 @dataclass(frozen=True)
@@ -90,17 +92,30 @@ class Guard:
             verify(request.received(), self.keys.lookup)
         except AuthProblem as problem:
             return error(protocol, auth_violation(problem.kind, protocol, problem.detail), model).start(start_response)
-        call = identify(request, model, protocol, scope.region) if model is not None and scope else None
-        if call is not None:
-            refusal = self._refusal(call)
-            if refusal is not None:
-                return error(protocol, refusal, model).start(start_response)
+        call, refusal = self._understand(request, model, protocol, scope.region if scope else "")
+        if refusal is not None:
+            return error(protocol, refusal, model).start(start_response)
         environ["wsgi.input"] = io.BytesIO(request.body)
         environ["CONTENT_LENGTH"] = str(len(request.body))
         with metrics_delay(self.clock.timing.metrics_delay):
             if call is not None and call.service == "lambda" and call.name in _TIMED:
                 return self._forward_timed(call, environ, start_response)
             return self.app(environ, start_response)
+
+    def _understand(self, request: Incoming, model: Any, protocol: str,
+                    region: str) -> tuple[Call | None, Violation | None]:
+        """The call (if its service is understood) and why AWS would refuse it. A fault in these
+        checks lets the request through to moto, logged: access was checked already, and a bug
+        here must not stop a deploy that AWS would take."""
+        if model is None:
+            return None, None
+        try:
+            call = identify(request, model, protocol, region)
+            return call, self._refusal(call) if call is not None else None
+        except Exception:
+            _log.exception("lambdadeploy sandbox: could not check %s %s; passing it to moto unchecked",
+                           request.method, request.raw_path)
+            return None, None
 
     def _refusal(self, call: Call) -> Violation | None:
         """Why AWS would refuse this call (model limits, then rules, then timing), or None."""
