@@ -227,19 +227,25 @@ def _all_category_ranges() -> dict[str, list[tuple[int, int]]]:
     planes that have assigned characters (0-3 and the tags of plane 14; 4-13 are unassigned,
     15-16 private use, which no letter, number or separator class includes)."""
     found: dict[str, list[tuple[int, int]]] = {}
-
-    def add(name: str, code: int) -> None:
-        spans = found.setdefault(name, [])
-        if spans and spans[-1][1] == code - 1:
-            spans[-1] = (spans[-1][0], code)
-        else:
-            spans.append((code, code))
-
-    for code in (*range(0x40000), *range(0xE0000, 0xE1000)):
-        category = unicodedata.category(chr(code))
-        add(category, code)
-        add(category[0], code)
+    category = unicodedata.category
+    for low, high in ((0, 0x40000), (0xE0000, 0xE1000)):
+        start, current = low, category(chr(low))
+        for code in range(low + 1, high):
+            kind = category(chr(code))
+            if kind != current:
+                _add_span(found, current, start, code - 1)
+                start, current = code, kind
+        _add_span(found, current, start, high - 1)
     return found
+
+
+def _add_span(found: dict[str, list[tuple[int, int]]], category: str, start: int, end: int) -> None:
+    for name in (category, category[0]):
+        spans = found.setdefault(name, [])
+        if spans and spans[-1][1] == start - 1:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
 
 
 def _escape(code: int | None) -> str:

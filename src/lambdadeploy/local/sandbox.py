@@ -97,7 +97,6 @@ class Sandbox:
                                         name=f"sandbox-{self.port}", daemon=True)
         self._thread.start()
         endpoints.register(self.url, keys.functions)
-        threading.Thread(target=_warm_up, name="sandbox-warm-up", daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -150,7 +149,7 @@ def _ensure_free(port: int) -> None:
 
 def _warm_up() -> None:
     """Load the service models and the Unicode classes of their patterns before the first
-    request needs them (half a second, off the request path)."""
+    request needs them (half a second, off the request path), for a long-running sandbox."""
     from ..aws.models import service_model
     from .guard import UNDERSTOOD
     from .limits import java_pattern
@@ -249,6 +248,7 @@ def serve_forever(
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with Sandbox(port, log_requests=log_requests, timing=timing) as sandbox:
+            threading.Thread(target=_warm_up, name="sandbox-warm-up", daemon=True).start()
             path = credentials_file or credentials_path(sandbox.port)
             write_credentials(path, sandbox.credentials, sandbox.url, SANDBOX_REGION)
             try:
