@@ -208,7 +208,7 @@ class FaultProxy:
                                 "Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
                     return
                 connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                headers = dict(self.headers.items())  # Host included: the client signed it
                 connection.request(self.command, self.path, body=body, headers=headers)
                 response = connection.getresponse()
                 data = response.read()
