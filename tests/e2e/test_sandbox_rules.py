@@ -309,3 +309,32 @@ def test_what_aws_accepts_passes(strict: Sandbox, tmp_path: Path) -> None:
     aws("lambda").tag_resource(Resource=arn, Tags={"team": "média ünïcode 1"})
     assert aws("lambda").get_alias(FunctionName=name, Name="live")["RoutingConfig"] == {
         "AdditionalVersionWeights": {"1": 0.1}}
+
+
+# --- the function's RevisionId (moto keeps none) -------------------------------------------------
+
+
+def test_a_stale_revision_id_is_refused_with_412(strict: Sandbox) -> None:
+    """Every change gives $LATEST a new RevisionId (tagging too, as AWS may), reads report it,
+    and a write naming an older one is refused as AWS refuses it."""
+    aws = strict.client("lambda")
+    name = make_function(strict.client)
+    created = aws.get_function(FunctionName=name)["Configuration"]["RevisionId"]
+    assert aws.get_function_configuration(FunctionName=name)["RevisionId"] == created
+    updated = aws.update_function_configuration(FunctionName=name, MemorySize=256, RevisionId=created)["RevisionId"]
+    assert updated != created and aws.get_function_configuration(FunctionName=name)["RevisionId"] == updated
+    aws.tag_resource(Resource=aws.get_function(FunctionName=name)["Configuration"]["FunctionArn"], Tags={"a": "b"})
+    for stale in (created, updated):
+        with pytest.raises(ClientError) as refused:
+            aws.publish_version(FunctionName=name, RevisionId=stale)
+        error = refused.value.response
+        assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (
+            "PreconditionFailedException", 412)
+        assert error["Error"]["Message"].startswith("The Revision Id provided does not match the latest Revision Id")
+    current = aws.get_function(FunctionName=name)["Configuration"]["RevisionId"]
+    assert aws.publish_version(FunctionName=name, RevisionId=current)["Version"] == "1"
+    with mock_aws():  # moto alone reports no RevisionId, so a tool never sends one back
+        alone = boto3.client("lambda", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="a")
+        assert "RevisionId" not in alone.get_function(FunctionName=make_function(
+            lambda service: boto3.client(service, region_name="us-east-1", aws_access_key_id="a",
+                                         aws_secret_access_key="a")))["Configuration"]

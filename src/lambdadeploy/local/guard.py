@@ -8,9 +8,11 @@ In order, as AWS's own front ends do:
 3. the SigV4 signature, by a key this sandbox made (sigv4.py): 403 otherwise;
 4. the service model's limits on the operation's input (limits.py): 400 ValidationException
    (or the service's own code for it);
-5. AWS's semantic rules (behaviour.py) and timing (timing.py);
+5. AWS's semantic rules (behaviour.py), the function's RevisionId precondition (revisions.py)
+   and timing (timing.py);
 
-then moto answers, and timing may show a new version as Pending in that answer.
+then moto answers; its answer gets the function's RevisionId, and timing may show a new
+version as Pending in it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from ..awsrules import Violation, lambda_api
 from . import behaviour, limits
 from .credentials import SandboxCredentials
 from .operations import Call, identify
+from .revisions import ANSWERS as REVISION_ANSWERS
+from .revisions import Revisions
 from .sigv4 import AuthProblem, scope_of, verify
 from .timing import Clock, metrics_delay
 from .wire import Answer, Incoming, auth_violation, error, protocol_of, service_for
@@ -47,8 +51,9 @@ VALIDATION_CODES = {
 }
 # What else is understood (its operation and input read) for semantic rules, without model limits.
 UNDERSTOOD = {*VALIDATION_CODES, "s3"}
-_TIMED = frozenset({"PublishVersion", "CreateFunction", "UpdateFunctionCode", "GetFunctionConfiguration",
-                    "GetFunction", "ListVersionsByFunction"})
+# Lambda calls whose answers the sandbox rewrites: timing (a version shown Pending), revisions.
+_ANSWERED = frozenset({"PublishVersion", "CreateFunction", "UpdateFunctionCode", "GetFunctionConfiguration",
+                       "GetFunction", "ListVersionsByFunction", *REVISION_ANSWERS})
 _CHUNK = 1 << 20
 _log = logging.getLogger("lambdadeploy.sandbox")
 
@@ -74,6 +79,7 @@ class Guard:
         self.app = app
         self.keys = keys
         self.clock = clock
+        self.revisions = Revisions()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         refusal = screen(environ)
@@ -98,8 +104,8 @@ class Guard:
         environ["wsgi.input"] = io.BytesIO(request.body)
         environ["CONTENT_LENGTH"] = str(len(request.body))
         with metrics_delay(self.clock.timing.metrics_delay):
-            if call is not None and call.service == "lambda" and call.name in _TIMED:
-                return self._forward_timed(call, environ, start_response)
+            if call is not None and call.service == "lambda" and call.name in _ANSWERED:
+                return self._forward_answered(call, environ, start_response)
             return self.app(environ, start_response)
 
     def _understand(self, request: Incoming, model: Any, protocol: str,
@@ -125,9 +131,10 @@ class Guard:
             if found:
                 return Violation(code, limits.validation_message(found))
         world = World(call.region)
-        return behaviour.check(call, world) or self.clock.before(call, world)
+        return behaviour.check(call, world) or self.revisions.refusal(call) or self.clock.before(call, world)
 
-    def _forward_timed(self, call: Call, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    def _forward_answered(self, call: Call, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """Forward to moto, then give its answer the RevisionId and timing AWS's would have."""
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
@@ -142,9 +149,10 @@ class Guard:
             if close is not None:
                 close()
         status = int(str(captured["status"]).split()[0])
-        replaced = self.clock.after(call, status, body)
-        if replaced is not None:
-            body = replaced
+        for rewrite in (self.revisions.answer, self.clock.after):
+            replaced = rewrite(call, status, body)
+            if replaced is not None:
+                body = replaced
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
         return [body]
