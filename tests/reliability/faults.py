@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import itertools
 import json
 import os
 import re
@@ -22,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 # Lambda's REST paths for the calls a push makes.
 PATHS = {
@@ -96,58 +95,14 @@ def kill_rule(operation: str, pid: int) -> Rule:
     return Rule(operation, "after", action=kill)
 
 
-class Revisions:
-    """A function's RevisionId kept the way AWS keeps it, which moto does not: a write that
-    names another revision than the current one is refused with 412, and each write makes a
-    new revision, tagging included (AWS does not promise that tagging leaves it alone, so the
-    tool must not depend on it). Only unqualified reads ($LATEST) are rewritten."""
-
-    GUARDED = ("UpdateFunctionConfiguration", "UpdateFunctionCode", "PublishVersion")
-    BUMPS = ("UpdateFunctionConfiguration", "UpdateFunctionCode", "TagResource", "UntagResource")
-    READS = ("GetFunctionConfiguration", "GetFunction")
-
-    def __init__(self) -> None:
-        self.current: dict[str, str] = {}
-        self.refused: list[str] = []  # "Operation:function", one per 412 answered
-        self._counter = itertools.count(1)
-
-    @staticmethod
-    def function_of(operation: str, path: str) -> str:
-        if operation in ("TagResource", "UntagResource"):  # /2017-03-31/tags/arn:aws:lambda:R:A:function:NAME
-            return unquote(path.split("/tags/", 1)[1]).split(":")[6]
-        return unquote(path.split("/functions/", 1)[1].split("/")[0])
-
-    def refuses(self, operation: str, path: str, body: bytes) -> bool:
-        """Whether this write names a revision that is no longer current."""
-        if operation not in self.GUARDED:
-            return False
-        named = json.loads(body or b"{}").get("RevisionId")
-        function = self.function_of(operation, path)
-        if named is None or function not in self.current or named == self.current[function]:
-            return False
-        self.refused.append(f"{operation}:{function}")
-        return True
-
-    def answer(self, operation: str, path: str, query: str, status: int, data: bytes) -> bytes:
-        """The server's answer with the revision AWS would report."""
-        if status >= 300 or operation not in (*self.BUMPS, *self.READS) or "Qualifier=" in query:
-            return data
-        function = self.function_of(operation, path)
-        answer = json.loads(data) if data else {}
-        configuration = answer.get("Configuration", answer) if operation == "GetFunction" else answer
-        if operation in self.BUMPS or function not in self.current:
-            self.current[function] = f"revision-{next(self._counter)}"
-        configuration["RevisionId"] = self.current[function]  # AWS always reports it; moto not always
-        return json.dumps(answer).encode()
-
-
 @dataclass
 class FaultProxy:
     upstream: str
     rules: list[Rule] = field(default_factory=list)
-    revisions: Revisions | None = None  # set to keep RevisionId as AWS does
     seen: list[str] = field(default_factory=list)  # "fault:Operation", one per rule applied
     requests: list[str] = field(default_factory=list)  # every named operation that arrived, in order
+    # "Operation:STATUS" of every named operation the upstream answered, in order.
+    answers: list[str] = field(default_factory=list)
     # The SigV4 credential scope of every request: ACCESS_KEY/DATE/REGION/SERVICE/aws4_request.
     credentials: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -201,20 +156,15 @@ class FaultProxy:
                         self._error(*ERRORS[rule.fault])
                         return
                 operation = operation_of(self.command, path)
-                revisions = proxy.revisions
-                if revisions is not None and operation is not None and revisions.refuses(operation, path, body):
-                    self._error(412, "PreconditionFailedException",
-                                "The Revision Id provided does not match the latest Revision Id. "
-                                "Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
-                    return
                 connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
                 headers = dict(self.headers.items())  # Host included: the client signed it
                 connection.request(self.command, self.path, body=body, headers=headers)
                 response = connection.getresponse()
                 data = response.read()
                 connection.close()
-                if revisions is not None and operation is not None:
-                    data = revisions.answer(operation, path, urlsplit(self.path).query, response.status, data)
+                if operation is not None:
+                    with proxy._lock:
+                        proxy.answers.append(f"{operation}:{response.status}")
                 if rule is not None and rule.fault == "rewrite" and rule.rewrite is not None:
                     data = json.dumps(rule.rewrite(json.loads(data))).encode()
                 if rule is not None and rule.fault == "after" and rule.action is not None:

@@ -40,7 +40,11 @@ RESERVED_ENV = (
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 )
 STRIP_OPTIONS = ("tests",)
-ALIAS_NAME = re.compile(r"^(?!\d+$)[A-Za-z0-9_-]{1,128}$")
+# Lambda allows alias names of 128 characters, but each alias is also the tail of a tag key
+# the tool keeps on the function ("lambdadeploy:triggers:ALIAS", 22 + name), and tag keys
+# stop at 128: a longer alias could be created and then never marked.
+ALIAS_NAME_MAX = 128 - len("lambdadeploy:triggers:")
+ALIAS_NAME = re.compile(rf"^(?!\d+$)[A-Za-z0-9_-]{{1,{ALIAS_NAME_MAX}}}$")
 NAME = re.compile(r"^[A-Za-z0-9_-]+$")  # function keys and project names
 
 
