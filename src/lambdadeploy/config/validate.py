@@ -138,8 +138,10 @@ class Validator:
             self.error(where, "missing field `handler`", "module.function inside source, e.g. app.handler")
         elif handler is not None and runtime is not None:
             self._handler(runtime, handler, source, origin("handler"))
+            if source.is_dir():
+                self.warnings += [f"{key}: {w}" for w in runtime.handler_warnings(source, handler, runtime_name)]
         self._aws_limits(values, origin, aliases)
-        manifest = self._manifest(values.get("requirements"), source, origin("requirements"), runtime)
+        manifest = self._manifest(values.get("requirements"), source, origin("requirements"), runtime, where)
         test = self._test(merged.get("test"), where if "test" in spec else ("defaults",))
         triggers = self._triggers(merged.get("triggers") or [], origin("triggers"), aliases)
         if len(self.issues) > before or handler is None:
@@ -176,16 +178,20 @@ class Validator:
                                  f"move to a supported one such as {newest}")
 
     def _manifest(self, value: str | None, source: Path, where: tuple[str, ...],
-                  runtime: runtimes.Runtime | None) -> Path | None:
+                  runtime: runtimes.Runtime | None, function: tuple[str, ...]) -> Path | None:
         if value is None:
             if runtime is None:
                 return None
             default = source / runtime.manifest_name
+            if default.is_file() and (problem := runtime.manifest_problem(default)):
+                self.error(function, *problem)
             return default.resolve() if default.is_file() else None
         path = source / value
         if not path.is_file():
             self.error(where, f"requirements file not found: {path}", "a path relative to source")
             return None
+        if runtime is not None and (problem := runtime.manifest_problem(path)):
+            self.error(where, *problem)
         return path.resolve()
 
     def _test(self, value: Any, where: tuple[str, ...]) -> SmokeTest | None:

@@ -8,6 +8,7 @@ only through the on_progress callback: core code never prints.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from .. import runtimes
 from ..config.model import FunctionConfig
 from ..paths import default_cache_dir
 from . import archive, limits, zipfmt
-from .files import select_files
+from .files import SourceFile, select_files
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,9 @@ def build_artifact(
     """
     started = time.perf_counter()
     report = on_progress or (lambda _message: None)
-    files = select_files(fn, on_skip=report)
-    own = archive.source_entries(files)
-
     runtime = runtimes.family_of(fn.runtime)
+    own = archive.source_entries(_own_files(fn, runtime, report))
+
     deps: list[zipfmt.RawEntry] = []
     from_cache: bool | None = None
     if fn.requirements is not None and not runtime.declares_nothing(fn.requirements):
@@ -97,3 +97,10 @@ def build_artifact(
         seconds=seconds,
         needs_s3=needs_s3,
     )
+
+
+def _own_files(fn: FunctionConfig, runtime: runtimes.Runtime, report: Callable[[str], None]) -> list[SourceFile]:
+    """The function's files, minus what its runtime never packs (e.g. Node.js's own node_modules
+    and .npmrc), applied after `exclude` so that no pattern re-includes them."""
+    never = runtime.source_excludes(fn.requirements)
+    return select_files(dataclasses.replace(fn, exclude=(*fn.exclude, *never)) if never else fn, on_skip=report)
