@@ -216,7 +216,9 @@ def runtime_provided(modules: Path, lock: dict[str, Any]) -> list[str]:
             continue  # the runtime provides it, whoever asks
         needed.add(path)
         todo.extend((path, dep) for dep in _names(packages[path]))
-    return [n for n in installed if f"node_modules/{n}" not in needed]
+    left_out = [n for n in installed if f"node_modules/{n}" not in needed]
+    # Only what the SDK pulled in goes with it: without an SDK package nothing is removed.
+    return left_out if any(n.startswith(RUNTIME_PROVIDED_SCOPES) for n in left_out) else []
 
 
 def _names(meta: Any) -> Iterator[str]:

@@ -25,7 +25,7 @@ MIN_NPM = (10, 3, 0)
 VERSION_TIMEOUT_S = 30
 
 _OUT_OF_SYNC = re.compile(r"can only install packages when your package\.json and "
-                          r"(package-lock\.json|npm-shrinkwrap\.json)[^.]*are in sync")
+                          r"(package-lock\.json|npm-shrinkwrap\.json).{0,40}?are in sync")
 _MISSING_FROM_LOCK = re.compile(r"Missing: (\S+) from lock file")
 _NOT_FOUND = re.compile(r"404 Not Found - GET (\S+)|E404.*?'([^']+)' is not in this registry")
 _BAD_PLATFORM = re.compile(r"Unsupported platform for (\S+): wanted (\{[^}]*\}) \(current: (\{[^}]*\})\)")
