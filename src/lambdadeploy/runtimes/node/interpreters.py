@@ -14,6 +14,7 @@ smoke test, and fail offline).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -62,7 +63,12 @@ def find_node(runtime: str) -> Node:
 
 def host_node() -> Node | None:
     """The `node` on PATH, whatever its version (for checks that only need some Node.js)."""
-    return probe(shutil.which("node"), None)
+    return _probe_once(shutil.which("node"))
+
+
+@functools.lru_cache(maxsize=8)
+def _probe_once(node: str | None) -> Node | None:
+    return probe(node, None)  # one run per binary and process: packaging checks many handlers
 
 
 def missing_message(runtime: str, major: int) -> str:
