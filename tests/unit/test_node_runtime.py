@@ -410,3 +410,15 @@ def test_the_cache_key_follows_manifest_lockfile_target_and_options(tmp_path: Pa
     lockfile.write_text('{"lockfileVersion": 3, "x": 1}')
     others.add(deps.dependency_key(spec(tmp_path), target_for("nodejs22.x", "x86_64"), lockfile, True))
     assert base not in others and len(others) == 5
+
+
+def test_limits_name_node_packages_as_contributors() -> None:
+    from lambdadeploy.packaging import limits, zipfmt
+
+    entries = [zipfmt.compress(name, b"x" * size, False) for name, size in (
+        ("node_modules/@img/sharp-libvips-linux-arm64/lib/libvips-cpp.so", 900),
+        ("node_modules/@img/sharp-linux-arm64/lib/sharp.node", 300), ("node_modules/uuid/dist/v4.js", 50),
+        ("node_modules/uuid/package.json", 50), ("index.js", 10))]
+    assert limits.contributors(entries, {"index.js"}, lambda e: e.size) == [
+        ("@img/sharp-libvips-linux-arm64 (dependency)", 900), ("@img/sharp-linux-arm64 (dependency)", 300),
+        ("uuid (dependency)", 100), ("index.js (your code)", 10)]
