@@ -142,6 +142,10 @@ class Runtime(ABC):
         relative to root) is rebuilt, at the same versions, for ``architecture`` (--smoke-arch host)."""
         raise RuntimeUnavailable(f"{self.family} runtimes cannot rebuild native code for {architecture}")
 
+    def builds_for_host(self) -> bool:
+        """Whether this family implements host_build (so --smoke-arch host is worth suggesting)."""
+        return type(self).host_build is not Runtime.host_build
+
     def layer_paths(self, runtime: str) -> tuple[str, ...]:
         """Folders inside /opt (the function's layers) that the runtime puts on its import path,
         in the runtime's order; bin/ (PATH) and lib/ (LD_LIBRARY_PATH) hold for every runtime."""
