@@ -135,7 +135,7 @@ def install_dependencies(spec: DependencySpec, cache_dir: Path, report: Callable
         shutil.copyfile(lock, work / lock.name)
         if (spec.manifest.parent / ".npmrc").is_file():  # registry and token: read, never packed
             shutil.copyfile(spec.manifest.parent / ".npmrc", work / ".npmrc")
-        npm.ci(npm_bin, work, target, spec.function, run_scripts=run_scripts, report=report)
+        npm.ci(npm_bin, work, target, spec.function, run_scripts=run_scripts)
         if (work / "node_modules").is_dir():
             os.rename(work / "node_modules", site / "node_modules")
         shutil.rmtree(work)

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 from ...errors import PackagingError, PackagingInputError
@@ -66,8 +65,7 @@ def command(npm: str, target: Target, *, run_scripts: bool) -> list[str]:
             "--loglevel=error", *([] if run_scripts else ["--ignore-scripts"])]
 
 
-def ci(npm: str, folder: Path, target: Target, key: str, *, run_scripts: bool,
-       report: Callable[[str], None]) -> None:
+def ci(npm: str, folder: Path, target: Target, key: str, *, run_scripts: bool) -> None:
     """Install `folder`'s package.json + lockfile into folder/node_modules for the target."""
     try:
         done = subprocess.run(command(npm, target, run_scripts=run_scripts), cwd=folder, capture_output=True,
@@ -76,9 +74,6 @@ def ci(npm: str, folder: Path, target: Target, key: str, *, run_scripts: bool,
         raise PackagingError(f"{key}: could not run npm: {exc}") from exc
     if done.returncode != 0:
         raise failure(" ".join(done.stderr.split()), done.stderr, target, key)
-    for line in done.stderr.splitlines():
-        if line.startswith("npm warn") and "deprecated" not in line:
-            report(line)
 
 
 def failure(flat: str, stderr: str, target: Target, key: str) -> Exception:
