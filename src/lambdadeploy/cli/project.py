@@ -14,7 +14,7 @@ from ..config.rules import NAME
 from ..errors import InvalidInputError
 from ..fields import as_mapping
 from ..output import human_size
-from ..runtimes import DEFAULT_RUNTIME, RUNTIMES
+from ..runtimes import DEFAULT_RUNTIME, RUNTIMES, family_of
 from .app import App, check_alias, functions_argument
 from .durations import parse_duration
 
@@ -37,7 +37,8 @@ def init(app: App, folder: Path, project_name: str | None, function_name: str, r
     if not NAME.match(name):
         raise InvalidInputError(f"--project {name!r}: use letters, digits, - and _")
     folder.mkdir(parents=True, exist_ok=True)
-    created = scaffold.write(folder, scaffold.Scaffold(name, function_name, runtime), force=force)
+    templates = family_of(runtime).scaffold
+    created = scaffold.write(folder, scaffold.Scaffold(name, function_name, runtime, templates), force=force)
     for path in created:
         app.out.result(f"created {folder / path}")
     app.out.info(f"next: cd {folder} && lambdadeploy --sandbox push --alias dev")

@@ -98,7 +98,7 @@ FUNCTION_FIELDS: tuple[Field, ...] = (
     Field("tags", TextMap()),
     Field("exclude", TextList(), doc="gitignore-style patterns left out of the zip"),
     Field("requirements", Text(), doc="dependency manifest, relative to source"),
-    Field("include_runtime_packages", Boolean(), doc="also pack what the runtime provides (boto3, ...)"),
+    Field("include_runtime_packages", Boolean(), doc="also pack what the runtime provides (boto3, @aws-sdk/*, ...)"),
     Field("strip", TextList(OneOf(STRIP_OPTIONS), single=True), doc="drop dependencies' test folders"),
     Field("s3_bucket", Text(), doc="upload packages over the direct-upload limit through this bucket"),
 )

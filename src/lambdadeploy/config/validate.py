@@ -152,6 +152,8 @@ class Validator:
             self.error(where, "missing field `handler`", "module.function inside source, e.g. app.handler")
         elif handler is not None and runtime is not None:
             self._handler(runtime, handler, source, origin("handler"))
+            if source.is_dir():
+                self.warnings += [f"{key}: {w}" for w in runtime.handler_warnings(source, handler, runtime_name)]
         self._aws_limits(values, origin, aliases)
         manifest = self._manifest(values.get("requirements"), source,
                                   origin("requirements") if "requirements" in merged else where, runtime)
@@ -211,6 +213,8 @@ class Validator:
         if problem:
             self.error(where, problem, "save it as UTF-8 text")
             return None
+        if runtime is not None and (problem := runtime.manifest_problem(path)):
+            self.error(where, *problem)
         return path.resolve()
 
     def _test(self, value: Any, where: tuple[str, ...]) -> SmokeTest | None:
