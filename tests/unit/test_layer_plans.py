@@ -149,7 +149,7 @@ def test_plan_and_push_show_layer_publishes() -> None:
     assert document["layers"][0]["steps"][0]["kind"] == "publish_layer"
     unchanged = ProjectPlan("dev", (), (), (), (LayerPlanReport(DEPS, plan(RemoteLayer("x", (version(4, "c2hhMQ=="),)))),))
     assert not unchanged.has_changes
-    results = results_document("push", [], (), [LayerOutcome(DEPS, arn(2), True, artifact())])
+    results = results_document("push", [], (), (), [LayerOutcome(DEPS, arn(2), True, artifact())])
     assert json.loads(json.dumps(results))["layers"] == [{
         "layer": "deps", "name": "shop-deps", "version_arn": arn(2), "published": True, "error": None,
         "package": {"zipped_bytes": 3, "unzipped_bytes": 10, "files": 1, "sha256": "c2hhMQ==",

@@ -95,14 +95,17 @@ def plan_document(plan: ProjectPlan) -> dict[str, Any]:
                     "package": _package_document(r.plan.artifact) if r.plan else None,
                     "error": r.failure.message if r.failure else None} for r in plan.layers],
         "functions": functions,
-        "findings": [{"function": f.function, "level": f.level, "message": f.message, "hint": f.hint}
-                     for f in plan.findings],
+        "findings": findings_document(plan.findings),
         "summary": {"add": total["add"], "change": total["change"], "remove": total["remove"], "run": total["run"]},
     }
 
 
+def findings_document(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    return [{"function": f.function, "level": f.level, "message": f.message, "hint": f.hint} for f in findings]
+
+
 def render_reports(out: Output, command: str, reports: Sequence[FunctionReport], role_done: Sequence[Any] = (),
-                   layers: Sequence[LayerOutcome] = ()) -> None:
+                   findings: Sequence[Finding] = (), layers: Sequence[LayerOutcome] = ()) -> None:
     for outcome in layers:
         out.result(_layer_line(out, outcome))
     for report in reports:
@@ -122,7 +125,7 @@ def render_reports(out: Output, command: str, reports: Sequence[FunctionReport],
         if report.conflict:
             for change in report.conflict.changes:
                 out.result(f"    {change.field}: {change.old} -> {change.new}")
-    out.document(results_document(command, reports, role_done, layers))
+    out.document(results_document(command, reports, role_done, findings, layers))
 
 
 def _layer_line(out: Output, outcome: LayerOutcome) -> str:
@@ -208,7 +211,9 @@ def smoke_document(smoke: SmokeResult | None, architecture: str) -> dict[str, An
 
 
 def results_document(command: str, reports: Sequence[FunctionReport], role_done: Sequence[Any] = (),
-                     layers: Sequence[LayerOutcome] = ()) -> dict[str, Any]:
+                     findings: Sequence[Finding] = (), layers: Sequence[LayerOutcome] = ()) -> dict[str, Any]:
+    """`findings`: push's pre-flight findings (what stopped it, or its warnings); `layers`: the
+    project layers push published or found unchanged."""
     return {
         "command": command,
         "ok": all(r.ok for r in reports) and not any(o.failure for o in layers),
@@ -216,6 +221,7 @@ def results_document(command: str, reports: Sequence[FunctionReport], role_done:
         "layers": [{"layer": o.layer.key, "name": o.layer.name, "version_arn": o.arn, "published": o.published,
                     "package": _package_document(o.artifact) if o.artifact else None,
                     "error": o.failure.message if o.failure else None} for o in layers],
+        "findings": findings_document(findings),
         "functions": [
             {
                 "function": r.function.key,

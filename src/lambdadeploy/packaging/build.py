@@ -8,6 +8,7 @@ only through the on_progress callback: core code never prints.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from ..errors import PackagingError
 from ..paths import default_cache_dir
 from ..runtimes.cache import discard_entry, release_entry, verify_entry
 from . import archive, limits, zipfmt
-from .files import IGNORE_FILE, select_files, tag_as_output
+from .files import IGNORE_FILE, SourceFile, select_files, tag_as_output
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,8 @@ def build_artifact(
     report = on_progress or (lambda _message: None)
     left_out: list[str] = []  # shown in the package and push summaries (left_out_text)
     cache = cache_dir or default_cache_dir()
-    own = archive.source_entries(select_files(fn, on_skip=report, on_left_out=left_out.append, never=(cache,)))
-
     runtime = runtimes.family_of(fn.runtime)
+    own = archive.source_entries(_own_files(fn, runtime, report, left_out, never=(cache,)))
     deps, from_cache, notes = _function_dependencies(fn, runtime, cache, report)
     entries, shadowed = archive.merge(own, deps)
     if shadowed:
@@ -136,3 +136,13 @@ def build_artifact(
         seconds=seconds,
         needs_s3=needs_s3,
     )
+
+
+def _own_files(fn: FunctionConfig, runtime: runtimes.Runtime, report: Callable[[str], None],
+               left_out: list[str], never: tuple[Path, ...] = ()) -> list[SourceFile]:
+    """The function's files and its `include:` paths, minus what its runtime never packs (e.g.
+    Node.js's own node_modules and .npmrc), applied after `exclude` so that no pattern re-includes
+    them; `never`: paths kept out whatever the patterns say (the dependency cache)."""
+    patterns = runtime.source_excludes(fn.requirements)
+    return select_files(dataclasses.replace(fn, exclude=(*fn.exclude, *patterns)) if patterns else fn,
+                        on_skip=report, on_left_out=left_out.append, never=never)
