@@ -5,6 +5,8 @@ pruned when nothing uses them; and where the sandbox makes moto's layers behave 
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import textwrap
 import zipfile
 from pathlib import Path
@@ -182,3 +184,58 @@ def test_the_sandbox_lists_layer_versions_as_aws(session: AwsSession) -> None:
     blob = zipped({"python/y.py": b"y"})
     published = client.publish_layer_version(LayerName="lib", Content={"ZipFile": blob})
     assert published["Content"]["CodeSha256"] == base64.b64encode(hashlib.sha256(blob).digest()).decode()
+
+
+def _node_major_is(major: int) -> bool:
+    node = shutil.which("node")
+    if node is None:
+        return False
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout
+    return version.startswith(f"v{major}.")
+
+
+NODE_HANDLER = """\
+const helpers = require('helpers');         // the project layer, from /opt/nodejs/node_modules
+const { TABLE } = require('./shared/db');   // shared/ copied into the zip by include:
+
+exports.handler = async (event) => ({ greeting: helpers.GREETING, table: TABLE, stage: event.stage });
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None or not _node_major_is(20), reason="needs Node.js 20 (nodejs20.x)")
+def test_node_functions_use_include_and_a_project_layer(session: AwsSession, tmp_path: Path) -> None:
+    """Node.js functions get include: and project layers too: the layer's files go to
+    nodejs/node_modules (on NODE_PATH), so require() finds them; shared/ is copied into each zip."""
+    for key in ("orders", "users"):
+        (tmp_path / "functions" / key).mkdir(parents=True)
+        (tmp_path / "functions" / key / "index.js").write_text(NODE_HANDLER)
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "db.js").write_text("exports.TABLE = 'orders';\n")
+    (tmp_path / "layers" / "common").mkdir(parents=True)
+    (tmp_path / "layers" / "common" / "helpers.js").write_text("exports.GREETING = 'hello';\n")
+    (tmp_path / "layers" / "common" / ".npmrc").write_text("//registry.npmjs.org/:_authToken=secret\n")
+    (tmp_path / "lambda.yaml").write_text(textwrap.dedent("""
+        project: n
+        defaults: {runtime: nodejs20.x, handler: index.handler, include: [../../shared], layers: [common]}
+        functions:
+          orders: {test: {payload: {stage: smoke}, expect: {greeting: hello, table: orders}}}
+          users: {test: {payload: {stage: smoke}, expect: {greeting: hello, table: orders}}}
+        layers:
+          common: {source: layers/common}
+    """))
+    project = load(tmp_path / "lambda.yaml")
+    result = Deployer(session, project, lambda e: None).push(project.functions, "dev")
+    assert result.ok, [r.error for r in result]
+    (outcome,) = result.layers
+    assert outcome.published and outcome.artifact is not None
+    content = zipfile.ZipFile(io.BytesIO(outcome.artifact.zip_bytes)).namelist()
+    assert content == ["nodejs/node_modules/helpers.js"]  # .npmrc (registry tokens) never packed
+    for r in result:
+        assert r.smoke is not None and r.smoke.passed, r.smoke
+        assert r.smoke.payload == {"greeting": "hello", "table": "orders", "stage": "smoke"}
+    (listed,) = versions(session, "n-common")
+    assert (listed["CompatibleRuntimes"], listed["CompatibleArchitectures"]) == (["nodejs20.x"], ["x86_64"])
+    again = Deployer(session, project, lambda e: None).push(project.functions, "dev")
+    assert again.ok and not again.layers[0].published
+    assert [(r.published, r.uploaded) for r in again] == [(False, False), (False, False)]
+    assert len(versions(session, "n-common")) == 1

@@ -19,6 +19,7 @@ from lambdadeploy.config.model import LayerConfig
 from lambdadeploy.errors import PackagingError
 from lambdadeploy.packaging import build_artifact, build_layer, check_function_with_layers, limits
 from lambdadeploy.runtimes import Runtime, RuntimeUnavailable
+from lambdadeploy.runtimes.node import NodeRuntime
 from lambdadeploy.runtimes.python import PythonRuntime
 
 from .packaging_support import make_wheel, write
@@ -67,6 +68,21 @@ def test_the_runtime_says_where_layer_content_goes() -> None:
 
     with pytest.raises(RuntimeUnavailable, match="other runtimes cannot build project layers yet"):
         NoLayers().layer_prefix("python3.12")
+    node = NodeRuntime()  # AWS's Node.js layer paths, both on NODE_PATH
+    assert node.layer_prefix("nodejs20.x") == "nodejs/node_modules/"
+    assert node.layer_prefix("nodejs22.x", dependencies=True) == "nodejs/node22/"
+    assert node.layer_paths("nodejs22.x") == ("nodejs/node22/node_modules", "nodejs/node_modules")
+
+
+def test_a_node_source_layer_goes_under_nodejs_node_modules(tmp_path: Path) -> None:
+    write(tmp_path, "layers/common/helpers.js", "exports.X = 1;\n")
+    write(tmp_path, "layers/common/.npmrc", "//registry.npmjs.org/:_authToken=secret\n")
+    write(tmp_path, "layers/sam/nodejs/node_modules/helpers/index.js", "exports.X = 1;\n")  # SAM's layout
+    spec = layer(tmp_path, source=tmp_path / "layers/common", runtimes=("nodejs20.x",))
+    assert names(build_layer(spec, cache_dir=tmp_path / "cache").zip_bytes) == ["nodejs/node_modules/helpers.js"]
+    laid_out = layer(tmp_path, source=tmp_path / "layers/sam", runtimes=("nodejs20.x",))
+    assert names(build_layer(laid_out, cache_dir=tmp_path / "cache").zip_bytes) == [
+        "nodejs/node_modules/helpers/index.js"]
 
 
 def test_a_source_layer_goes_under_python_and_is_deterministic(tmp_path: Path) -> None:

@@ -95,3 +95,25 @@ def test_sharp_for_arm64_ships_the_linux_arm64_binary_not_this_machines(tmp_path
         assert answer["errorType"] == "Sandbox.ForeignArchitecture"
         assert "node_modules/@img/sharp-libvips-linux-arm64/lib/libvips-cpp.so" in answer["errorMessage"]
         assert "--smoke-arch host" not in answer["errorMessage"]  # Node.js packages are not rebuilt for the host
+
+
+def test_a_node_project_layer_installs_into_the_versions_folder_and_the_function_requires_it(
+        tmp_path: Path, npm_cache: Path) -> None:
+    """A `layers:` entry with a package.json: npm's tree goes to nodejs/nodeNN/node_modules (on
+    NODE_PATH), and a function that ships no dependency of its own requires it from the layer."""
+    from lambdadeploy.config.model import LayerConfig
+    from lambdadeploy.packaging import build_layer
+
+    deps = function(tmp_path / "deps", {"dependencies": {"uuid": "9.0.1"}}, "")
+    layer = LayerConfig(key="deps", name="demo-deps", runtimes=("nodejs20.x",), architectures=("x86_64",),
+                        requirements=deps.requirements)
+    built = build_layer(layer, cache_dir=tmp_path / "cache")
+    names = zipfile.ZipFile(io.BytesIO(built.zip_bytes)).namelist()
+    assert "nodejs/node20/node_modules/uuid/package.json" in names
+    assert not [n for n in names if not n.startswith("nodejs/node20/node_modules/")]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("index.js", "const { v4 } = require('uuid');\nexports.handler = async () => ({ id: v4() });\n")
+    result = run_handler(code.getvalue(), handler="index.handler", runtime="nodejs20.x", event={}, timeout=10,
+                         memory=128, environment={}, function_name="demo-fn", layers=[built.zip_bytes])
+    assert result.function_error is None and len(json.loads(result.payload)["id"]) == 36

@@ -251,7 +251,8 @@ def test_layer_problems_are_reported_with_file_and_line(layered: Path) -> None:
     assert "layers.common.description: is 192 characters long; at most 191 are allowed" in text
     assert "layers.arm.source: '../elsewhere' leads outside the project folder" in text
     assert "layers.none: a layer needs `requirements:` or `source:`" in text
-    assert "layers.mixed.runtimes.1: 'nodejs20.x' is not allowed" in text  # Node.js layers: once it has runtimes
+    assert ("layers.mixed.runtimes: runtimes of different languages (python3.12, nodejs20.x) (one layer per "
+            "language: Lambda reads python/ and nodejs/ from different places)") in text
 
 
 def test_a_requirements_layer_serves_one_architecture(layered: Path) -> None:
@@ -266,3 +267,34 @@ def test_an_unused_layer_is_a_warning_not_an_error(layered: Path) -> None:
     project = project_at(layered, LAYERED + "      spare: {source: layers/common}\n")
     assert [layer.key for layer in project.layers] == ["deps", "common"]
     assert any("layer spare is not used by any function" in w for w in project.warnings)
+
+
+# --- Node.js functions ---------------------------------------------------------------------
+
+def test_node_functions_take_include_and_their_own_layers(tmp_path: Path) -> None:
+    """include: works for Node.js as for Python (the runtime's never-packed files still stay out);
+    a Node.js layer's requirements follow the runtime's manifest rules at validate (a lockfile)."""
+    write(tmp_path, "functions/api/index.js", "exports.handler = async () => require('./shared/db').TABLE;\n")
+    write(tmp_path, "functions/api/node_modules/dev-only/index.js", "")
+    write(tmp_path, "functions/api/package.json", '{"name": "api"}')
+    write(tmp_path, "shared/db.js", "exports.TABLE = 'orders';\n")
+    write(tmp_path, "shared/.npmrc", "//registry.npmjs.org/:_authToken=secret\n")
+    write(tmp_path, "layers/deps/package.json", '{"name": "deps", "dependencies": {"left-pad": "1.3.0"}}')
+    project = project_at(tmp_path, """
+        defaults: {runtime: nodejs20.x, handler: index.handler}
+        functions:
+          api: {include: [../../shared], layers: [common]}
+        layers:
+          common: {source: shared}
+    """)
+    assert zip_names(project, "api", tmp_path / "cache") == ["index.js", "package.json", "shared/db.js"]
+    assert project.layers[0].runtimes == ("nodejs20.x",)
+    found = config_issues(tmp_path, """
+        defaults: {runtime: nodejs20.x, handler: index.handler}
+        functions:
+          api: {layers: [deps]}
+        layers:
+          deps: {requirements: layers/deps/package.json}
+    """)
+    assert any(i.startswith(f"{tmp_path / 'lambda.yaml'}:5: layers.deps.requirements: ") and "lock" in i
+               for i in found), found

@@ -163,10 +163,15 @@ def _layer(key: str, name: str, settings: dict[str, Any], users: list[FunctionCo
                           "one layer per language: Lambda reads python/ and nodejs/ from different places")
         ok = False
     elif layer_runtimes:
+        family = runtimes.family_of(layer_runtimes[0])
         try:
-            runtimes.family_of(layer_runtimes[0]).layer_prefix(layer_runtimes[0])
+            family.layer_prefix(layer_runtimes[0])
         except runtimes.RuntimeUnavailable as error:
             at(error.message, error.hint)
+            ok = False
+        # The manifest's own rules (Node.js: a lockfile when it lists dependencies) at validate, as for functions.
+        if requirements is not None and requirements.is_file() and (problem := family.manifest_problem(requirements)):
+            at.at("requirements")(*problem)
             ok = False
     given_arch = settings.get("architectures")
     used_arch = tuple(a for a in ARCHITECTURES if any(fn.architecture == a for fn in users))

@@ -79,7 +79,7 @@ class LayerConfig:
     name: str  # the deployed LayerName (project-prefixed)
     runtimes: tuple[str, ...]
     architectures: tuple[str, ...]
-    source: Path | None = None  # packed under the runtime's layer folder (python/)
+    source: Path | None = None  # packed under the runtime's layer folder (python/, nodejs/node_modules/)
     requirements: Path | None = None  # installed for each runtime (python/lib/pythonX.Y/site-packages)
     description: str = ""
     exclude: tuple[str, ...] = ()

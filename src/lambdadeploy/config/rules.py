@@ -127,7 +127,7 @@ class Include(Rule):
 
 LAYER_FIELDS: tuple[Field, ...] = (
     Field("requirements", Text(), doc="dependency manifest, relative to lambda.yaml"),
-    Field("source", Text(), doc="folder packed under the runtime's layer folder (python/), relative to lambda.yaml"),
+    Field("source", Text(), doc="folder packed under the runtime's layer folder (python/, nodejs/node_modules/), relative to lambda.yaml"),
     Field("runtimes", TextList(OneOf(runtimes.RUNTIMES), max_items=15, min_items=1, single=True),
           doc="compatible runtimes (default: those of the functions that use the layer)"),
     Field("architectures", TextList(OneOf(ARCHITECTURES), max_items=2, min_items=1, single=True),

@@ -1,11 +1,12 @@
 """build_layer: a project layer's source and requirements in, a deterministic layer zip out.
 
 Packaged like a function, through its runtime family (runtimes/base.Runtime.layer_prefix):
-the source folder's files go under the family's layer folder (python/ for Python), unless
-the folder already holds that folder at its top (a SAM-style layer folder, `python/...`),
-in which case it is packed as it is; the requirements are installed, from the shared cache,
-for each compatible runtime and the layer's architecture, each into the runtime's own folder
-(python/lib/pythonX.Y/site-packages), since wheels with native code differ per version.
+the source folder's files go under the family's layer folder (python/ for Python,
+nodejs/node_modules/ for Node.js), unless the folder already holds the family's top folder
+(a SAM-style layer folder, `python/...` or `nodejs/...`), in which case it is packed as it
+is; the requirements are installed, from the shared cache, for each compatible runtime and
+the layer's architecture, each into the runtime's own folder (python/lib/pythonX.Y/site-packages,
+nodejs/nodeNN/node_modules), since native code differs per version.
 Same patterns (built-in excludes, .lambdaignore files, `exclude`), same deterministic zip,
 same limits: 250 MB unzipped, and the direct-upload limit unless `s3_bucket` is set.
 
@@ -73,7 +74,11 @@ def build_layer(layer: LayerConfig, *, cache_dir: Path | None = None,
     if layer.source is not None:
         prefix = family.layer_prefix(layer.runtimes[0])
         laid_out = (layer.source / prefix.split("/")[0]).is_dir()
-        spec = pathspec.GitIgnoreSpec.from_lines(ignore_lines(layer.source, layer.project_ignore, layer.exclude))
+        # What the runtime never packs (Node.js: .npmrc, and a developer's node_modules next to the
+        # layer's own package.json) comes after `exclude`, so no pattern re-includes it.
+        manifest = layer.requirements if layer.requirements and layer.requirements.parent == layer.source else None
+        patterns = (*layer.exclude, *family.source_excludes(manifest))
+        spec = pathspec.GitIgnoreSpec.from_lines(ignore_lines(layer.source, layer.project_ignore, patterns))
         fence = Fence(frozenset(str(p) for p in (*layer.never_pack, cache)))
         # Patterns match paths in the source folder; the files then move under the prefix.
         files = sorted(walk_tree(layer.source, spec, report, left_out.append, fence=fence), key=lambda f: f.arcname)

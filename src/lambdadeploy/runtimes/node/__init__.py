@@ -85,6 +85,13 @@ class NodeRuntime(Runtime):
         return LocalLaunch(argv=argv, runtime_paths=(str(_runtime_dir()),),
                            spec_extra={"callbacks": node.major < handler.FIRST_WITHOUT_CALLBACKS})
 
+    def layer_prefix(self, runtime: str, *, dependencies: bool = False) -> str:
+        # AWS's layer paths for Node.js (on NODE_PATH): nodejs/node_modules for every version,
+        # nodejs/nodeNN/node_modules for one. A layer's own files go into the former, so that
+        # `require("helpers")` finds helpers.js; installed dependencies (a node_modules/ tree, native
+        # addons built per Node.js major) into the version's folder, as npm laid them out.
+        return f"nodejs/node{node_major(runtime)}/" if dependencies else "nodejs/node_modules/"
+
     def layer_paths(self, runtime: str) -> tuple[str, ...]:
         return (f"nodejs/node{node_major(runtime)}/node_modules", "nodejs/node_modules")
 
