@@ -298,3 +298,14 @@ def test_node_functions_take_include_and_their_own_layers(tmp_path: Path) -> Non
     """)
     assert any(i.startswith(f"{tmp_path / 'lambda.yaml'}:5: layers.deps.requirements: ") and "lock" in i
                for i in found), found
+
+
+def test_a_single_include_mapping_is_named_without_an_index(shared_project: Path) -> None:
+    """`include: {from: ...}` (one entry, no list) is read as one entry, and its problems name the
+    fields as they are in the document (hypothesis found `include.0.project` for `include: {project: }`)."""
+    found = config_issues(shared_project, """
+        functions:
+          orders: {handler: app.handler, include: {project: x}}
+    """)
+    assert any(": functions.orders.include.project: unknown setting" in i for i in found), found
+    assert not any("include.0" in i for i in found), found

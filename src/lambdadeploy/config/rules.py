@@ -94,7 +94,8 @@ class Include(Rule):
     into (from, to or None) pairs (the paths themselves are checked against the project in validate)."""
 
     def check(self, value: Any, report: Reporter) -> Any:
-        if isinstance(value, str | dict):
+        single = isinstance(value, str | dict)  # one entry without a list: named without an index
+        if single:
             value = [value]
         if not isinstance(value, list):
             report(f"must be a list of paths, got {type_name(value)}", "include: [../shared, {from: ../libs/db, to: db}]")
@@ -103,7 +104,7 @@ class Include(Rule):
         # paths too (every problem at once), and no function is built while any is reported.
         entries: list[tuple[str, str | None]] = []
         for index, item in enumerate(value):
-            at = report.at(str(index))
+            at = report if single else report.at(str(index))
             if isinstance(item, dict):
                 unknown = [k for k in item if k not in ("from", "to")]
                 for key in unknown:
@@ -122,7 +123,7 @@ class Include(Rule):
     def schema(self) -> dict[str, Any]:
         entry = {"oneOf": [{"type": "string"}, {"type": "object", "additionalProperties": False, "required": ["from"],
                                                  "properties": {"from": {"type": "string"}, "to": {"type": "string"}}}]}
-        return {"type": "array", "items": entry}
+        return {"oneOf": [{"type": "array", "items": entry}, entry]}
 
 
 LAYER_FIELDS: tuple[Field, ...] = (
