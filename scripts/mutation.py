@@ -5,7 +5,7 @@
     python scripts/mutation.py --resume   # keep mutants/ and only test what is not done yet
     python scripts/mutation.py --diffs    # the summary with each survivor's diff
     python scripts/mutation.py --report   # only summarise the results already in mutants/
-    python scripts/mutation.py --only 'lambdadeploy.plan.*'   # re-test some mutants (keeps mutants/)
+    python scripts/mutation.py --only 'lambdadeploy.engine.plan.*'   # re-test some mutants (keeps mutants/)
 
 Not part of CI: too slow for 2 cores. What is mutated and which tests run are set in one
 place, `[tool.mutmut]` in pyproject.toml (repoint it when modules move). This script installs
@@ -77,7 +77,7 @@ def not_scored() -> list[str]:
 
 
 def function_of(name: str) -> str:
-    """lambdadeploy.remote.xǁAliasHistoryǁencode__mutmut_3 -> lambdadeploy.remote AliasHistory.encode"""
+    """lambdadeploy.engine.history.xǁAliasHistoryǁencode__mutmut_3 -> lambdadeploy.engine.history AliasHistory.encode"""
     mangled = name.partition("__mutmut_")[0]
     module, _, function = mangled.rpartition(".")
     function = function.removeprefix("x_") if function.startswith("x_") else function[1:]
