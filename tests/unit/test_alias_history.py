@@ -71,3 +71,9 @@ def test_versions_that_do_not_fit_256_characters_are_dropped_oldest_first() -> N
 def test_a_move_puts_the_version_it_left_first_without_repeating_it() -> None:
     assert pushed("3", ("2", "3", "1")) == ("3", "2", "1")
     assert pushed("1", ()) == ("1",)
+
+
+def test_a_history_of_exactly_256_characters_is_kept_whole() -> None:
+    versions = ("a" * 41, "b" * 40, "c" * 40, "d" * 40, "e" * 40)
+    assert len(AliasHistory(versions).encode()) == 256
+    assert AliasHistory.decode(AliasHistory((*versions, "f")).encode()) == AliasHistory(versions)
