@@ -152,8 +152,9 @@ class TextList(Rule):
 
     def check(self, value: Any, report: Reporter) -> Any:
         if self.single and isinstance(value, str):
-            item = self.item.check(value, report)  # reported at the field itself: it is not a list
-            return INVALID if item is INVALID else (item,)
+            # One string written for a one-item list: a problem is the field's, not an item's.
+            checked = self.item.check(value, report)
+            return INVALID if checked is INVALID else (checked,)
         if not isinstance(value, list):
             report(f"must be a list, got {type_name(value)}")
             return INVALID

@@ -152,6 +152,26 @@ def record_calls(session: AwsSession) -> list[str]:
     return calls
 
 
+def test_a_function_that_fails_packaging_stops_the_push_before_any_write(
+        session: AwsSession, tmp_path: Path, monkeypatch) -> None:
+    """#15: nothing is created in AWS (not even the default role) before every function is
+    packaged and every check has passed; here the second function's requirements are invalid."""
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    project = write_project(tmp_path, "return 1", functions=("a", "b"))
+    (tmp_path / "functions" / "b" / "requirements.txt").write_text("requests>=>2\n")
+    project = write_project(tmp_path, "return 1", functions=("a", "b"))
+    calls = record_calls(session)
+    pushed = deployer(session, project).push(project.functions, "dev")
+    results = {r.function.key: r for r in pushed}
+    assert not results["b"].ok and results["b"].exit_code == 2
+    assert "requirements.txt:1: invalid requirement" in (results["b"].error or "")
+    assert not results["a"].ok and "nothing was changed" in (results["a"].error or "")
+    assert pushed.exit_code == 2 and pushed.role_done == ()
+    assert session.client("iam").list_roles()["Roles"] == []
+    assert session.client("lambda").list_functions()["Functions"] == []
+    assert calls and all(call.startswith(("Get", "List")) for call in calls), calls
+
+
 def test_tags_follow_lambda_yaml(session: AwsSession, tmp_path: Path) -> None:
     project = write_project(tmp_path, "return 1", "tags: {team: a, cost: x}")
     deployer(session, project).push(project.functions, "dev")

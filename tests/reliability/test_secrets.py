@@ -160,16 +160,37 @@ def test_verbose_traceback_is_masked(tmp_path: Path) -> None:
     assert_no_secret([(["-v", "validate"], result.stdout + result.stderr)])
 
 
-def test_secret_files_and_escaping_symlinks_never_reach_the_zip(tmp_path: Path) -> None:
+SECRET_FILES = (".env", ".env.production", "deploy.pem", "id.key", ".aws/credentials", "id_rsa", "id_ed25519",
+                ".ssh/id_rsa", ".netrc", ".npmrc", ".pypirc", "credentials.json")
+
+
+def test_secret_files_and_escaping_symlinks_never_reach_the_zip(tmp_path: Path, sandbox_server: Sandbox) -> None:
     source = tmp_path / "functions" / "fn"
     (source / ".aws").mkdir(parents=True)
+    (source / ".ssh").mkdir()
     (source / "app.py").write_text("def handler(event, context):\n    return 1\n")
-    for secret in (".env", ".env.production", "deploy.pem", "id.key", ".aws/credentials"):
+    for secret in SECRET_FILES:
         (source / secret).write_text("SECRET=1\n")
     outside = tmp_path / "outside.txt"
     outside.write_text("not yours")
     os.symlink(outside, source / "link.txt")
     (tmp_path / "lambda.yaml").write_text("functions:\n  fn: {handler: app.handler}\n")
-    assert run_cli(["package", "--out", "dist"], tmp_path).code == 0
+    result = run_cli(["package", "--out", "dist"], tmp_path)
+    assert result.code == 0
     names = zipfile.ZipFile(io.BytesIO((tmp_path / "dist" / "fn.zip").read_bytes())).namelist()
     assert names == ["app.py"]
+    # The summary says what was left out, and how to ship one on purpose.
+    left_out = [".aws/", ".env", ".env.production", ".netrc", ".npmrc", ".pypirc", ".ssh/", "credentials.json",
+                "deploy.pem", "id.key", "id_ed25519", "id_rsa"]
+    assert f"left out 12 secret file(s): {', '.join(left_out)} (to ship one on purpose, add `!NAME` to " \
+           ".lambdaignore)" in result.stdout
+    packaged = json.loads(run_cli(["--json", "package", "--out", "dist"], tmp_path).stdout)
+    assert packaged["functions"][0]["left_out"] == left_out
+    pushed = run_cli(["--sandbox", "--json", "push", "--alias", "dev"], tmp_path, sandbox_server)
+    assert pushed.code == 0, pushed.stderr
+    assert json.loads(pushed.stdout)["functions"][0]["package"]["left_out"] == left_out
+
+    (source / ".lambdaignore").write_text("!id_rsa\n")
+    assert run_cli(["package", "--out", "dist"], tmp_path).code == 0
+    names = zipfile.ZipFile(io.BytesIO((tmp_path / "dist" / "fn.zip").read_bytes())).namelist()
+    assert names == ["app.py", "id_rsa"]

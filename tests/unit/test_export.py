@@ -399,3 +399,63 @@ def test_a_public_function_url_is_granted_both_permissions_aws_requires(config: 
                     if r["Type"] == "AWS::Lambda::Permission" and r["Properties"].get("Principal") == "*"
                     and r["Properties"]["FunctionName"] == {"Ref": "ResizeFunctionAliasdev"})
     assert public == [("lambda:InvokeFunction", None, True), ("lambda:InvokeFunctionUrl", "NONE", None)]
+
+
+SECRET_YAML = f"""\
+project: shop
+aliases: [dev, prod]
+functions:
+  api:
+    handler: app.handler
+    description: "calls {{{{ env.PARTNER }}}} with key {{{{ env.API_KEY }}}}"
+    role: "{{{{ env.ROLE }}}}"
+    memory: {{{{ env.MEMORY }}}}
+    environment: {{API_KEY: "{{{{ env.API_KEY }}}}", PLAIN: visible}}
+    tags: {{owner: "{{{{ env.API_KEY }}}}", team: "team-{{{{ env.PARTNER }}}}"}}
+    triggers:
+      - sqs: {{queue: "{QUEUE}-{{{{ env.PARTNER }}}}", alias: dev}}
+      - s3: {{bucket: "{{{{ env.BUCKET }}}}", alias: dev}}
+      - schedule: {{expression: "rate(5 minutes)", input: {{token: "{{{{ env.API_KEY }}}}"}}, alias: dev}}
+"""
+SECRET_ENV = {"API_KEY": "k3y-5ecr3t-value", "PARTNER": "acme-partner", "ROLE": ROLE, "MEMORY": "1024",
+              "BUCKET": "private-bucket-77"}
+
+
+def test_a_secret_anywhere_is_a_noecho_parameter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lambdadeploy.config import RenderContext
+
+    monkeypatch.setenv("LAMBDADEPLOY_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "functions" / "api").mkdir(parents=True)
+    (tmp_path / "functions" / "api" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (tmp_path / "lambda.yaml").write_text(SECRET_YAML)
+    p = load(tmp_path / "lambda.yaml", RenderContext(env=SECRET_ENV))
+    out = tmp_path / "deploy" / "template.yaml"
+    text = write_export(p, "dev", out)
+    for name, value in SECRET_ENV.items():
+        assert value not in text, f"{name} written in clear"
+    template = yaml.safe_load(text)
+    parameters = template["Parameters"]
+    assert all(parameter["NoEcho"] is True for parameter in parameters.values())
+    api = props(template, "ApiFunction")
+    key = api["Environment"]["Variables"]["API_KEY"]["Ref"]
+    assert api["Tags"]["owner"] == {"Ref": key}  # one parameter per secret value
+    assert api["Role"] == {"Ref": next(n for n in parameters if "Role" in n)}
+    assert api["MemorySize"]["Ref"] in parameters and parameters[api["MemorySize"]["Ref"]]["Type"] == "Number"
+    partner = api["Tags"]["team"]["Fn::Sub"].removeprefix("team-${").removesuffix("}")
+    assert partner in parameters and partner != key
+    assert api["Description"] == {"Fn::Sub": f"calls ${{{partner}}} with key ${{{key}}}"}
+    # Not even as a logical id made from it (a queue or bucket name -> AcmePartner, PrivateBucket77).
+    squashed = text.lower().replace("-", "")
+    assert not [name for name, value in SECRET_ENV.items()
+                if name != "MEMORY" and value.lower().replace("-", "") in squashed]
+    assert api["Environment"]["Variables"]["PLAIN"] == "visible"
+    # What CloudFormation makes of it is valid, and wires the parameters through.
+    assert lint_all(out) == []
+
+
+def test_a_secret_used_as_a_name_is_refused(tmp_path: Path) -> None:
+    p = project(function("api", tags={"k3y-5ecr3t-value": "x"}))
+    p = dataclasses.replace(p, secret_values=frozenset({"k3y-5ecr3t-value"}))
+    with pytest.raises(InvalidInputError) as caught:
+        sam_template(p, "dev", uris(p))
+    assert "Tags" in caught.value.message and "k3y-5ecr3t-value" not in caught.value.render()

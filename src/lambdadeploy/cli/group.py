@@ -10,12 +10,12 @@ import click
 
 from .. import __version__
 from ..aws import AwsSettings, has_credentials
-from ..errors import EXIT_FAILED, EXIT_INVALID_INPUT, LambdaDeployError
-from ..output import MASKER, Output
+from ..errors import EXIT_FAILED, EXIT_INVALID_INPUT, ConfigError, LambdaDeployError
+from ..output import MASKER, Output, documents_printed, error_document, print_document
 from . import deploying, inspecting, project
 from .app import App
 
-GLOBAL_HELP = """Deploy Python AWS Lambda functions from lambda.yaml: package, publish a
+GLOBAL_HELP = """Deploy Python and Node.js AWS Lambda functions from lambda.yaml: package, publish a
 version, smoke-test it, and only then move the alias.
 
 \b
@@ -64,31 +64,59 @@ def print_traceback() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning our errors into one message and an exit code."""
-    args = argv or sys.argv[1:]
+    """Entry point: run the CLI, turning every error into one message and an exit code (and,
+    with --json, one JSON document on stdout, unless the command already printed its own)."""
+    args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
     colour = False if "--no-color" in args else None  # the group's Output is gone by now
+    # --json anywhere, even misplaced after the command: whoever typed it reads JSON.
+    failure = _Failure(json_mode="--json" in args, already=documents_printed(), colour=colour)
     try:
-        code = cli.main(args=argv, prog_name="lambdadeploy", standalone_mode=False)
+        code = cli.main(args=args, prog_name="lambdadeploy", standalone_mode=False)
     except click.exceptions.Exit as exit_:
         code = exit_.exit_code
     except click.ClickException as error:
-        error.show()
         code = EXIT_INVALID_INPUT if isinstance(error, click.UsageError) else error.exit_code
+        error.show()
+        failure.answer(error.format_message(), code)
     except click.Abort:
-        click.echo("aborted", err=True)
-        code = 130
+        code = failure.say("aborted", 130)
     except LambdaDeployError as error:
         if verbose:
             print_traceback()
         click.echo(Output(color=colour).style(MASKER(f"error: {error.render()}"), fg="red"), err=True)
+        failure.answer(error.message, error.exit_code, error.hint, _issues(error))
         code = error.exit_code
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        code = 130
+        code = failure.say("interrupted", 130)
     except Exception as error:  # a bug of ours: say so plainly, traceback only with -v
         if verbose:
             print_traceback()
-        click.echo(MASKER(f"internal error: {type(error).__name__}: {error} (run with -v for the traceback)"), err=True)
-        code = EXIT_FAILED
+        code = failure.say(f"internal error: {type(error).__name__}: {error} (run with -v for the traceback)",
+                           EXIT_FAILED)
     sys.exit(code or 0)
+
+
+class _Failure:
+    """How main() answers a failure: the message on stderr, and under --json one document."""
+
+    def __init__(self, json_mode: bool, already: int, colour: bool | None) -> None:
+        self.json_mode = json_mode
+        self.already = already
+        self.colour = colour
+
+    def say(self, message: str, code: int) -> int:
+        click.echo(MASKER(message), err=True)
+        self.answer(message, code)
+        return code
+
+    def answer(self, message: str, code: int, hint: str | None = None, issues: list[dict] | None = None) -> None:
+        if self.json_mode and documents_printed() == self.already:
+            print_document(error_document(message, code, hint, issues))
+
+
+def _issues(error: LambdaDeployError) -> list[dict]:
+    if not isinstance(error, ConfigError):
+        return []
+    return [{"file": str(i.file), "line": i.line, "field": i.field, "message": i.message, "hint": i.hint}
+            for i in error.issues]

@@ -51,7 +51,8 @@ def check_one_source_per_alias(project: Project, alias: str, render: Callable[[s
         try:
             rendered = render(other)
         except ConfigError as error:
-            warnings.append(f"could not check which sources feed alias {other}: {error.issues[0].render()}")
+            warnings.append(f"could not check which sources feed alias {other}: "
+                            f"{_masked(error.issues[0].render(), error.secret_values)}")
             continue
         for source in sources_by_alias(rendered, other):
             fed[source].append(other)
@@ -67,5 +68,14 @@ def check_one_source_per_alias(project: Project, alias: str, render: Callable[[s
             f"add `alias: {aliases[-1]}` to the trigger, or make its source alias-specific "
             "(e.g. a name with {{ alias }} in it)"))
     if issues:
-        raise ConfigError(issues)
+        error = ConfigError(issues)
+        error.secret_values = project.secret_values  # a source may quote a secret (input: {token: ...})
+        raise error
     return warnings
+
+
+def _masked(text: str, secrets: frozenset[str]) -> str:
+    """The warning outlives this rendering, whose secrets the printer may not know: mask here."""
+    for value in sorted(secrets, key=len, reverse=True):
+        text = text.replace(value, "****")
+    return text

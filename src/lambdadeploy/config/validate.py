@@ -18,9 +18,18 @@ from ..fields import INVALID, Reporter, closest
 from ..triggers import registry
 from ..triggers.base import Trigger
 from .model import FunctionConfig, Project, SmokeTest
-from .rules import ALIAS_NAME, FUNCTION_FIELD_NAMES, FUNCTION_FIELDS, NAME, TOP_LEVEL_FIELDS
+from .rules import (
+    ALIAS_NAME,
+    ALIAS_NAME_MAX,
+    FUNCTION_FIELD_NAMES,
+    FUNCTION_FIELDS,
+    NAME,
+    TOP_LEVEL_FIELDS,
+)
 
 FUNCTION_NAME_LIMIT = 64
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous invoke payload limit
+MAX_MANIFEST_BYTES = 1024 * 1024
 # Function fields whose checked value is turned into something else before it reaches the model.
 DERIVED_FIELDS = ("source", "handler", "runtime", "requirements")
 
@@ -67,6 +76,10 @@ class Validator:
             self.error(("functions",), "must list at least one function", "functions: {hello: {handler: app.handler}}")
         else:
             for key, spec in functions.items():
+                if not isinstance(key, str | int) or isinstance(key, bool):
+                    self.error(("functions", str(key)), f"invalid function name {key!r}",
+                               "a name of letters, digits, - and _ (quote it if YAML reads it as something else)")
+                    continue
                 function = self._function(str(key), spec, defaults, name, aliases)
                 if function is not None:
                     result.append(function)
@@ -81,8 +94,9 @@ class Validator:
         for index, alias in enumerate(value):
             if not isinstance(alias, str) or not ALIAS_NAME.match(alias):
                 self.error(("aliases", str(index)), f"invalid alias name {alias!r}",
-                           "1-128 letters, digits, - or _, not only digits")
-        return tuple(str(a) for a in value)
+                           f"1-{ALIAS_NAME_MAX} letters, digits, - or _, not only digits")
+        # Only names that passed go on: the others are reported once, here, not again as tags.
+        return tuple(a for a in value if isinstance(a, str) and ALIAS_NAME.match(a))
 
     def _unknown_keys(self, mapping: dict, where: tuple[str, ...], allowed: tuple[str, ...]) -> None:
         for key in mapping:
@@ -138,8 +152,11 @@ class Validator:
             self.error(where, "missing field `handler`", "module.function inside source, e.g. app.handler")
         elif handler is not None and runtime is not None:
             self._handler(runtime, handler, source, origin("handler"))
+            if source.is_dir():
+                self.warnings += [f"{key}: {w}" for w in runtime.handler_warnings(source, handler, runtime_name)]
         self._aws_limits(values, origin, aliases)
-        manifest = self._manifest(values.get("requirements"), source, origin("requirements"), runtime)
+        manifest = self._manifest(values.get("requirements"), source,
+                                  origin("requirements") if "requirements" in merged else where, runtime)
         test = self._test(merged.get("test"), where if "test" in spec else ("defaults",))
         triggers = self._triggers(merged.get("triggers") or [], origin("triggers"), aliases)
         if len(self.issues) > before or handler is None:
@@ -181,11 +198,23 @@ class Validator:
             if runtime is None:
                 return None
             default = source / runtime.manifest_name
-            return default.resolve() if default.is_file() else None
-        path = source / value
-        if not path.is_file():
-            self.error(where, f"requirements file not found: {path}", "a path relative to source")
+            if not default.is_file():
+                return None
+            path = default
+        else:
+            path = source / value
+            if path.is_dir():
+                self.error(where, f"requirements path {path} is a folder, not a file", "a file relative to source")
+                return None
+            if not path.is_file():
+                self.error(where, f"requirements file not found: {path}", "a path relative to source")
+                return None
+        problem = text_file_problem(path)
+        if problem:
+            self.error(where, problem, "save it as UTF-8 text")
             return None
+        if runtime is not None and (problem := runtime.manifest_problem(path)):
+            self.error(where, *problem)
         return path.resolve()
 
     def _test(self, value: Any, where: tuple[str, ...]) -> SmokeTest | None:
@@ -204,10 +233,17 @@ class Validator:
                 self.error((*where, "payload"), f"payload file not found: {payload_file}",
                            "a JSON file relative to lambda.yaml, or an inline mapping")
                 return None
+            if payload_file.stat().st_size > MAX_PAYLOAD_BYTES:
+                self.error((*where, "payload"), f"{payload_file} is larger than Lambda's 6 MB invoke payload limit")
+                return None
             try:
                 payload = json.loads(payload_file.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
                 self.error((*where, "payload"), f"{payload_file} is not valid JSON: {exc}")
+                return None
+            except RecursionError:
+                self.error((*where, "payload"), f"{payload_file} is nested too deeply to read",
+                           "a smoke-test event of at most a few hundred levels")
                 return None
         return SmokeTest(payload=payload, expect=value.get("expect"), payload_file=payload_file)
 
@@ -249,3 +285,22 @@ class Validator:
             if len(self.issues) == before:
                 triggers.append(Trigger(name, settings, alias, self.lines.get(at)))
         return tuple(triggers)
+
+
+def text_file_problem(path: Path) -> str | None:
+    """Why a dependency manifest cannot be read as UTF-8 text (with the line), or None."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_MANIFEST_BYTES + 1)
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
+    if len(data) > MAX_MANIFEST_BYTES:
+        return f"{path} is larger than {MAX_MANIFEST_BYTES // 1024 // 1024} MB"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return f"{path} is UTF-16 (line 1); it must be UTF-8"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return f"{path} is not UTF-8 text (line {line})"
+    return None

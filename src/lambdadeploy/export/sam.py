@@ -6,7 +6,7 @@ configuration, `AutoPublishAlias` (the alias the CLI would move) with
 changes, as lambdadeploy does), a `DeploymentPreference`, and the triggers of that
 alias as SAM events. S3 triggers name buckets that live outside the stack, which
 SAM's S3 event cannot do; they are wired by a small custom resource instead (see
-s3_notifications.py). Secret environment values become NoEcho parameters. Intrinsic functions are written in their long form
+s3_notifications.py). Secret values become NoEcho parameters (secrets.py). Intrinsic functions are written in their long form
 ({"Ref": ...}, {"Fn::GetAtt": [...]}) so the dict dumps with yaml.safe_dump.
 """
 
@@ -27,6 +27,7 @@ from ..iam.execution_role import (
 from ..triggers import registry
 from . import s3_notifications
 from .cfn import logical_name, partition_arn, role_arn, unique
+from .secrets import hide_secrets
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 EXECUTION_ROLE_ID = "ExecutionRole"
@@ -71,13 +72,15 @@ def sam_template(
     *,
     canary: CanarySettings | None = None,
     keep_names: bool = True,
+    code_sha256: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The SAM template that deploys `project` as `push --alias ALIAS` would (code_uris: key -> CodeUri).
 
     keep_names=False leaves FunctionName out, so CloudFormation generates names (a parallel
-    stack next to the functions lambdadeploy created, see the migration notes). Environment
-    values that are secrets (project.secret_values: read from `env`, or under a name like
-    *_TOKEN/*_PASSWORD) become NoEcho parameters instead of text in the file."""
+    stack next to the functions lambdadeploy created, see the migration notes). Secret values
+    (project.secret_values: read from `env`, or under a name like *_TOKEN/*_PASSWORD), wherever
+    they appear, become NoEcho parameters instead of text in the file (secrets.py).
+    code_sha256 (key -> CodeSha256) is recorded in the Metadata."""
     require_alias(project, alias)
     missing = [fn.key for fn in project.functions if fn.key not in code_uris]
     if missing:
@@ -90,19 +93,9 @@ def sam_template(
         resources[EXECUTION_ROLE_ID] = execution_role(project)
     if canary is not None and canary.predefined is None:
         resources[CANARY_CONFIG_ID] = canary_config(canary)
-    parameters: dict[str, Any] = {}
-    secrets = frozenset(getattr(project, "secret_values", ()))
     for fn in project.functions:
         logical_id = ids[fn.key]
         resources[logical_id] = function_resource(fn, alias, code_uris[fn.key], canary, keep_names)
-        environment = resources[logical_id]["Properties"].get("Environment", {}).get("Variables", {})
-        for key, value in environment.items():
-            if value in secrets:
-                name = unique(f"{logical_id}Env{logical_name(key)}", parameters.keys() | ids.values())
-                parameters[name] = {"Type": "String", "NoEcho": True,
-                                    "Description": f"{fn.name}: environment variable {key} (a secret, "
-                                                   "kept out of this file)"}
-                environment[key] = {"Ref": name}
         outputs[f"{logical_id}AliasArn"] = {
             "Description": f"{fn.name}:{alias}",
             "Value": {"Ref": f"{logical_id}.Alias"},
@@ -114,15 +107,19 @@ def sam_template(
             }
     resources.update(s3_notifications.resources(project, alias, ids))
     where = f"project {project.project}" if project.project else str(project.config_file.name)
-    return {
+    info = metadata(project, alias, ids)
+    for key, sha in (code_sha256 or {}).items():
+        info["functions"][key]["codeSha256"] = sha
+    template = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": SAM_TRANSFORM,
         "Description": f"lambdadeploy export of {where}, alias {alias}"[:1024],
-        "Metadata": {"lambdadeploy": metadata(project, alias, ids)},
-        **({"Parameters": parameters} if parameters else {}),
+        "Metadata": {"lambdadeploy": info},
         "Resources": resources,
         "Outputs": outputs,
     }
+    # Secrets (read from `env`, or under a *_TOKEN-like name) become NoEcho parameters.
+    return hide_secrets(template, project.secret_values)
 
 
 def require_alias(project: Project, alias: str) -> None:

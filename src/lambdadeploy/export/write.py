@@ -9,6 +9,7 @@ upload to S3 and replace with the S3 location. With `s3_prefix`, CodeUri is
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -58,14 +59,13 @@ def write_export(
     code_dir.mkdir(parents=True, exist_ok=True)
     code_uris: dict[str, str] = {}
     for fn in project.functions:
-        path = write_zip(code_dir, fn, artifacts[fn.key])
+        path = write_zip(code_dir, fn, artifacts[fn.key], _zip_stem(fn, project.secret_values))
         if s3_prefix is not None:
             code_uris[fn.key] = f"{s3_prefix.rstrip('/')}/{path.name}"
         else:
             code_uris[fn.key] = Path(os.path.relpath(path, base)).as_posix()
-    template = sam_template(project, alias, code_uris, canary=canary, keep_names=keep_names)
-    for fn in project.functions:
-        template["Metadata"]["lambdadeploy"]["functions"][fn.key]["codeSha256"] = artifacts[fn.key].sha256
+    template = sam_template(project, alias, code_uris, canary=canary, keep_names=keep_names,
+                            code_sha256={fn.key: artifacts[fn.key].sha256 for fn in project.functions})
     text = dump_yaml(template)
     if out_path is not None:
         _atomic_write(out_path, text.encode())
@@ -83,12 +83,21 @@ def build_all(functions: tuple[FunctionConfig, ...], parallel: int, cache_dir: P
         return {fn.key: artifact for fn, artifact in zip(functions, pool.map(build, functions), strict=True)}
 
 
-def write_zip(code_dir: Path, fn: FunctionConfig, artifact: Artifact) -> Path:
+def _zip_stem(fn: FunctionConfig, secrets: frozenset[str]) -> str:
+    """The zip's name: the function's name, unless that holds a secret (CodeUri must be literal)."""
+    for stem in (fn.name, fn.key):
+        if not any(secret in stem for secret in secrets):
+            return stem
+    return "function-" + hashlib.sha256(fn.name.encode()).hexdigest()[:12]
+
+
+def write_zip(code_dir: Path, fn: FunctionConfig, artifact: Artifact, stem: str | None = None) -> Path:
     """Write `<name>-<sha12>.zip` (unless already there) and remove this function's older ones."""
-    path = code_dir / f"{fn.name}-{artifact.sha256_hex[:12]}.zip"
+    stem = stem or fn.name
+    path = code_dir / f"{stem}-{artifact.sha256_hex[:12]}.zip"
     if not path.exists() or path.stat().st_size != len(artifact.zip_bytes):
         _atomic_write(path, artifact.zip_bytes)
-    stale = re.compile(re.escape(fn.name) + r"-[0-9a-f]{12}\.zip")
+    stale = re.compile(re.escape(stem) + r"-[0-9a-f]{12}\.zip")
     for other in code_dir.iterdir():
         if other != path and stale.fullmatch(other.name):
             other.unlink(missing_ok=True)

@@ -136,4 +136,24 @@ class Output:
         """The one --json document of this command."""
         if self.json_mode:
             self.end_progress()
-            click.echo(MASKER(json.dumps(document, indent=2, sort_keys=False, default=str)))
+            print_document(document)
+
+
+_documents = [0]  # how many --json documents this process printed (main() answers once)
+
+
+def print_document(document: dict[str, Any]) -> None:
+    """Print a --json document on stdout, masked like everything else."""
+    _documents[0] += 1
+    click.echo(MASKER(json.dumps(document, indent=2, sort_keys=False, default=str)))
+
+
+def documents_printed() -> int:
+    return _documents[0]
+
+
+def error_document(message: str, exit_code: int, hint: str | None = None,
+                   issues: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The --json answer of a command that failed before it could print its own."""
+    return {"ok": False, "error": {"message": message, "exit_code": exit_code, "hint": hint,
+                                   "issues": issues or []}}

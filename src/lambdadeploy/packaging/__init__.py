@@ -6,6 +6,6 @@ dependencies for the Lambda platform into the cache, archive.py assembles the zi
 handler, and build.py ties it together.
 """
 
-from .build import Artifact, build_artifact
+from .build import Artifact, build_artifact, left_out_text
 
-__all__ = ["Artifact", "build_artifact"]
+__all__ = ["Artifact", "build_artifact", "left_out_text"]

@@ -4,16 +4,18 @@ The dependency tree rarely changes between builds, the function's code often.
 So the dependency tree is compressed once into a zip fragment stored next to
 it in the cache, and each build copies those entries into the new zip without
 decompressing or recompressing them; only the function's own files are
-compressed. Entries are sorted by name, timestamps fixed and permissions
+compressed. Raw copies are only as good as the cached bytes, so the fragment is
+content-addressed and verified on every use (see dependency_entries). Entries are sorted by name, timestamps fixed and permissions
 normalised (see zipfmt), so the bytes depend on file names, contents and
 executable bits only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from . import zipfmt
 from .files import SourceFile, walk_tree
 from .zipfmt import RawEntry
 
-FRAGMENT_NAME = "deps.zip"
+FRAGMENT_PREFIX = "deps-"  # deps-<sha256 of the fragment>.zip: the name says what the bytes must hash to
 # zlib releases the GIL, so threads compress in parallel: about 1.7x faster on
 # two cores for a 50 MB dependency tree. Below this much data a pool is not worth it.
 PARALLEL_MIN_BYTES = 1024 * 1024
@@ -32,20 +34,35 @@ def source_entries(files: Sequence[SourceFile]) -> list[RawEntry]:
     return _compress_all([(f.arcname, f.path, f.executable) for f in files])
 
 
-def dependency_entries(site: Path, fragment: Path) -> list[RawEntry]:
-    """Entries of an installed tree, from its cached zip fragment (built on first use).
+def dependency_entries(site: Path, entry: Path, verify_site: Callable[[], bool],
+                       report: Callable[[str], None]) -> list[RawEntry] | None:
+    """Entries of an installed tree, from its cached zip fragment (built on first use); None
+    when the installed tree itself no longer matches its digest (the caller reinstalls).
 
-    The fragment is written to a temporary name and renamed into place, so
-    concurrent builds never read a partial one; they may both write it, with
-    identical content.
+    The fragment is named by the sha256 of its bytes and checked against it on every use:
+    corrupt, truncated or swapped bytes are never copied into a zip; such a fragment is
+    rebuilt, with a warning. It is built only from a tree that passes verify_site, written
+    to a temporary name and renamed into place, so concurrent builds never read a partial
+    one; they may both write it, with identical content.
     """
-    if not fragment.is_file():
-        files = sorted(walk_tree(site), key=lambda f: f.arcname)
-        blob = zipfmt.write_zip(source_entries(files))
-        temp = fragment.with_name(f".{fragment.name}.{uuid.uuid4().hex}")
-        temp.write_bytes(blob)
-        os.replace(temp, fragment)
-    return zipfmt.read_entries(fragment.read_bytes())
+    for fragment in sorted(entry.glob(f"{FRAGMENT_PREFIX}*.zip")):
+        blob = fragment.read_bytes()
+        if fragment.name == _fragment_name(blob):
+            return zipfmt.read_entries(blob)
+        report(f"warning: the cached zip of the dependencies ({fragment}) is corrupt; rebuilt it")
+        fragment.unlink(missing_ok=True)
+    if not verify_site():
+        return None
+    files = sorted(walk_tree(site), key=lambda f: f.arcname)
+    blob = zipfmt.write_zip(source_entries(files))
+    temp = entry / f".{FRAGMENT_PREFIX}{uuid.uuid4().hex}"
+    temp.write_bytes(blob)
+    os.replace(temp, entry / _fragment_name(blob))
+    return zipfmt.read_entries(blob)
+
+
+def _fragment_name(blob: bytes) -> str:
+    return f"{FRAGMENT_PREFIX}{hashlib.sha256(blob).hexdigest()}.zip"
 
 
 def merge(own: list[RawEntry], deps: list[RawEntry]) -> tuple[list[RawEntry], list[str]]:

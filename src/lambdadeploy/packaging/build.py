@@ -8,6 +8,7 @@ only through the on_progress callback: core code never prints.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable
@@ -16,9 +17,11 @@ from pathlib import Path
 
 from .. import runtimes
 from ..config.model import FunctionConfig
+from ..errors import PackagingError
 from ..paths import default_cache_dir
+from ..runtimes.cache import discard_entry, release_entry, verify_entry
 from . import archive, limits, zipfmt
-from .files import select_files
+from .files import IGNORE_FILE, SourceFile, select_files
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,36 @@ class Artifact:
     deps_from_cache: bool | None  # None when the function has no requirements
     seconds: float  # build time
     needs_s3: bool  # over the direct-upload limit and s3_bucket is set: upload through S3
+    left_out: tuple[str, ...] = ()  # secret files of the source the built-in excludes kept out
+
+
+def left_out_text(left_out: list[str] | tuple[str, ...]) -> str:
+    """The summary line naming the secret files kept out of a zip, and how to ship one."""
+    return (f"left out {len(left_out)} secret file(s): {', '.join(left_out)} "
+            f"(to ship one on purpose, add `!NAME` to {IGNORE_FILE})")
+
+
+def _dependencies(runtime: runtimes.Runtime, spec: runtimes.DependencySpec, cache_dir: Path,
+                  report: Callable[[str], None]) -> tuple[list[zipfmt.RawEntry], bool]:
+    """The installed dependencies' zip entries, from a verified cache entry: one whose installed
+    tree was edited since is discarded and installed again (with a warning)."""
+    installed = runtime.install(spec, cache_dir, report)
+    try:
+        entries = archive.dependency_entries(installed.site, installed.entry,
+                                             lambda: verify_entry(installed.entry), report)
+        if entries is None:
+            report(f"warning: the cached install of the dependencies ({installed.entry}) was modified "
+                   "since it was installed; discarded it, reinstalling")
+            discard_entry(installed.entry)
+            installed = runtime.install(spec, cache_dir, report)
+            entries = archive.dependency_entries(installed.site, installed.entry,
+                                                 lambda: verify_entry(installed.entry), report)
+        if entries is None:
+            raise PackagingError(f"{spec.function}: the dependencies installed into {installed.entry} "
+                                 "changed while this build read them")
+    finally:
+        release_entry(installed.entry)
+    return entries, installed.from_cache
 
 
 def build_artifact(
@@ -52,25 +85,20 @@ def build_artifact(
     """
     started = time.perf_counter()
     report = on_progress or (lambda _message: None)
-    files = select_files(fn, on_skip=report)
-    own = archive.source_entries(files)
-
+    left_out: list[str] = []  # shown in the package and push summaries (left_out_text)
     runtime = runtimes.family_of(fn.runtime)
+    own = archive.source_entries(_own_files(fn, runtime, report, left_out))
+
     deps: list[zipfmt.RawEntry] = []
     from_cache: bool | None = None
     if fn.requirements is not None and not runtime.declares_nothing(fn.requirements):
         spec = runtimes.DependencySpec(fn.key, fn.requirements, fn.runtime, fn.architecture,
                                        fn.include_runtime_packages, fn.strip)
-        installed = runtime.install(spec, cache_dir or default_cache_dir(), report)
-        deps = archive.dependency_entries(installed.site, installed.entry / archive.FRAGMENT_NAME)
-        from_cache = installed.from_cache
+        deps, from_cache = _dependencies(runtime, spec, cache_dir or default_cache_dir(), report)
 
     entries, shadowed = archive.merge(own, deps)
     if shadowed:
-        report(
-            f"{len(shadowed)} file(s) of your code replace dependency files "
-            f"(e.g. {shadowed[0]})"
-        )
+        report(f"{len(shadowed)} file(s) of your code replace dependency files (e.g. {shadowed[0]})")
     by_name = {e.name: e for e in entries}
     runtime.check_package(fn.key, fn.handler, fn.runtime,
                           lambda name: zipfmt.inflate(by_name[name]) if name in by_name else None, report)
@@ -86,6 +114,7 @@ def build_artifact(
         + (", to upload through S3" if needs_s3 else "")
     )
     return Artifact(
+        left_out=tuple(left_out),
         function=fn.key,
         zip_bytes=blob,
         sha256=base64.b64encode(digest).decode("ascii"),
@@ -97,3 +126,12 @@ def build_artifact(
         seconds=seconds,
         needs_s3=needs_s3,
     )
+
+
+def _own_files(fn: FunctionConfig, runtime: runtimes.Runtime, report: Callable[[str], None],
+               left_out: list[str]) -> list[SourceFile]:
+    """The function's files, minus what its runtime never packs (e.g. Node.js's own node_modules
+    and .npmrc), applied after `exclude` so that no pattern re-includes them."""
+    never = runtime.source_excludes(fn.requirements)
+    return select_files(dataclasses.replace(fn, exclude=(*fn.exclude, *never)) if never else fn, on_skip=report,
+                        on_left_out=left_out.append)

@@ -9,7 +9,13 @@ no installer process is started.
 Limit: the key is the requirements *text*. An unpinned `requests` stays at the
 version first installed until the file changes (pin versions, or clear the
 cache). Index settings from the environment (UV_INDEX_URL, ...) are not in the
-key either.
+key either. A VCS requirement is different: its text names a ref, and only a full
+commit hash pins content. One on a branch or tag (or no ref) is never served from
+the cache: it is installed afresh for every build (uv resolves the ref again), into a
+transient entry, with a warning that pinning a commit makes it cacheable.
+
+Editable requirements (`-e`) are refused: they install a link to a folder of this
+machine, which does not exist in Lambda.
 
 Entries live in the cache shared by every runtime (runtimes/cache.py), which
 makes concurrent installs safe.
@@ -32,7 +38,7 @@ from . import installer
 from .platform import Target, target_for
 
 # Bump when the layout or content of cache entries changes (pruning rules, fragment format).
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: entries record their tree's digest; fragments are content-addressed
 # Packages the Lambda Python runtime already provides, left out unless asked for.
 RUNTIME_PROVIDED_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath")
 
@@ -45,16 +51,24 @@ _INCLUDE = re.compile(r"^(?:-r|--requirement|-c|--constraint)(?:\s+|=)(.+)$")
 _EDITABLE = re.compile(r"^(?:-e|--editable)(?:\s+|=)(.+)$")
 _ARCHIVE = re.compile(r"\.(whl|zip|tar\.gz|tgz|tar\.bz2|tar)$")
 _SKIP_IN_LOCAL_TREES = {".git", "__pycache__", ".venv", "build", "dist", ".tox", ".mypy_cache"}
+_VCS = re.compile(r"^(?:git|hg|svn|bzr)\+[a-z]+://(?P<rest>.+)$")
+_COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
 def install_requirements(spec: DependencySpec, cache_dir: Path, report: Callable[[str], None]) -> InstalledDependencies:
     """The function's requirements installed for its platform, from the cache when possible."""
+    check_requirements(spec.manifest)
     target = target_for(spec.runtime, spec.architecture, spec.function)
     key = dependency_key(spec, target)
-    entry = cached_entry(cache_dir, key)
-    if entry is not None:
-        report(f"dependencies for {target.label} from cache")
-        return InstalledDependencies(key, entry, from_cache=True)
+    moving = moving_vcs_requirements(spec.manifest)
+    if moving:
+        report(f"warning: {moving[0]} is not pinned to a commit, so its content can change: installed afresh "
+               f"for every build (pin a full commit hash, @<40 hex digits>, to cache it)")
+    else:
+        entry = cached_entry(cache_dir, key)
+        if entry is not None:
+            report(f"dependencies for {target.label} from cache")
+            return InstalledDependencies(key, entry, from_cache=True)
     count = _count_requirements(spec.manifest)
     report(f"installing {count} requirement{'s' if count != 1 else ''} for {target.label}")
 
@@ -65,8 +79,65 @@ def install_requirements(spec: DependencySpec, cache_dir: Path, report: Callable
                           rebuild_local=bool(local_folders(spec.manifest)))
         prune(site, spec)
 
-    entry = install_entry(cache_dir, key, install, _meta(spec, target))
+    entry = install_entry(cache_dir, key, install, _meta(spec, target), transient=bool(moving))
     return InstalledDependencies(key, entry, from_cache=False)
+
+
+def _lines(path: Path, seen: set[Path], where: str = "") -> Iterator[tuple[Path, int, str]]:
+    """(file, line number, requirement text) of a requirements file and the -r/-c files it
+    includes, comments removed; PackagingInputError naming the file and line for a file that
+    cannot be read as UTF-8 text."""
+    real = path.resolve()
+    if real in seen:
+        return
+    seen.add(real)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PackagingInputError(f"{where}cannot read requirements file {path}: {exc.strerror or exc}",
+                                  hint="fix `requirements:` in lambda.yaml, or the -r line that names it") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PackagingInputError(f"{path}:{line}: requirements file is not UTF-8 text",
+                                  hint="save it as UTF-8") from None
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if not line:
+            continue
+        m = _INCLUDE.match(line)
+        if m:
+            yield from _lines(path.parent / m.group(1).strip(), seen, f"{path}:{number}: ")
+            continue
+        yield path, number, line
+
+
+def check_requirements(manifest: Path) -> None:
+    """Refuse what can never be packaged, before any installer runs: unreadable files, `-e`."""
+    for path, number, line in _lines(manifest, set()):
+        if _EDITABLE.match(line):
+            raise PackagingInputError(
+                f"{path}:{number}: `{line}` is an editable install, which links to a folder on this "
+                "machine; that folder does not exist in Lambda",
+                hint="list the folder or URL without -e (e.g. `./libs/shared`) to package its code")
+
+
+def moving_vcs_requirements(manifest: Path) -> list[str]:
+    """The VCS requirements whose content can change while their text does not: a branch, a
+    tag, or no ref at all (only a full commit hash pins the content)."""
+    moving = []
+    for _, _, line in _lines(manifest, set()):
+        spec = line.split(" @ ", 1)[1].strip() if " @ " in line else line
+        m = _VCS.match(spec.split(";", 1)[0].strip())
+        if m is None:
+            continue
+        path = m.group("rest").split("#", 1)[0]
+        path = path.split("/", 1)[1] if "/" in path else ""  # past user@host
+        ref = path.rsplit("@", 1)[1] if "@" in path else ""
+        if not _COMMIT.fullmatch(ref):
+            moving.append(line)
+    return moving
 
 
 def dependency_key(spec: DependencySpec, target: Target) -> str:
@@ -222,7 +293,7 @@ def declares_nothing(path: Path) -> bool:
     """True for a requirements file of only comments and blank lines (a fresh scaffold's):
     there is nothing to install, so no installer runs and no cache entry is made."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return False
     return all(not line.strip() or line.lstrip().startswith("#") for line in lines)
@@ -230,7 +301,7 @@ def declares_nothing(path: Path) -> bool:
 
 def _count_requirements(path: Path) -> int:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return 0
     return sum(1 for line in lines if line.strip() and not line.lstrip().startswith(("#", "-")))

@@ -47,6 +47,11 @@ _PIP_WRONG_WHEEL = re.compile(r"(\S+\.whl) is not a supported wheel on this plat
 _UV_WRONG_PATH = re.compile(
     r"A path \((.+?)\) dependency is incompatible with the current platform"
 )
+# The requirements text itself is wrong: a spec uv cannot parse, an unknown option line.
+_UV_PARSE = re.compile(r"Couldn't parse requirement in `([^`]+)` at position (\d+)")
+_UV_BAD_LINE = re.compile(r"or the start of a requirement: (\S+?):(\d+):\d+")
+_UV_NOT_A_PROJECT = re.compile(r"`([^`]+)` does not appear to be a Python project")
+_PIP_INVALID = re.compile(r"Invalid requirement: .*?(?:\(from line (\d+) of (\S+?)\))")
 
 
 def find_uv() -> str | None:
@@ -101,6 +106,9 @@ def _install_with_uv(
             "--python-platform", target.uv_platform,
             "--python-version", target.python_version,
             "--only-binary", ":all:",
+            # Copies, not hard links into uv's own cache: a file edited in our cache entry must
+            # not edit uv's cache too (a reinstall would bring the edit back).
+            "--link-mode", "copy",
             *(["--reinstall"] if rebuild_local else []),
             *[arg for name in sorted(may_build) for arg in ("--no-binary", name)],
             "-r", str(requirements),
@@ -138,6 +146,10 @@ def _install_with_pip(requirements: Path, dest: Path, target: Target, key: str) 
     if proc.returncode == 0:
         return
     flat = " ".join(proc.stderr.split())
+    m = _PIP_INVALID.search(flat)
+    if m:
+        raise PackagingInputError(f"{key}: {m.group(2)}:{m.group(1)}: invalid requirement" + _tail(proc.stderr),
+                                  hint=REQUIREMENT_HINT)
     m = _PIP_NO_MATCH.search(flat) or _PIP_WRONG_WHEEL.search(flat)
     if m:
         raise PackagingInputError(
@@ -169,8 +181,14 @@ def native_without_wheel(
     )
 
 
+REQUIREMENT_HINT = "one requirement per line, e.g. `requests==2.32.3` (PEP 508), or -r/-c FILE"
+
+
 def _uv_failure(flat: str, stderr: str, requirements: Path, target: Target, key: str) -> Exception:
     """The error for a failed uv run; flat is stderr with whitespace collapsed, for matching."""
+    problem = _input_problem(flat, requirements)
+    if problem is not None:
+        return PackagingInputError(f"{key}: {problem}" + _tail(stderr), hint=REQUIREMENT_HINT)
     m = _INCOMPATIBLE_BUILD.search(flat)
     if m:
         name, version = m.group(1).split("-")[:2]
@@ -196,6 +214,25 @@ def _uv_failure(flat: str, stderr: str, requirements: Path, target: Target, key:
             hint="check the package names and pins; the message above names the package",
         )
     return PackagingError(f"{key}: installing {requirements} failed" + _tail(stderr))
+
+
+def _input_problem(flat: str, requirements: Path) -> str | None:
+    """`FILE:LINE: what is wrong` when uv failed on the requirements text itself."""
+    m = _UV_PARSE.search(flat)
+    if m:
+        path = requirements.parent / m.group(1)
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return f"{path}: invalid requirement"
+        return f"{path}:{text.count(chr(10), 0, int(m.group(2))) + 1}: invalid requirement"
+    m = _UV_BAD_LINE.search(flat)
+    if m:
+        return f"{requirements.parent / m.group(1)}:{m.group(2)}: not a requirement or a known option"
+    m = _UV_NOT_A_PROJECT.search(flat)
+    if m:
+        return f"{m.group(1)} (named in {requirements}) is not a Python package folder"
+    return None
 
 
 def _tail(stderr: str, lines: int = 20) -> str:
