@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """On-demand mutation run (issue #20): mutmut over the pure modules, with the unit tests only.
 
-    python scripts/mutation.py            # fresh run (about 20 min on 2 shared cores), then a summary
+    python scripts/mutation.py            # fresh run (about an hour on 2 shared cores), then a summary
     python scripts/mutation.py --resume   # keep mutants/ and only test what is not done yet
     python scripts/mutation.py --diffs    # the summary with each survivor's diff
     python scripts/mutation.py --report   # only summarise the results already in mutants/
