@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..errors import InvalidInputError
+from . import http_apis
 from .seam import install_invoke_seam, running_urls
 
 DEFAULT_PORT = 4599
@@ -58,6 +59,7 @@ class Sandbox:
         if self._server is not None:
             return self
         install_invoke_seam()
+        http_apis.install()
         _like_aws()
         if not self.log_requests:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -65,6 +67,7 @@ class Sandbox:
             _ensure_free(self.port)  # moto's start() would wait forever on a bind error
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         server.start()
+        server._server.app = http_apis.front(server._server.app)  # HTTP APIs at /_api/ (local/http_apis.py)
         host, port = server.get_host_and_port()
         self._server = server
         self.port = port
