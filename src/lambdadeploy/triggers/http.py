@@ -326,7 +326,9 @@ def plan_permissions(target: Target, wanted: dict[str, dict[str, Auth]],
     for sid, arn in sorted(state.statements.items()):
         if sid not in want:
             name = ids.get(api_id_of(arn), api_id_of(arn) if arn else "?")
-            removes.append(_step("delete", "remove_permission", name, "permission", arn or sid, sid=sid))
+            where = arn.split(":", 5)[-1].split("/", 1)[-1] if arn else sid  # STAGE/METHOD/path
+            removes.append(_step("delete", "remove_permission", name, f"permission {where}", f"{PRINCIPAL} may no "
+                                 f"longer invoke {target.alias} from {arn or 'it'}", sid=sid))
     return adds, removes
 
 
