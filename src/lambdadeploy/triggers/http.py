@@ -172,7 +172,8 @@ class HttpKind(TriggerKind):
                                           "Method": method if key != DEFAULT_ROUTE else "ANY",
                                           "Path": path if key != DEFAULT_ROUTE else "$default",
                                           "PayloadFormatVersion": "2.0", "TimeoutInMillis": 30000}
-            properties["Auth"] = sam_route_auth(settings.auth)
+            if settings.auth.type != "NONE":  # SAM takes Authorizer: NONE only beside a DefaultAuthorizer
+                properties["Auth"] = sam_route_auth(settings.auth)
             events.append(SamEvent(f"Http {settings.api} {method} {path or 'default'}", "HttpApi", properties))
         return events
 
@@ -406,9 +407,8 @@ def sam_authorizer(auth: Auth) -> str:
 
 
 def sam_route_auth(auth: Auth) -> dict[str, Any]:
+    """An HttpApi event's Auth for an IAM or JWT route."""
     if auth.type == "AWS_IAM":
         return {"Authorizer": "AWS_IAM"}
-    if auth.type == "JWT":
-        scoped = {"AuthorizationScopes": list(auth.scopes)} if auth.scopes else {}
-        return {"Authorizer": sam_authorizer(auth), **scoped}
-    return {"Authorizer": "NONE"}
+    scoped = {"AuthorizationScopes": list(auth.scopes)} if auth.scopes else {}
+    return {"Authorizer": sam_authorizer(auth), **scoped}
