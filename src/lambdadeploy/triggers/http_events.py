@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from .http_settings import METHODS
+from .http_settings import METHODS, match_route
 
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
               "application/x-www-form-urlencoded", "+json", "+xml")
@@ -152,3 +152,23 @@ def error_response(status: int, message: str) -> Response:
     """API Gateway's own answers: {"message": "Not Found"} and the like."""
     body = json.dumps({"message": message}).encode()
     return Response(status, (("content-type", "application/json"),), body)
+
+
+def try_event(line: str, headers: Iterable[str], body: bytes, routes: Iterable[str], stage: str,
+              region: str) -> tuple[dict[str, Any], bool]:
+    """The event `invoke --http 'GET /items?x=1'` sends: the request routed by the function's own
+    routes (False when none matches: then as the $default route), on API `local`, stage `stage`.
+    ValueError says what is wrong with the request line or a header."""
+    method, path, query = parse_request_line(line)
+    pairs = []
+    for header in headers:
+        name, sep, value = header.partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"header {header!r} is not 'Name: value'")
+        pairs.append((name.strip(), value.strip()))
+    if not any(name.lower() == "user-agent" for name, _ in pairs):
+        pairs.append(("user-agent", "lambdadeploy-invoke"))
+    matched = match_route(tuple(routes), method, path)
+    route, params = matched if matched is not None else ("$default", {})
+    routing = Routing("local", stage, route, "000000000000", f"local.execute-api.{region}.amazonaws.com", params)
+    return request_event(Request(method, path, query, tuple(pairs), body), routing), matched is not None
