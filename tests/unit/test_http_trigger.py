@@ -250,3 +250,15 @@ def test_a_route_someone_else_holds_stops_the_push_at_preflight() -> None:
     (problem,) = HttpKind().preflight([PreflightItem("t-list", "list", 3, TARGET, (trigger,), twice, ())], "us-east-1")
     assert problem.message.startswith("2 HTTP APIs are named shop")
     assert plan([trigger], twice) == []  # nothing planned on an API that cannot be told apart
+
+
+def test_cors_that_differs_between_aliases_of_one_api_is_refused(tmp_path: Path) -> None:
+    functions = ("  list:\n    handler: app.handler\n    triggers:\n"
+                 '      - http: {api: shop, routes: ["GET /items"], cors: {allow_origins: ["https://{{ alias }}.example"]}}\n')
+    with pytest.raises(ConfigError) as caught:
+        load(project(tmp_path, functions), RenderContext(alias="dev"))
+    (issue,) = caught.value.issues
+    assert ("the CORS of api shop for alias prod differs from functions.list.triggers.0.http (line 7) for alias dev"
+            in issue.message)
+    per_alias = functions.replace("api: shop", 'api: "shop-{{ alias }}"')
+    assert load(project(tmp_path, per_alias), RenderContext(alias="dev")).functions

@@ -355,18 +355,23 @@ def check_claims(uses: list[TriggerUse]) -> list[UseProblem]:
 
 
 def check_cors(uses: list[TriggerUse]) -> list[UseProblem]:
-    """An API has one CORS configuration: every trigger that sets it must say the same."""
+    """An API has one CORS configuration, whatever the alias: every trigger that sets it must say the same."""
     problems = []
-    seen: dict[tuple[str, str], TriggerUse] = {}
+    seen: dict[str, TriggerUse] = {}
+    reported: set[tuple[str, int]] = set()  # one problem per trigger, whichever alias shows it first
     for use in uses:
         cors = use.trigger.settings.cors
         if cors is None:
             continue
-        first = seen.setdefault((use.alias, use.trigger.settings.api), use)
-        if first is not use and normal_cors(first.trigger.settings.cors or {}) != normal_cors(cors or {}):
-            problems.append(UseProblem(use, f"the CORS of api {use.trigger.settings.api} differs from "
-                                       f"{_line(first)}: an API has one CORS configuration",
-                                       "set the same cors on both, or on one of them only", "cors"))
+        first = seen.setdefault(use.trigger.settings.api, use)
+        if first is not use and normal_cors(first.trigger.settings.cors or {}) != normal_cors(cors or {}) \
+                and (use.function, use.index) not in reported:
+            reported.add((use.function, use.index))
+            aliases = f" for alias {use.alias}" if use.alias != first.alias else ""
+            problems.append(UseProblem(use, f"the CORS of api {use.trigger.settings.api}{aliases} differs from "
+                                       f"{_line(first)}{f' for alias {first.alias}' if aliases else ''}: an API has "
+                                       "one CORS configuration", "set the same cors on both, or on one of them only",
+                                       "cors"))
     return problems
 
 
