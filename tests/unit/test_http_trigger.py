@@ -262,3 +262,20 @@ def test_cors_that_differs_between_aliases_of_one_api_is_refused(tmp_path: Path)
             in issue.message)
     per_alias = functions.replace("api: shop", 'api: "shop-{{ alias }}"')
     assert load(project(tmp_path, per_alias), RenderContext(alias="dev")).functions
+
+
+def test_validate_show_writes_the_settings_back_as_the_file_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    from lambdadeploy.cli import main
+
+    jwt = '{jwt: {issuer: "https://i.example/", audience: [a], scopes: [r]}}'
+    functions = (f"  list:\n    handler: app.handler\n    triggers:\n      - http: {{api: shop, routes: [GET /a], auth: {jwt}}}\n"
+                 "      - http: {api: shop, routes: [GET /b], auth: iam, cors: false}\n")
+    with pytest.raises(SystemExit) as exited:
+        main(["-c", str(project(tmp_path, functions)), "validate", "--show"])
+    assert exited.value.code in (0, None)
+    shown = yaml.safe_load(capsys.readouterr().out)["functions"]["list"]["triggers"]
+    assert [(t["routes"], t["auth"], t.get("cors")) for t in shown] == [
+        (["GET /a"], {"jwt": {"issuer": "https://i.example/", "audience": ["a"], "scopes": ["r"]}}, None),
+        (["GET /b"], "iam", False)]

@@ -34,6 +34,13 @@ class Auth:
     audience: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ()
 
+    def as_config(self) -> Any:
+        """As lambda.yaml writes it (for `validate --show`)."""
+        if self.type != "JWT":
+            return "iam" if self.type == "AWS_IAM" else "none"
+        jwt: dict[str, Any] = {"issuer": self.issuer, "audience": list(self.audience)}
+        return {"jwt": {**jwt, "scopes": list(self.scopes)} if self.scopes else jwt}
+
     def describe(self) -> str:
         if self.type != "JWT":
             return f"auth {self.type}"
