@@ -257,7 +257,8 @@ def plan_api(target: Target, api: ApiState, want: dict[str, Auth], cors: Any) ->
 def _plan_api_itself(api: ApiState, cors: Any) -> list[TriggerStep]:
     if api.api_id is None:
         wanted = normal_cors(cors) if cors else {}
-        summary = "new HTTP API" + (f", CORS {', '.join(sorted(wanted))}" if wanted else "")
+        summary = ("new HTTP API (shared: the first function of the push that needs it creates it)"
+                   + (f", CORS {', '.join(sorted(wanted))}" if wanted else ""))
         return [_step("create", "create_api", api.name, "", summary, cors=wanted or None)]
     if cors is None:
         return []
@@ -311,7 +312,7 @@ def plan_permissions(target: Target, wanted: dict[str, dict[str, Auth]],
                    if api.api_id else None)
             want[permission_sid(target, name, key)] = (name, key, arn)
     adds, removes = [], []
-    for sid, (name, key, arn) in sorted(want.items()):
+    for sid, (name, key, arn) in sorted(want.items(), key=lambda item: item[1][:2]):
         have = state.statements.get(sid)
         api = state.apis.get(name, ApiState(name))
         if api.ambiguous or not api.stage_usable:
