@@ -253,3 +253,22 @@ def test_cors_preflight_and_the_alias_permission_are_enforced(session: AwsSessio
     assert "no resource-policy statement" in refused.headers["x-lambdadeploy-reason"]
     assert client.get(f"{base}/prod/items", headers=host).status_code == 200
 
+
+
+def test_a_route_moved_to_another_function_is_taken_over_in_one_push(session: AwsSession, tmp_path: Path) -> None:
+    path = write(tmp_path)
+    push(session, path, "dev")
+    moved = CONFIG.replace("LIST_ROUTES", '"GET /items", "POST /items"').replace(
+        'routes: "POST /items", auth: {jwt: {issuer: "ISSUER", audience: [shop]}}', 'routes: "DELETE /items"')
+    (tmp_path / "lambda.yaml").write_text(moved)
+    push(session, path, "dev")
+    client = session.client("apigatewayv2")
+    api_id = the_api(session)["ApiId"]
+    owners = {i["IntegrationId"]: i["Description"].split(":")[0] for i in client.get_integrations(ApiId=api_id)["Items"]}
+    found = routes(session, api_id)
+    assert {k: owners[r["Target"].removeprefix("integrations/")] for k, r in found.items()} == {
+        "GET /items": "lambdadeploy-t-list", "POST /items": "lambdadeploy-t-list", "DELETE /items": "lambdadeploy-t-create"}
+    assert found["POST /items"]["AuthorizationType"] == "NONE"
+    assert client.get_authorizers(ApiId=api_id)["Items"] == []  # create's JWT authorizer went with its last JWT route
+    assert sorted(arn.split("/dev/")[1] for arn in statements(session, "t-list", "dev").values()) == [
+        "GET/items", "POST/items"]
