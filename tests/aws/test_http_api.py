@@ -1,7 +1,7 @@
 """HTTP APIs against moto: two functions share one API; push dev and prod; what a boto3 client
 sees (API, stages, routes, integrations, invoke permissions); a second push changes nothing;
 a removed route goes and only it; what others made on a shared API stays; the sandbox's
-local serving of a stage URL runs the alias."""
+local serving of a stage URL runs the alias, behind the sandbox's front door."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from werkzeug.test import Client
 
 from lambdadeploy.aws import AwsSession
@@ -22,6 +25,9 @@ from lambdadeploy.engine.deploy import Deployer
 from lambdadeploy.engine.status import read_status
 from lambdadeploy.engine.steps import SetPermission, WireTrigger
 from lambdadeploy.local import http_apis
+from lambdadeploy.local.credentials import SandboxCredentials
+from lambdadeploy.local.guard import Guard, KeyRing
+from lambdadeploy.local.timing import Clock, timing_named
 
 HANDLER = """\
 import json
@@ -85,10 +91,16 @@ def routes(session: AwsSession, api_id: str) -> dict[str, dict[str, Any]]:
     return {r["RouteKey"]: r for r in session.client("apigatewayv2").get_routes(ApiId=api_id)["Items"]}
 
 
+def printed_urls(reports: list[Any]) -> dict[str, str]:
+    """What push prints beside each trigger step: the URL a created stage or route answers at."""
+    return {s.step.change.resource: s.detail for r in reports for s in r.done
+            if isinstance(s.step, WireTrigger) and s.detail}
+
+
 def test_two_functions_share_one_api_with_a_stage_per_alias(session: AwsSession, tmp_path: Path) -> None:
     path = write(tmp_path)
-    push(session, path, "dev")
-    push(session, path, "prod")
+    dev = push(session, path, "dev")
+    prod = push(session, path, "prod")
 
     client = session.client("apigatewayv2")
     api = the_api(session)
@@ -124,6 +136,13 @@ def test_two_functions_share_one_api_with_a_stage_per_alias(session: AwsSession,
         assert sorted(statements(session, "t-list", alias).values()) == [
             f"{execute}/{alias}/GET/items", f"{execute}/{alias}/GET/items/*"]
         assert list(statements(session, "t-create", alias).values()) == [f"{execute}/{alias}/POST/items"]
+
+    # push printed the URL of each stage it made, and of the routes it made (shared: made by the first push)
+    endpoint = api["ApiEndpoint"]
+    assert printed_urls(dev) == {"api shop stage dev": f"{endpoint}/dev", "api shop route GET /items": f"{endpoint}/dev/items",
+                                 "api shop route GET /items/{id}": f"{endpoint}/dev/items/{{id}}",
+                                 "api shop route POST /items": f"{endpoint}/dev/items"}
+    assert printed_urls(prod) == {"api shop stage prod": f"{endpoint}/prod"}
 
     # status shows each route with its URL, per alias
     status = read_status(session, load(path).functions[0])
@@ -200,13 +219,29 @@ def token(claims: dict[str, Any]) -> str:
     return f"{part({'alg': 'none'})}.{part(claims)}.c2ln"
 
 
+KEYS = KeyRing(SandboxCredentials.generate(), SandboxCredentials.generate("LDFN", with_token=True))
+
+
+def guarded() -> Client:
+    """The sandbox's front door (guard.py), with a stand-in for moto behind it."""
+    return Client(Guard(lambda environ, start: (start("418 moto", []), [b"moto"])[1], KEYS, Clock(timing_named("off"))))
+
+
+def signed(method: str, url: str, credentials: SandboxCredentials, service: str = "execute-api",
+           body: bytes = b"") -> dict[str, str]:
+    """The headers botocore's SigV4 signer adds for `credentials` (as awscurl or an SDK would)."""
+    request = AWSRequest(method=method, url=url, data=body, headers={"Host": "127.0.0.1"})
+    SigV4Auth(Credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token),
+              service, "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
 @pytest.fixture
 def local_api(session: AwsSession, tmp_path: Path) -> tuple[Client, str]:
     path = write(tmp_path)
     push(session, path, "dev")
     push(session, path, "prod")
-    app = http_apis.front(lambda environ, start: (start("418 moto", []), [b"moto"])[1])
-    return Client(app), f"/_api/{http_apis.TOKEN}/{the_api(session)['ApiId']}"
+    return guarded(), f"/_api/{http_apis.token_for(KEYS.owner)}/{the_api(session)['ApiId']}"
 
 
 def test_the_sandbox_serves_a_stage_url_through_the_alias_and_refuses_as_api_gateway(local_api: tuple[Client, str]) -> None:
@@ -216,8 +251,10 @@ def test_the_sandbox_serves_a_stage_url_through_the_alias_and_refuses_as_api_gat
     assert json.loads(answer.get_data()) == {"alias": "prod", "route": "GET /items/{id}", "path": {"id": "42"},
                                  "query": {"tag": "a,b"}, "claims": None}
     assert json.loads(client.get(f"{base}/dev/items", headers={"Host": "localhost"}).get_data())["alias"] == "dev"
-    # not under /_api/: the AWS endpoint behind it answers
-    assert client.get("/2015-03-31/functions", headers={"Host": "localhost"}).status_code == 418
+    # not under /_api/: an AWS call, which must be signed by the owner's keys (the URL's token is no key)
+    assert client.get("/2015-03-31/functions", headers={"Host": "localhost"}).status_code == 403
+    assert client.get("/2015-03-31/functions", headers=signed("GET", "http://127.0.0.1/2015-03-31/functions",
+                                                              KEYS.owner, "lambda")).status_code == 418
 
     # where API Gateway refuses, the sandbox answers as it does
     host = {"Host": "localhost:4599"}
@@ -230,21 +267,53 @@ def test_the_sandbox_serves_a_stage_url_through_the_alias_and_refuses_as_api_gat
     created = client.post(f"{base}/dev/items", headers={**host, "Authorization": f"Bearer {good}"}, data=b"{}")
     assert created.status_code == 201
     assert json.loads(created.get_data())["claims"]["jwt"]["claims"]["sub"] == "u1"
-    # the capability and the loopback Host
+    # the owner-only front door: the URL's token, a loopback Host, no web page
     assert client.get(f"/_api/not-the-token/{base.rsplit('/', 1)[1]}/dev/items", headers=host).status_code == 403
     assert client.get(f"{base}/dev/items", headers={"Host": "attacker.example:4599"}).status_code == 403
+    for browser in ({"Origin": "http://localhost:3000"}, {"Sec-Fetch-Site": "same-origin"}):
+        refused = client.get(f"{base}/dev/items", headers={**host, **browser})
+        assert refused.status_code == 403 and "web pages" in refused.get_json()["message"]
 
 
-def test_cors_preflight_and_the_alias_permission_are_enforced(session: AwsSession, local_api: tuple[Client, str]) -> None:
+def test_the_url_token_is_made_from_the_owner_key_and_the_api_endpoint_carries_it(session: AwsSession,
+                                                                                  tmp_path: Path) -> None:
+    other = SandboxCredentials.generate()
+    assert http_apis.token_for(KEYS.owner) == http_apis.token_for(KEYS.owner) != http_apis.token_for(other)
+    assert len(http_apis.token_for(KEYS.owner)) >= 24  # 144 bits
+    push(session, write(tmp_path), "dev")
+    http_apis.install()
+    http_apis.register("http://127.0.0.1:4599", http_apis.token_for(KEYS.owner))
+    try:
+        api = the_api(session)
+        assert api["ApiEndpoint"] == f"http://127.0.0.1:4599/_api/{http_apis.token_for(KEYS.owner)}/{api['ApiId']}"
+    finally:
+        http_apis.unregister("http://127.0.0.1:4599")
+    assert "execute-api" in the_api(session)["ApiEndpoint"]
+
+
+def test_an_iam_route_needs_a_sigv4_signature_by_the_sandbox_keys(session: AwsSession, tmp_path: Path) -> None:
+    path = write(tmp_path)
+    path.write_text(path.read_text().replace(f'auth: {{jwt: {{issuer: "{ISSUER}", audience: [shop]}}}}', "auth: iam"))
+    push(session, path, "dev")
+    client = guarded()
+    route = f"/_api/{http_apis.token_for(KEYS.owner)}/{the_api(session)['ApiId']}/dev/items"
+    url = f"http://127.0.0.1{route}"
+    assert client.post(route, headers={"Host": "127.0.0.1"}, data=b"{}").status_code == 403
+    forged = {"Host": "127.0.0.1", "Authorization": "AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/execute-api/"
+              "aws4_request, SignedHeaders=host, Signature=00", "X-Amz-Date": "20260101T000000Z"}
+    assert client.post(route, headers=forged, data=b"{}").status_code == 403
+    stranger = SandboxCredentials.generate()
+    assert client.post(route, headers=signed("POST", url, stranger, body=b"{}"), data=b"{}").status_code == 403
+    assert client.post(route, headers=signed("POST", url, KEYS.owner, "lambda", b"{}"), data=b"{}").status_code == 403
+    for keys in (KEYS.owner, KEYS.functions):  # the owner, and code the sandbox runs
+        answer = client.post(route, headers=signed("POST", url, keys, body=b"{}"), data=b"{}")
+        assert answer.status_code == 201, answer.headers.get("x-lambdadeploy-reason")
+        assert json.loads(answer.get_data())["claims"] == {"iam": {"accessKey": keys.access_key_id}}
+
+
+def test_the_alias_permission_is_enforced(session: AwsSession, local_api: tuple[Client, str]) -> None:
     client, base = local_api
     host = {"Host": "127.0.0.1"}
-    preflight = client.options(f"{base}/dev/items", headers={**host, "Origin": "http://localhost:3000",
-                                                             "Access-Control-Request-Method": "GET"})
-    assert (preflight.status_code, preflight.headers["access-control-allow-origin"]) == (204, "http://localhost:3000")
-    simple = client.get(f"{base}/dev/items", headers={**host, "Origin": "http://localhost:3000"})
-    assert simple.headers["access-control-allow-origin"] == "http://localhost:3000"
-    other = client.get(f"{base}/dev/items", headers={**host, "Origin": "https://elsewhere.example"})
-    assert "access-control-allow-origin" not in other.headers
     # without the alias's statement API Gateway cannot invoke it: 500, as on AWS
     for sid in statements(session, "t-list", "dev"):
         session.client("lambda").remove_permission(FunctionName="t-list", Qualifier="dev", StatementId=sid)

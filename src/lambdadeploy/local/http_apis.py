@@ -7,18 +7,23 @@ sandbox's own loopback server, under a path of its own:
 
 and reports that prefix as each API's `ApiEndpoint`, so `push` and `status` print these
 URLs with the same code that prints `https://ID.execute-api.REGION.amazonaws.com/STAGE`
-on AWS. TOKEN is a secret made when the sandbox starts: AWS calls to the sandbox are for
-its owner only, and an HTTP API runs the owner's code, so a URL is a capability (whoever
-holds it may call the API, as with a real API's URL) that another local user, or a web
-page that did not get it from the owner, cannot guess. The Host must also be a loopback
-name (no DNS rebinding). Browsers may call it when the API's CORS allows their origin.
+on AWS.
+
+Access: these requests pass the sandbox's front door (guard.py) like every other: a
+loopback Host, no web page (an `Origin` or `Sec-Fetch-Site` header is refused, so CORS is
+never exercised locally). What stands in for the SigV4 signature of the owner's keys is
+TOKEN: an HMAC of a fixed label under the owner's secret key, so only someone who can read
+the sandbox's credentials file (mode 0600), or was given a URL by its owner (an
+`ApiEndpoint` is only answered to signed calls), can call an API; another local user
+cannot guess it, and it changes with every sandbox start. Routes with `AWS_IAM` auth
+also need a SigV4 signature (service execute-api) by one of the sandbox's own keys,
+verified as API Gateway verifies it.
 
 A request goes as on API Gateway: the stage, the most specific route (payload format
-2.0 routing rules), CORS preflight answered by the API, the route's auth (JWT claims
-read but their signature NOT verified; AWS_IAM needs a SigV4 Authorization header that is
-NOT verified), the integration's `${stageVariables.X}` resolved, the alias's resource
-policy checked for an apigateway.amazonaws.com statement whose SourceArn matches, then
-the function runs through the invoke seam and its result is mapped back to HTTP.
+2.0 routing rules), the route's auth (JWT claims read but their signature NOT verified),
+the integration's `${stageVariables.X}` resolved, the alias's resource policy checked for
+an apigateway.amazonaws.com statement whose SourceArn matches, then the function runs
+through the invoke seam and its result is mapped back to HTTP.
 
 Also filled in for moto here: GetAuthorizers (missing in moto 5.2) and AWS's
 ConflictException for a second route with the same key (moto accepts duplicates).
@@ -28,15 +33,15 @@ from __future__ import annotations
 
 import base64
 import fnmatch
+import hashlib
 import hmac
 import http
 import json
 import re
-import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
 
@@ -49,13 +54,37 @@ from ..triggers.http_events import (
     request_event,
 )
 from ..triggers.http_settings import PRINCIPAL, function_of_uri, match_route
-from .seam import running_urls
+from .credentials import SandboxCredentials
+from .sigv4 import AuthProblem, Received, SecretLookup, verify
 
 PREFIX = "/_api/"
-TOKEN = secrets.token_urlsafe(16)  # per sandbox process: the capability in every local API URL
-LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+_TOKEN_LABEL = b"lambdadeploy sandbox: HTTP API URLs"
 _install_lock = threading.Lock()
+_served_lock = threading.Lock()
+_served: list[tuple[str, str]] = []  # (sandbox URL, its token) of the sandboxes running in this process
 _MARKER = "_lambdadeploy_http_apis"
+
+
+def token_for(owner: SandboxCredentials) -> str:
+    """The secret part of a sandbox's API URLs: derived from its owner's secret key, so it is as
+    private as the credentials file and new with every sandbox start."""
+    digest = hmac.new(owner.secret_access_key.encode(), _TOKEN_LABEL, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def register(url: str, token: str) -> None:
+    """A sandbox serves at `url`: APIs report their endpoint there (the latest sandbox wins)."""
+    with _served_lock:
+        _served.append((url, token))
+
+
+def unregister(url: str) -> None:
+    with _served_lock:
+        _served[:] = [pair for pair in _served if pair[0] != url]
+
+
+def is_api_request(environ: dict[str, Any]) -> bool:
+    return str(environ.get("PATH_INFO") or "").startswith(PREFIX)
 
 
 def install() -> None:
@@ -72,8 +101,10 @@ def install() -> None:
 
         def to_json(self: Any) -> dict[str, Any]:
             document = original_to_json(self)
-            if running_urls:
-                document["apiEndpoint"] = local_endpoint(running_urls[-1], self.api_id)
+            with _served_lock:
+                latest = _served[-1] if _served else None
+            if latest is not None:
+                document["apiEndpoint"] = local_endpoint(*latest, self.api_id)
             return document
 
         def create_route(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -94,23 +125,17 @@ def install() -> None:
         setattr(Api, _MARKER, True)
 
 
-def local_endpoint(base_url: str, api_id: str) -> str:
-    return f"{base_url.rstrip('/')}{PREFIX}{TOKEN}/{api_id}"
+def local_endpoint(base_url: str, token: str, api_id: str) -> str:
+    return f"{base_url.rstrip('/')}{PREFIX}{token}/{api_id}"
 
 
-def front(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
-    """WSGI middleware: requests under /_api/ are HTTP API calls; everything else goes to `app`."""
-
-    def serve(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        if not str(environ.get("PATH_INFO") or "").startswith(PREFIX):
-            return app(environ, start_response)
-        response = handle(environ)
-        headers = [*response.headers, ("content-length", str(len(response.body))),
-                   ("apigw-requestid", uuid.uuid4().hex[:16])]
-        start_response(f"{response.status} {http.HTTPStatus(response.status).phrase}", headers)
-        return [response.body]
-
-    return serve
+def serve(environ: dict[str, Any], start_response: Any, token: str, lookup: SecretLookup) -> Iterable[bytes]:
+    """Answer one request under /_api/ (the guard has screened its Host and origin)."""
+    response = handle(environ, token, lookup)
+    headers = [*response.headers, ("content-length", str(len(response.body))),
+               ("apigw-requestid", uuid.uuid4().hex[:16])]
+    start_response(f"{response.status} {http.HTTPStatus(response.status).phrase}", headers)
+    return [response.body]
 
 
 def _refused(status: int, message: str, reason: str) -> Response:
@@ -119,17 +144,13 @@ def _refused(status: int, message: str, reason: str) -> Response:
     return Response(answer.status, (*answer.headers, ("x-lambdadeploy-reason", reason)), answer.body)
 
 
-def handle(environ: dict[str, Any]) -> Response:
-    """One request to a local HTTP API. Long because it is API Gateway's pipeline in order, each
-    stage answering as API Gateway does when it refuses."""
-    host = str(environ.get("HTTP_HOST") or "")
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    if name.lower() not in LOOPBACK_NAMES:
-        return _refused(403, "Forbidden", f"Host {host!r} is not a loopback name (DNS rebinding protection)")
+def handle(environ: dict[str, Any], token: str, lookup: SecretLookup) -> Response:
+    """One request to a local HTTP API: the URL's token, then API Gateway's pipeline in order,
+    each stage answering as API Gateway does when it refuses."""
     raw = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or "")
     raw_path = raw.partition("?")[0] if raw.startswith("/") else str(environ.get("PATH_INFO") or "")
     parts = raw_path[len(PREFIX):].split("/", 2)
-    if len(parts) < 2 or not hmac.compare_digest(parts[0].encode(), TOKEN.encode()):
+    if len(parts) < 2 or not hmac.compare_digest(parts[0].encode(), token.encode()):
         return _refused(403, "Forbidden", "not this sandbox's API URL (its secret part differs)")
     found = find_api(parts[1])
     if found is None:
@@ -140,22 +161,20 @@ def handle(environ: dict[str, Any]) -> Response:
         return _refused(404, "Not Found", "no such stage")
     method = str(environ.get("REQUEST_METHOD") or "GET").upper()
     headers = _headers(environ)
-    origin = dict(headers).get("origin")
-    if method == "OPTIONS" and origin and api.cors_configuration and dict(headers).get("access-control-request-method"):
-        return _preflight(api.cors_configuration, origin)
     routed = match_route([r.route_key for r in api.routes.values()], method, unquote(path))
     if routed is None:
         return _refused(404, "Not Found", f"no route matches {method} {path}")
     route = next(r for r in api.routes.values() if r.route_key == routed[0])
-    authorizer, denied = _authorize(api, route, dict(headers))
+    body = _body(environ)
+    signed = Received(method, raw_path, str(environ.get("QUERY_STRING") or ""), dict(headers), body)
+    authorizer, denied = _authorize(api, route, signed, lookup)
     if denied is not None:
         return denied
-    request = Request(method, path, str(environ.get("QUERY_STRING") or ""), tuple(headers), _body(environ),
+    request = Request(method, path, str(environ.get("QUERY_STRING") or ""), tuple(headers), body,
                       str(environ.get("REMOTE_ADDR") or "127.0.0.1"))
     routing = Routing(api.api_id, stage.name, routed[0], account, f"{api.api_id}.execute-api.{region}.amazonaws.com",
                       routed[1], dict(stage.stage_variables or {}), authorizer)
-    response = _invoke(account, region, api, stage, route, request, routing)
-    return _with_cors(response, api.cors_configuration, origin)
+    return _invoke(account, region, api, stage, route, request, routing)
 
 
 def find_api(api_id: str) -> tuple[str, str, Any] | None:
@@ -194,14 +213,20 @@ def _body(environ: dict[str, Any]) -> bytes:
     return stream.read(size) if size else (stream.read() if environ.get("wsgi.input_terminated") else b"")
 
 
-def _authorize(api: Any, route: Any, headers: dict[str, str]) -> tuple[dict[str, Any] | None, Response | None]:
+def _authorize(api: Any, route: Any, request: Received,
+               lookup: SecretLookup) -> tuple[dict[str, Any] | None, Response | None]:
     """(the event's requestContext.authorizer, a refusal) for the route's auth type."""
     kind = route.authorization_type or "NONE"
+    headers = request.headers
     if kind == "AWS_IAM":
-        if not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256 "):
-            return None, _refused(403, "Forbidden", "the route needs AWS_IAM: a SigV4 Authorization header (the "
-                                  "sandbox checks that it is there, not the signature)")
-        return {"iam": {}}, None
+        try:
+            scope = verify(request, lookup)
+        except AuthProblem as problem:
+            return None, _refused(403, "Forbidden", f"the route needs AWS_IAM: a SigV4 signature by one of the "
+                                  f"sandbox's keys ({problem})")
+        if scope.service != "execute-api":
+            return None, _refused(403, "Forbidden", f"signed for service {scope.service}, not execute-api")
+        return {"iam": {"accessKey": scope.access_key_id}}, None
     if kind != "JWT":
         return None, None
     authorizer = api.authorizers.get(route.authorizer_id)
@@ -284,41 +309,3 @@ def _permitted(backend: Any, name: str, qualifier: str | None, called: str) -> b
         if not patterns or any(fnmatch.fnmatchcase(called, p) for p in patterns):
             return True
     return False
-
-
-def _cors_value(cors: dict[str, Any], name: str) -> Any:
-    return cors.get(name) or cors.get(name[:1].lower() + name[1:])
-
-
-def _origin_allowed(cors: dict[str, Any], origin: str) -> str | None:
-    allowed = _cors_value(cors, "AllowOrigins") or []
-    if "*" in allowed:
-        return "*"
-    return origin if origin in allowed else None
-
-
-def _preflight(cors: dict[str, Any], origin: str) -> Response:
-    """API Gateway answers a CORS preflight itself when the API has CORS, whatever the routes."""
-    allowed = _origin_allowed(cors, origin)
-    if allowed is None:
-        return Response(204, (), b"")
-    headers = [("access-control-allow-origin", allowed)]
-    for name, header in (("AllowMethods", "access-control-allow-methods"), ("AllowHeaders", "access-control-allow-headers")):
-        if _cors_value(cors, name):
-            headers.append((header, ",".join(_cors_value(cors, name))))
-    if _cors_value(cors, "MaxAge"):
-        headers.append(("access-control-max-age", str(_cors_value(cors, "MaxAge"))))
-    if _cors_value(cors, "AllowCredentials"):
-        headers.append(("access-control-allow-credentials", "true"))
-    return Response(204, tuple(headers), b"")
-
-
-def _with_cors(response: Response, cors: dict[str, Any] | None, origin: str | None) -> Response:
-    if not cors or not origin or _origin_allowed(cors, origin) is None:
-        return response
-    extra = [("access-control-allow-origin", str(_origin_allowed(cors, origin)))]
-    if _cors_value(cors, "ExposeHeaders"):
-        extra.append(("access-control-expose-headers", ",".join(_cors_value(cors, "ExposeHeaders"))))
-    if _cors_value(cors, "AllowCredentials"):
-        extra.append(("access-control-allow-credentials", "true"))
-    return Response(response.status, (*response.headers, *extra), response.body)
