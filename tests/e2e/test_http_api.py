@@ -38,8 +38,8 @@ def write(root: Path) -> None:
         '    triggers:\n      - http: {api: web, routes: ["GET /items", "GET /items/{id}", "POST /items"]}\n')
 
 
-def fetch(url: str, data: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+def fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET", headers=headers or {})
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(request, timeout=30) as response:
@@ -70,6 +70,8 @@ def test_push_prints_the_local_url_and_a_request_to_it_runs_the_alias(tmp_path: 
     assert (status, json.loads(body)) == (404, {"message": "Not Found"})
     secret = url.split("/_api/", 1)[1].split("/", 1)[0]
     assert fetch(url.replace(secret, "guess"))[0] == 403
+    assert fetch(url, headers={"Origin": "http://localhost:3000"})[0] == 403  # no web pages, as for every call
+    assert fetch(url.replace("127.0.0.1", "localhost"))[0] == 200
 
     shown = run_cli(["--sandbox", "status"], tmp_path, sandbox_server)
     assert f"trigger http api web route GET /items: auth NONE ({url}) -> dev" in shown.stdout, shown.stdout
