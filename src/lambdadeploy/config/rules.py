@@ -190,7 +190,9 @@ def json_schema() -> dict[str, Any]:
             "properties": {kind.name: settings, "alias": {"type": "string"}},
         })
     function = record_schema(FUNCTION_FIELDS)
-    function["properties"]["handler"]["pattern"] = r"^[A-Za-z_][\w./]*\.[A-Za-z_]\w*$"
+    # Both runtimes' handler shapes (Python's module.function, Node.js's path/file-name.export):
+    # an editor should not flag what validate accepts; validate checks the runtime's own rule.
+    function["properties"]["handler"]["pattern"] = r"^(?:[\w@.-]+/)*[\w@-]+(?:\.[A-Za-z_$][\w$]*)+$"
     function["properties"]["test"] = {
         "type": "object", "additionalProperties": False,
         "properties": {"payload": {"description": "JSON file relative to lambda.yaml, or inline"},
