@@ -79,6 +79,9 @@ def sam_template(
 ) -> dict[str, Any]:
     """The SAM template that deploys `project` as `push --alias ALIAS` would (code_uris: key -> CodeUri).
 
+    Long because it assembles every part of the template in one readable order (parameters,
+    roles, project layers, functions, HTTP APIs, outputs); each part is built by its own helper.
+
     keep_names=False leaves FunctionName out, so CloudFormation generates names (a parallel
     stack next to the functions lambdadeploy created, see the migration notes). Secret values
     (project.secret_values: read from `env`, or under a name like *_TOKEN/*_PASSWORD), wherever
