@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import LambdaDeployError
 from ..runtimes import HOST_BUILD_HEADER, SMOKE_ARCH_CONTEXT_KEY
-from . import deliveries
+from . import deliveries, lambda_settings
 from .artifacts import RunnerError
 from .runner import DUMMY_CREDENTIALS, run_handler
 
@@ -134,6 +134,7 @@ def install_invoke_seam() -> None:
         LambdaFunction._invoke_lambda = _invoke_lambda
         LambdaFunction.update_function_code = update_function_code
         deliveries.install()
+        lambda_settings.install()  # VPC, logging, concurrency, ... as AWS keeps them (lambda_settings.py)
         setattr(LambdaFunction, _SEAM_MARKER, True)
 
 
