@@ -26,6 +26,10 @@ def _value(value: Any, none: str = "none") -> str:
     return none if value is None else str(value)
 
 
+def _days(value: int | None) -> str:
+    return "never expire" if value is None else f"{value} days"
+
+
 def setting_view(step: SettingStep) -> tuple[str, str, tuple[FieldChange, ...]]:
     match step:
         case SetReservedConcurrency(old=old, new=new):
@@ -40,8 +44,7 @@ def setting_view(step: SettingStep) -> tuple[str, str, tuple[FieldChange, ...]]:
             return ("-" if config is None else "+" if created else "~"), f"asynchronous invocation of {alias}", changes
         case SetLogRetention(group=group, old=old, new=new, create_group=create):
             created = " (creating the group)" if create else ""
-            return (_marker(old, new), f"log retention {group}: {_value(old, 'never expire')} -> "
-                                       f"{_value(new, 'never expire')} days{created}", ())
+            return _marker(old, new), f"log retention {group}: {_days(old)} -> {_days(new)}{created}", ()
         case SetRuntimeManagement(changes=changes):
             return "~", "runtime management", changes
         case MarkSettings(alias=alias, kinds=kinds):
