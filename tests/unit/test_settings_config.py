@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from lambdadeploy.awsrules.lambda_settings import snap_start_supported
 from lambdadeploy.config import load
 from lambdadeploy.config.rules import json_schema
 from lambdadeploy.config.settings import AsyncInvoke, FileSystem, Logging, RuntimeManagement, Vpc
@@ -145,6 +146,7 @@ def test_a_functions_setting_replaces_the_defaults_and_unset_means_awss_default(
     ("reserved_concurrency: 3\nprovisioned_concurrency: {prod: 2, dev: 2}",
      "functions.hello.provisioned_concurrency: 4 provisioned executions in all, more than reserved_concurrency 3"),
     ("snap_start: true\nruntime: python3.11", "functions.hello.snap_start: SnapStart does not support the runtime python3.11"),
+    ("snap_start: true\nruntime: nodejs22.x", ":6: functions.hello.snap_start: SnapStart does not support the runtime nodejs22.x"),
     ("snap_start: true\nephemeral_storage: 1024", "SnapStart does not support ephemeral storage greater than 512 MB"),
     ("snap_start: true\nprovisioned_concurrency: {prod: 1}", "SnapStart does not support provisioned concurrency"),
     (f"snap_start: true\nvpc: {{subnets: [{SUBNET}], security_groups: [{SG}]}}\n"
@@ -209,3 +211,16 @@ def test_the_schema_knows_the_settings() -> None:
     assert set(properties["async"]["properties"]) == {"retries", "max_event_age", "on_success", "on_failure"}
     assert properties["vpc"]["required"] == ["subnets", "security_groups"]
     assert "json" in properties["logging"]["properties"]["format"]["enum"]
+
+
+@pytest.mark.parametrize("runtime", ["python3.12", "python3.13", "python3.14", "java21", "dotnet8"])
+def test_snap_start_is_allowed_on_the_runtimes_aws_lists(runtime: str) -> None:
+    """AWS's SnapStart page: Java 11 and later, Python 3.12 and later, .NET 8 and later."""
+    assert snap_start_supported(runtime)
+
+
+@pytest.mark.parametrize("runtime", ["python3.9", "python3.10", "python3.11", "nodejs18.x", "nodejs20.x",
+                                     "nodejs22.x", "nodejs24.x", "java8.al2", "dotnet6", "provided.al2023"])
+def test_snap_start_is_refused_on_every_other_runtime(runtime: str) -> None:
+    """No Node.js version supports SnapStart (nor python3.11 and older); Lambda would refuse the update."""
+    assert not snap_start_supported(runtime)
