@@ -238,3 +238,37 @@ def test_a_role_of_your_own_without_vpc_access_is_warned_about(
         '"Resource": "*"}]}'))
     assert deployer(session, project).plan(project.functions, "dev").findings == ()
     push(session, project, "dev")
+
+
+def test_a_vpc_change_is_waited_for_before_the_next_write(session: AwsSession, network: Network,
+                                                          tmp_path: Path) -> None:
+    """Lambda makes a VPC function's network interfaces after the request: State Pending after a
+    create, LastUpdateStatus InProgress after an update, and writes meanwhile are refused. The
+    sandbox answers so; the push waits for Active/Successful before it publishes."""
+    iam = session.client("iam")
+    iam.create_role(RoleName="mine", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')
+    iam.attach_role_policy(RoleName="mine", PolicyArn=roles.managed_policy(roles.VPC_ACCESS_POLICY_NAME))
+    role = iam.get_role(RoleName="mine")["Role"]["Arn"]
+    lam = session.client("lambda")
+    lam.create_function(FunctionName="raw", Runtime="python3.12", Role=role, Handler="app.handler",
+                        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+                        VpcConfig={"SubnetIds": [network.subnet], "SecurityGroupIds": [network.group]})
+    assert lam.get_function_configuration(FunctionName="raw")["State"] == "Pending"
+    with pytest.raises(Exception, match="ResourceConflictException"):
+        lam.publish_version(FunctionName="raw")
+    lam.get_waiter("function_active_v2").wait(FunctionName="raw", WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+    lam.update_function_configuration(FunctionName="raw", VpcConfig={"SubnetIds": [network.other_subnet],
+                                                                       "SecurityGroupIds": [network.group]})
+    assert lam.get_function_configuration(FunctionName="raw")["LastUpdateStatus"] == "InProgress"
+    with pytest.raises(Exception, match="An update is in progress"):
+        lam.update_function_configuration(FunctionName="raw", MemorySize=256)
+    lam.get_waiter("function_updated_v2").wait(FunctionName="raw", WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+    assert lam.get_function_configuration(FunctionName="raw")["State"] == "Active"
+
+    vpc = f"vpc: {{subnets: [{network.subnet}], security_groups: [{network.group}]}}"
+    push(session, write_project(tmp_path, "return 1", f"role: mine\n{vpc}"), "dev")
+    moved = vpc.replace(network.subnet, network.other_subnet)
+    (result,) = push(session, write_project(tmp_path, "return 1", f"role: mine\n{moved}"), "dev")
+    assert result.published and result.smoke is not None and result.smoke.passed
+    config = lam.get_function_configuration(FunctionName="t-worker", Qualifier="dev")
+    assert config["VpcConfig"]["SubnetIds"] == [network.other_subnet] and config["State"] == "Active"

@@ -14,6 +14,11 @@ concurrency of 0 from GetFunction. Here:
   SnapStart on a runtime or with a setting it excludes (awsrules/lambda_settings.py);
 - SnapStart versions report OptimizationStatus On; GetFunction keeps Concurrency at 0, and
   a function throttled to 0 refuses every Invoke (429, as Lambda does);
+- a VPC function's network interfaces are made after the request, as Lambda makes them: for
+  a moment after a create with VpcConfig the function is State Pending, after an update that
+  changes VpcConfig its LastUpdateStatus is InProgress, and UpdateFunctionConfiguration,
+  UpdateFunctionCode and PublishVersion meanwhile are refused with ResourceConflictException
+  (so a tool that does not wait for Active/Successful fails here as on AWS);
 - CloudWatch Logs' PutRetentionPolicy takes only the periods CloudWatch accepts.
 
 The APIs moto lacks (provisioned concurrency, runtime management) and asynchronous
@@ -26,14 +31,22 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..awsrules import Violation
+from ..awsrules import Violation, lambda_api
 from ..awsrules import lambda_settings as aws
 from . import lambda_settings_routes as routes
 from .lambda_settings_routes import SETTINGS_ATTRIBUTE, settings_of
 
+# How long a VPC function's network set-up keeps it Pending / InProgress: long enough that a
+# push is seen waiting, short enough for tests (AWS takes seconds to a minute or two).
+VPC_SETTLING_SECONDS = 0.3
+SETTLING_ATTRIBUTE = "_lambdadeploy_settling"  # on a moto LambdaFunction: (monotonic deadline, "create"|"update")
+PENDING = {"State": "Pending", "StateReason": "The function is being created.", "StateReasonCode": "Creating"}
+IN_PROGRESS = {"LastUpdateStatus": "InProgress", "LastUpdateStatusReason": "The function is being created.",
+               "LastUpdateStatusReasonCode": "Creating"}
 DLQ_ACTIONS = {"sqs": ("sqs:SendMessage", "SendMessage on SQS"), "sns": ("sns:Publish", "Publish on SNS")}
 
 
@@ -48,20 +61,42 @@ def install() -> None:
 
     init, update, configuration, code = (LambdaFunction.__init__, LambdaFunction.update_configuration,
                                          LambdaFunction.get_configuration, LambdaFunction.get_code)
+    update_code, publish = LambdaFunction.update_function_code, LambdaBackend.publish_version
     backend_invoke, put_retention = LambdaBackend.invoke, LogsBackend.put_retention_policy
 
     def create(self: Any, account_id: str, spec: dict[str, Any], region: str, version: Any = 1) -> None:
         init(self, account_id, spec, region, version)
         _check(self, spec, creating=True)
         _keep(self, spec)
+        if str(self.version) == "$LATEST" and (spec.get("VpcConfig") or {}).get("SubnetIds"):
+            _settle(self, "create")
 
     def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        _refuse_while_settling(self)
         _check(self, config_updates, creating=False)
+        before = _subnets_and_groups(self.vpc_config)
         _keep(self, config_updates)
-        return update(self, config_updates)
+        answer = update(self, config_updates)
+        if "VpcConfig" in config_updates and _subnets_and_groups(config_updates["VpcConfig"]) != before:
+            _settle(self, "update")
+            answer.update(IN_PROGRESS)
+        return answer
+
+    def update_function_code(self: Any, updated_spec: dict[str, Any]) -> dict[str, Any]:
+        _refuse_while_settling(self)
+        return update_code(self, updated_spec)
+
+    def publish_version(self: Any, function_name: str, description: str = "") -> Any:
+        latest = self.get_function(function_name.split(":function:")[-1].split(":")[0])
+        _refuse_while_settling(latest)
+        return publish(self, function_name, description)
 
     def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
-        return _with_settings(self, configuration(self, on_create))
+        answer = _with_settings(self, configuration(self, on_create))
+        settling = _settling(self)
+        if settling is not None:
+            answer.update(PENDING if settling == "create" else IN_PROGRESS)
+        return answer
 
     def get_code(self: Any) -> dict[str, Any]:
         answer = code(self)
@@ -88,9 +123,36 @@ def install() -> None:
     LambdaFunction.update_configuration = update_configuration
     LambdaFunction.get_configuration = get_configuration
     LambdaFunction.get_code = get_code
+    LambdaFunction.update_function_code = update_function_code
+    LambdaBackend.publish_version = publish_version
     LambdaBackend.invoke = invoke
     LogsBackend.put_retention_policy = put_retention_policy
     routes.install()
+
+
+def _settle(fn: Any, kind: str) -> None:
+    setattr(fn, SETTLING_ATTRIBUTE, (time.monotonic() + VPC_SETTLING_SECONDS, kind))
+
+
+def _settling(fn: Any) -> str | None:
+    """"create" or "update" while $LATEST's network interfaces are being made, else None."""
+    deadline, kind = getattr(fn, SETTLING_ATTRIBUTE, (0.0, ""))
+    if str(fn.version) != "$LATEST" or time.monotonic() >= deadline:
+        return None
+    return kind
+
+
+def _refuse_while_settling(fn: Any) -> None:
+    settling = _settling(fn)
+    if settling == "create":
+        raise routes.error(lambda_api.state_conflict("Pending"))
+    if settling == "update":
+        raise routes.error(Violation("ResourceConflictException", "The operation cannot be performed at this time. "
+                                     f"An update is in progress for resource: {fn.function_arn}", 409))
+
+
+def _subnets_and_groups(vpc: Mapping[str, Any] | None) -> tuple[frozenset[str], frozenset[str]]:
+    return frozenset((vpc or {}).get("SubnetIds") or ()), frozenset((vpc or {}).get("SecurityGroupIds") or ())
 
 
 def _keep(fn: Any, spec: Mapping[str, Any]) -> None:
