@@ -209,7 +209,17 @@ def test_snap_start_versions_are_optimized_before_the_smoke_test(session: AwsSes
     (result,) = push(session, project, "dev")
     config = session.client("lambda").get_function_configuration(FunctionName="t-worker", Qualifier=result.version)
     assert config["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "On"}
+    assert config["State"] == "Active"
     assert result.smoke is not None and result.smoke.passed
+    # As on AWS, a new SnapStart version is Pending while its snapshot is taken, and Lambda
+    # refuses to invoke it meanwhile: the smoke test above passed because the push waited.
+    lam = session.client("lambda")
+    lam.update_function_configuration(FunctionName="t-worker", Description="again")
+    lam.get_waiter("function_updated_v2").wait(FunctionName="t-worker", WaiterConfig={"Delay": 0.1})
+    version = lam.publish_version(FunctionName="t-worker")["Version"]
+    assert lam.get_function_configuration(FunctionName="t-worker", Qualifier=version)["State"] == "Pending"
+    with pytest.raises(Exception, match="ResourceConflictException"):
+        lam.invoke(FunctionName="t-worker", Qualifier=version)
 
 
 def test_a_throttled_function_moves_its_alias_without_a_smoke_test(session: AwsSession, tmp_path: Path) -> None:

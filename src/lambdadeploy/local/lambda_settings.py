@@ -18,7 +18,8 @@ concurrency of 0 from GetFunction. Here:
   a moment after a create with VpcConfig the function is State Pending, after an update that
   changes VpcConfig its LastUpdateStatus is InProgress, and UpdateFunctionConfiguration,
   UpdateFunctionCode and PublishVersion meanwhile are refused with ResourceConflictException
-  (so a tool that does not wait for Active/Successful fails here as on AWS);
+  (so a tool that does not wait for Active/Successful fails here as on AWS); a SnapStart
+  version is Pending for a moment after PublishVersion, and invoking it is refused meanwhile;
 - CloudWatch Logs' PutRetentionPolicy takes only the periods CloudWatch accepts.
 
 The APIs moto lacks (provisioned concurrency, runtime management) and asynchronous
@@ -32,7 +33,7 @@ import fnmatch
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..awsrules import Violation, lambda_api
@@ -40,14 +41,23 @@ from ..awsrules import lambda_settings as aws
 from . import lambda_settings_routes as routes
 from .lambda_settings_routes import SETTINGS_ATTRIBUTE, settings_of
 
-# How long a VPC function's network set-up keeps it Pending / InProgress: long enough that a
+# How long a VPC set-up or a SnapStart snapshot keeps a function Pending / InProgress: long enough that a
 # push is seen waiting, short enough for tests (AWS takes seconds to a minute or two).
-VPC_SETTLING_SECONDS = 0.3
+SETTLING_SECONDS = 0.3
 SETTLING_ATTRIBUTE = "_lambdadeploy_settling"  # on a moto LambdaFunction: (monotonic deadline, "create"|"update")
 PENDING = {"State": "Pending", "StateReason": "The function is being created.", "StateReasonCode": "Creating"}
 IN_PROGRESS = {"LastUpdateStatus": "InProgress", "LastUpdateStatusReason": "The function is being created.",
                "LastUpdateStatusReasonCode": "Creating"}
 DLQ_ACTIONS = {"sqs": ("sqs:SendMessage", "SendMessage on SQS"), "sns": ("sns:Publish", "Publish on SNS")}
+
+
+def _no_qualifier() -> str | None:
+    return None
+
+
+# The ?Qualifier= of the Invoke being served, which moto 5.2 does not pass on: the seam, which
+# reads it, sets this when it installs the module (the seam imports this module, not the reverse).
+requested_qualifier: Callable[[], str | None] = _no_qualifier
 
 
 def install() -> None:
@@ -89,13 +99,19 @@ def install() -> None:
     def publish_version(self: Any, function_name: str, description: str = "") -> Any:
         latest = self.get_function(function_name.split(":function:")[-1].split(":")[0])
         _refuse_while_settling(latest)
-        return publish(self, function_name, description)
+        version = publish(self, function_name, description)
+        # A SnapStart version is Pending while Lambda initializes it and takes the snapshot
+        # (an unchanged $LATEST answers its last version again, whose snapshot is taken).
+        if version is not None and settings_of(version).get("SnapStart") == "PublishedVersions" \
+                and getattr(version, SETTLING_ATTRIBUTE, (0.0, ""))[1] != "snapshot":
+            _settle(version, "snapshot")
+        return version
 
     def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
         answer = _with_settings(self, configuration(self, on_create))
         settling = _settling(self)
         if settling is not None:
-            answer.update(PENDING if settling == "create" else IN_PROGRESS)
+            answer.update(IN_PROGRESS if settling == "update" else PENDING)
         return answer
 
     def get_code(self: Any) -> dict[str, Any]:
@@ -107,6 +123,9 @@ def install() -> None:
     def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
                response_headers: Any) -> Any:
         latest = self.get_function(function_name.split(":function:")[-1].split(":")[0])
+        target = _quietly(lambda: self.get_function(function_name, qualifier or requested_qualifier()))
+        if target is not None and _settling(target) is not None:  # Lambda refuses to invoke it yet
+            raise routes.error(lambda_api.state_conflict("Pending"))
         if latest.reserved_concurrency is not None and int(latest.reserved_concurrency) == 0:
             raise routes.error(Violation("TooManyRequestsException", "Rate Exceeded.", 429),
                                Reason="ReservedFunctionConcurrentInvocationLimitExceeded")
@@ -131,20 +150,26 @@ def install() -> None:
 
 
 def _settle(fn: Any, kind: str) -> None:
-    setattr(fn, SETTLING_ATTRIBUTE, (time.monotonic() + VPC_SETTLING_SECONDS, kind))
+    setattr(fn, SETTLING_ATTRIBUTE, (time.monotonic() + SETTLING_SECONDS, kind))
 
 
 def _settling(fn: Any) -> str | None:
-    """"create" or "update" while $LATEST's network interfaces are being made, else None."""
+    """"create" or "update" while $LATEST's network interfaces are being made, "snapshot" while a
+    SnapStart version's snapshot is taken, else None."""
     deadline, kind = getattr(fn, SETTLING_ATTRIBUTE, (0.0, ""))
-    if str(fn.version) != "$LATEST" or time.monotonic() >= deadline:
+    return kind if time.monotonic() < deadline else None
+
+
+def _quietly(find: Any) -> Any:
+    try:
+        return find()
+    except Exception:  # an unknown function or qualifier: moto's invoke answers that
         return None
-    return kind
 
 
 def _refuse_while_settling(fn: Any) -> None:
     settling = _settling(fn)
-    if settling == "create":
+    if settling in ("create", "snapshot"):
         raise routes.error(lambda_api.state_conflict("Pending"))
     if settling == "update":
         raise routes.error(Violation("ResourceConflictException", "The operation cannot be performed at this time. "

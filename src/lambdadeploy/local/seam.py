@@ -41,6 +41,11 @@ _current = threading.local()  # the invocation in flight on this thread: event, 
 _ORIGINALS: dict[str, Callable[..., Any]] = {}  # moto's methods, as found before patching
 
 
+def requested_qualifier() -> str | None:
+    """The ?Qualifier= of the Invoke request this thread is serving (moto 5.2 does not pass it on)."""
+    return getattr(_current, "qualifier", None)
+
+
 def install_invoke_seam() -> None:
     """Make moto run deployed code with runner.run_handler (idempotent, process-wide).
 
@@ -134,6 +139,7 @@ def install_invoke_seam() -> None:
         LambdaFunction._invoke_lambda = _invoke_lambda
         LambdaFunction.update_function_code = update_function_code
         deliveries.install()
+        lambda_settings.requested_qualifier = requested_qualifier
         lambda_settings.install()  # VPC, logging, concurrency, ... as AWS keeps them (lambda_settings.py)
         setattr(LambdaFunction, _SEAM_MARKER, True)
 
