@@ -62,7 +62,9 @@ def test_every_setting_through_the_cli_and_the_sandbox(tmp_path: Path, sandbox_s
     write(tmp_path, net, retention=7, provisioned=2, reserved=5)
     first = run_cli(["--sandbox", "--json", "push", "--alias", "dev"], tmp_path, sandbox_server)
     assert first.code == 0, first.stderr + first.stdout
-    assert all(fn["smoke"]["passed"] for fn in json.loads(first.stdout)["functions"])
+    pushed = json.loads(first.stdout)["functions"]
+    assert all(fn["smoke"]["passed"] for fn in pushed)
+    assert "provisioned concurrency READY: 2 of 2" in json.dumps(pushed[0]["steps"])  # the push reports its state
 
     lam = sandbox_server.client("lambda")
     api = lam.get_function_configuration(FunctionName="settings-api", Qualifier="dev")
