@@ -282,3 +282,22 @@ def test_a_vpc_change_is_waited_for_before_the_next_write(session: AwsSession, n
     assert result.published and result.smoke is not None and result.smoke.passed
     config = lam.get_function_configuration(FunctionName="t-worker", Qualifier="dev")
     assert config["VpcConfig"]["SubnetIds"] == [network.other_subnet] and config["State"] == "Active"
+
+
+def test_a_file_system_is_mounted_on_the_version_and_removed_with_the_setting(
+        session: AwsSession, network: Network, tmp_path: Path) -> None:
+    access_point = "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0123456789abcdef0"
+    vpc = f"vpc: {{subnets: [{network.subnet}], security_groups: [{network.group}]}}"
+    project = write_project(tmp_path, "return 1", f"{vpc}\nfile_system: {{arn: '{access_point}', mount: /mnt/data}}")
+    push(session, project, "dev")
+    lam = session.client("lambda")
+    config = lam.get_function_configuration(FunctionName="t-worker", Qualifier="dev")
+    assert config["FileSystemConfigs"] == [{"Arn": access_point, "LocalMountPath": "/mnt/data"}]
+    assert not deployer(session, project).plan(project.functions, "dev").has_changes
+    without = write_project(tmp_path, "return 1", vpc)
+    plan = deployer(session, without).plan(without.functions, "dev")
+    assert any(line.strip().startswith("~ FileSystemConfigs") for r in plan.functions for s in r.plan.steps
+               for line in lines(s)), [lines(s) for r in plan.functions for s in r.plan.steps]
+    (result,) = push(session, without, "dev")
+    assert result.published
+    assert "FileSystemConfigs" not in lam.get_function_configuration(FunctionName="t-worker", Qualifier="dev")
