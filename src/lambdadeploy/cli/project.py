@@ -73,7 +73,7 @@ def project_document(project: Project) -> dict[str, Any]:
                 "role": fn.role, "description": fn.description, "environment": dict(fn.environment),
                 "layers": list(fn.layers), "tags": dict(fn.tags), "exclude": list(fn.exclude),
                 "requirements": str(fn.requirements) if fn.requirements else None,
-                "s3_bucket": fn.s3_bucket,
+                "s3_bucket": fn.s3_bucket, **fn.settings.document(),
                 "test": None if fn.test is None else {"payload": fn.test.payload, "expect": fn.test.expect},
                 "triggers": [{"kind": t.kind, "alias": t.alias, **as_mapping(t.settings)} for t in fn.triggers],
             }

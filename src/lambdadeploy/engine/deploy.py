@@ -36,7 +36,15 @@ from .plan import (
     plan_rollback,
 )
 from .preflight import check_rollout, check_triggers
-from .remote import RemoteFunction, read_function
+from .preflight_settings import check_vpc_roles
+from .remote import (
+    RemoteFunction,
+    SettingsState,
+    marked_kinds,
+    read_function,
+    read_settings,
+    wanted_kinds,
+)
 from .report import (
     AliasOutcome,
     Execution,
@@ -46,9 +54,11 @@ from .report import (
     FunctionReport,
     ProjectPlan,
 )
-from .roles import apply_role_step, plan_role, read_role
+from .roles import apply_role_step, plan_function_roles, plan_role, read_function_roles, read_role
+from .settings_config import log_group_of
+from .settings_plan import alias_follow_steps
 from .steps import MoveAlias, RoleStep
-from .triggers import TriggerState, plan_triggers, read_triggers
+from .triggers import TriggerState, function_arn, plan_triggers, read_triggers
 
 T = TypeVar("T")
 
@@ -105,6 +115,11 @@ class Deployer:
     def _role_arn(self, fn: FunctionConfig) -> str:
         return function_role_arn(self.project, fn, self.session.account_id(), self.session.partition)
 
+    def _settings(self, fn: FunctionConfig, remote: RemoteFunction, alias: str) -> SettingsState:
+        """The settings outside the version, as AWS has them for `alias` (remote.read_settings)."""
+        return read_settings(self.session, fn, remote, alias, function_arn(self.session, remote, fn.name),
+                             log_group_of(fn))
+
     # --- planning ---------------------------------------------------------------------
 
     def _plan_function(self, fn: FunctionConfig, alias: str, skip_smoke: bool, rollout: Rollout | None
@@ -117,7 +132,7 @@ class Deployer:
                 artifact = build_artifact(fn, on_progress=lambda message: self.emit(Notice(fn.key, message)))
                 remote = remote_read.result()
             plan = plan_push(fn, artifact.sha256, self._role_arn(fn), remote, alias,
-                             skip_smoke=skip_smoke, rollout=rollout)
+                             skip_smoke=skip_smoke, rollout=rollout, settings=self._settings(fn, remote, alias))
             state = read_triggers(self.session, fn, remote, alias)
             triggers = plan_triggers(fn, alias, state, remote.tags)
             return FunctionPlanReport(fn, alias, plan.with_steps(triggers), artifact), remote, state
@@ -128,12 +143,16 @@ class Deployer:
                       rollout: Rollout | None) -> tuple[ProjectPlan, dict[str, RemoteFunction]]:
         with ThreadPoolExecutor(max_workers=1) as pool:
             role_read = pool.submit(read_role, self.session, self.project)
+            own_roles = pool.submit(read_function_roles, self.session, self.project)  # functions with policies:
             planned = self._map(lambda fn: self._plan_function(fn, alias, skip_smoke, rollout), functions)
             role = role_read.result()
         findings: list[Finding] = check_rollout(self.session, rollout)
         findings += check_triggers([(report.function, report.plan, state) for report, _, state in planned
                                     if report.plan is not None and state is not None], alias, self.session.region)
-        plan = ProjectPlan(alias, plan_role(self.project, role, self.session.partition),
+        findings += check_vpc_roles(self.session, self.project, functions)
+        role_steps = (plan_role(self.project, role, self.session.partition)
+                      + plan_function_roles(self.project, own_roles.result(), self.session.partition))
+        plan = ProjectPlan(alias, role_steps,
                            tuple(report for report, _, _ in planned), tuple(findings))
         return plan, {report.function.key: remote for report, remote, _ in planned if remote is not None}
 
@@ -168,7 +187,8 @@ class Deployer:
         def run(report: FunctionPlanReport) -> FunctionReport:
             assert report.plan is not None
             remote = remotes[report.function.key]
-            return self._execute(report.plan, report.artifact, remote.revision_id, skip_smoke=skip_smoke)
+            return self._execute(report.plan, report.artifact, remote.revision_id,
+                                 skip_smoke=skip_smoke or report.function.settings.throttled)
 
         return PushResult(plan, tuple(role_done), tuple(self._map_reports(run, plan.functions)))
 
@@ -222,10 +242,19 @@ class Deployer:
     def promote(self, functions: tuple[FunctionConfig, ...], source: str, target: str,
                 *, force: bool = False) -> list[FunctionReport]:
         return self._each_remote(functions, target, lambda fn, remote: plan_promote(
-            fn, self._role_arn(fn), remote, source, target, force=force))
+            fn, self._role_arn(fn), remote, source, target, force=force,
+            settings=self._settings(fn, remote, target) if remote.exists else None))
+
+    def _followed(self, fn: FunctionConfig, remote: RemoteFunction, planned: FunctionPlan) -> FunctionPlan:
+        """A rollback or finish that moves the alias also waits for its provisioned concurrency."""
+        kinds = marked_kinds(remote.tags, planned.alias) | wanted_kinds(fn, planned.alias)
+        if not planned.steps or "provisioned" not in kinds:
+            return planned
+        return planned.with_steps(alias_follow_steps(fn, self._settings(fn, remote, planned.alias), planned.alias))
 
     def rollback(self, functions: tuple[FunctionConfig, ...], alias: str, to_version: str | None) -> list[FunctionReport]:
-        return self._each_remote(functions, alias, lambda fn, remote: plan_rollback(fn, remote, alias, to_version))
+        return self._each_remote(functions, alias, lambda fn, remote: self._followed(
+            fn, remote, plan_rollback(fn, remote, alias, to_version)))
 
     def finish(self, functions: tuple[FunctionConfig, ...], alias: str) -> list[FunctionReport]:
         """Complete canaries left in place by `push --canary` without --watch."""
@@ -233,7 +262,7 @@ class Deployer:
             planned = plan_finish(fn, remote, alias)
             if not planned.steps:
                 self.emit(Notice(fn.key, f"no canary in progress on {alias}"))
-            return planned
+            return self._followed(fn, remote, planned)
         return self._each_remote(functions, alias, make)
 
     def prunable(self, functions: tuple[FunctionConfig, ...], keep: int) -> dict[str, tuple[str, ...]]:

@@ -25,11 +25,14 @@ from ..errors import (
 from ..packaging import Artifact, limits
 from ..triggers import registry
 from ..triggers.permissions import apply_permission
+from .apply_settings import apply_setting, wait_snap_start
 from .events import Emit, Notice, StepStarted
 from .history import AliasHistory
 from .plan import FunctionPlan, desired_tags
 from .report import Execution, Failure, StepRecord
 from .rollout import watch_canary
+from .setting_steps import SETTING_STEPS
+from .settings_config import settings_params
 from .smoke import SmokeResult, smoke_invoke
 from .steps import (
     NEW_VERSION,
@@ -111,9 +114,10 @@ class Executor:
                 self._create(fn, config, self._code(fn, artifact))
                 self._uploaded = True  # even if the function then fails to become Active
                 self._wait(fn)
-            case UpdateConfig(config=config):
+            case UpdateConfig(config=config, changes=changes):
+                changed = frozenset(change.field.split(".")[0] for change in changes)
                 response = self._guarded(fn, "configuration", lambda: self.client.update_function_configuration(
-                    FunctionName=fn.name, **_config_params(config), **self._revision_guard()))
+                    FunctionName=fn.name, **_config_params(config, changed), **self._revision_guard()))
                 self._revision = response.get("RevisionId")
                 self._wait(fn)
             case UploadCode(architecture=architecture):
@@ -144,6 +148,8 @@ class Executor:
                 self._published = True
                 if response.get("State", "Active") != "Active":
                     self._wait_version(fn, self._version)  # Lambda refuses to invoke a Pending version
+                if fn.settings.snap_start:  # the snapshot is taken at publish: smoke-test the optimized version
+                    wait_snap_start(self, fn, self._version)
             case UseVersion(version=version):
                 self._version = version
             case Smoke():
@@ -168,6 +174,8 @@ class Executor:
                 apply_permission(self.session, change)
             case MarkTriggers(arn=arn, alias=alias_name, state=state):
                 self.client.tag_resource(Resource=arn, Tags={f"lambdadeploy:triggers:{alias_name}": state})
+            case _ if isinstance(step, SETTING_STEPS):  # concurrency, async, retention, ... (apply_settings.py)
+                return apply_setting(self, step, fn)
             case _:  # pragma: no cover - every FunctionStep kind is matched above
                 raise TypeError(step)
         return None
@@ -290,7 +298,7 @@ class Executor:
             RoutingConfig={"AdditionalVersionWeights": {}}, **guard))
 
 
-def _config_params(config: Any) -> dict[str, Any]:
+def _config_params(config: Any, changed: frozenset[str] | None = None) -> dict[str, Any]:
     return {
         "Runtime": config["Runtime"],
         "Handler": config["Handler"],
@@ -300,4 +308,5 @@ def _config_params(config: Any) -> dict[str, Any]:
         "Description": config["Description"],
         "Environment": {"Variables": dict(config["Environment"])},
         "Layers": list(config["Layers"]),
+        **settings_params(config, changed),  # vpc, storage, tracing, logging, ... (settings_config.py)
     }

@@ -15,7 +15,9 @@ from ..config.model import FunctionConfig
 from ..diff import FieldChange, diff_fields
 from ..errors import InvalidInputError
 from .history import pushed
-from .remote import RemoteFunction
+from .remote import RemoteFunction, SettingsState
+from .settings_config import EXPANDED_SETTINGS, desired_settings
+from .settings_plan import alias_moves, plan_settings, weave
 from .steps import (
     NEW_VERSION,
     CreateFunction,
@@ -106,12 +108,13 @@ def desired_config(fn: FunctionConfig, role_arn: str) -> dict[str, Any]:
         "Environment": dict(fn.environment),
         "Layers": list(fn.layers),
         "Architectures": [fn.architecture],
+        **desired_settings(fn),  # vpc, storage, tracing, logging, ... (settings_config.py)
     }
 
 
 def diff_config(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[FieldChange, ...]:
-    """Field-by-field differences; environment variables are compared one by one."""
-    return diff_fields(old, new, expand=("Environment",))
+    """Field-by-field differences; environment variables (and VPC and logging fields) one by one."""
+    return diff_fields(old, new, expand=("Environment", *EXPANDED_SETTINGS))
 
 
 def plan_push(
@@ -123,12 +126,21 @@ def plan_push(
     *,
     skip_smoke: bool = False,
     rollout: Rollout | None = None,
+    settings: SettingsState | None = None,
 ) -> FunctionPlan:
     """What `push --alias ALIAS` must do so ALIAS serves this code and configuration.
 
     With a rollout, an existing alias keeps serving its version while a share of its
     traffic goes to the new one (a first deploy has nothing to compare against, so its
-    alias is simply created)."""
+    alias is simply created). `settings`: what remote.read_settings found, for the
+    settings outside the version (settings_plan.py); a function throttled to 0 is not
+    smoke-tested (no invoke could run)."""
+    skip_smoke = skip_smoke or fn.settings.throttled
+
+    def planned(steps: list[FunctionStep]) -> FunctionPlan:
+        extra = plan_settings(fn, remote, settings, alias, alias_moves=alias_moves(steps))
+        return FunctionPlan(fn, weave(steps, extra), alias, current_version, target)
+
     desired = desired_config(fn, role_arn)
     steps: list[FunctionStep] = []
     if remote.exists and (tags := tag_changes(fn, remote)):
@@ -158,9 +170,9 @@ def plan_push(
         if rollout is not None and current is not None and current.version != target:
             steps += _rollout_steps(fn.name, alias, current.version, target, rollout)
             if not rollout.watch_seconds:  # the canary stays in place until `push --finish`
-                return FunctionPlan(fn, tuple(steps), alias, current_version, target)
+                return planned(steps)
         steps.append(MoveAlias(fn.name, alias, current_version, target, previous))
-    return FunctionPlan(fn, tuple(steps), alias, current_version, target)
+    return planned(steps)
 
 
 def _rollout_steps(function: str, alias: str, stable: str, canary: str, rollout: Rollout) -> list[FunctionStep]:
@@ -196,8 +208,10 @@ def plan_promote(
     target_alias: str,
     *,
     force: bool = False,
+    settings: SettingsState | None = None,
 ) -> FunctionPlan | PromoteConflict:
-    """Point target_alias at the version source_alias serves, if that version's configuration fits."""
+    """Point target_alias at the version source_alias serves, if that version's configuration fits;
+    the settings outside the version (`settings`, read for target_alias) are applied as push does."""
     source = remote.aliases.get(source_alias) if remote.exists else None
     if source is None:
         raise InvalidInputError(
@@ -211,14 +225,14 @@ def plan_promote(
         return PromoteConflict(fn.name, source.version, changes)
     current = remote.aliases.get(target_alias)
     current_version = current.version if current else None
-    if current is not None and current.version == source.version and not current.weights:
-        return FunctionPlan(fn, (), target_alias, current_version, source.version)
-    previous = pushed(current.version, current.history.previous) if current else ()
-    steps: tuple[FunctionStep, ...] = (
-        Smoke(fn.name, source.version),
-        MoveAlias(fn.name, target_alias, current_version, source.version, previous),
-    )
-    return FunctionPlan(fn, steps, target_alias, current_version, source.version)
+    steps: list[FunctionStep] = []
+    if current is None or current.version != source.version or current.weights:
+        previous = pushed(current.version, current.history.previous) if current else ()
+        if not fn.settings.throttled:
+            steps.append(Smoke(fn.name, source.version))
+        steps.append(MoveAlias(fn.name, target_alias, current_version, source.version, previous))
+    extra = plan_settings(fn, remote, settings, target_alias, alias_moves=alias_moves(steps))
+    return FunctionPlan(fn, weave(steps, extra), target_alias, current_version, source.version)
 
 
 def plan_rollback(

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..diff import FieldChange
 from ..triggers.base import PermissionStep, Target, TriggerStep
+from .setting_steps import SettingStep
 
 NEW_VERSION = "(new)"
 
@@ -161,9 +162,17 @@ class DeleteRolePolicy:
     policy_name: str
 
 
+@dataclass(frozen=True)
+class DetachRolePolicy:
+    """A managed policy the tool attached for a setting no function of the role uses any more."""
+
+    role: str
+    policy_arn: str
+
+
 FunctionStep = (CreateFunction | UpdateConfig | UploadCode | UpdateTags | Publish | UseVersion | Smoke | MoveAlias
-                | ShiftTraffic | Watch | WireTrigger | SetPermission | MarkTriggers)
-RoleStep = CreateRole | AttachRolePolicy | PutRolePolicy | DeleteRolePolicy
+                | ShiftTraffic | Watch | WireTrigger | SetPermission | MarkTriggers | SettingStep)
+RoleStep = CreateRole | AttachRolePolicy | PutRolePolicy | DeleteRolePolicy | DetachRolePolicy
 Step = FunctionStep | RoleStep
 
 

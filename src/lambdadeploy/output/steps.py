@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..diff import FieldChange
+from ..engine.setting_steps import SETTING_STEPS
 from ..engine.steps import (
     NEW_VERSION,
     AttachRolePolicy,
     CreateFunction,
     CreateRole,
     DeleteRolePolicy,
+    DetachRolePolicy,
     MarkTriggers,
     MoveAlias,
     Publish,
@@ -36,8 +38,15 @@ from ..engine.steps import (
     WireTrigger,
     step_kind,
 )
+from .setting_views import setting_document, setting_view
 
 MARKERS = {"create": "+", "update": "~", "delete": "-"}
+# What each inline policy of an execution role is for (iam/execution_role.py names them).
+POLICY_PURPOSES = {
+    "lambdadeploy-trigger-sources": "read access to the triggers' queues and streams",
+    "lambdadeploy-function-settings": "dead-letter queue, destinations and file system",
+    "lambdadeploy-function-policies": "the function's own policies",
+}
 COUNTED = {"+": "add", "~": "change", "-": "remove"}
 
 
@@ -100,10 +109,13 @@ def view(step: Step, version: str | None = None) -> StepView:
         case AttachRolePolicy(role=role, policy_arn=arn):
             return StepView("+", f"role {role}: attach {arn}")
         case PutRolePolicy(role=role, policy_name=name, old=old):
-            return StepView("+" if old is None else "~", f"role {role}: policy {name} (read access to the "
-                                                          "triggers' queues and streams)")
+            return StepView("+" if old is None else "~", f"role {role}: policy {name} ({POLICY_PURPOSES.get(name, '')})")
         case DeleteRolePolicy(role=role, policy_name=name):
             return StepView("-", f"role {role}: policy {name}")
+        case DetachRolePolicy(role=role, policy_arn=arn):
+            return StepView("-", f"role {role}: detach {arn}")
+        case _ if isinstance(step, SETTING_STEPS):  # concurrency, async, retention, ... (setting_views.py)
+            return StepView(*setting_view(step))
     raise TypeError(step)  # pragma: no cover - every Step kind is matched above
 
 
@@ -168,6 +180,8 @@ def document(step: Step, version: str | None = None, detail: str | None = None) 
             doc.update(trigger=change.kind, action=change.action, resource=change.resource, alias=target.alias)
         case SetPermission(target=target, change=change):
             doc.update(trigger=change.kind, action=change.action, sid=change.sid, alias=target.alias)
+        case _ if isinstance(step, SETTING_STEPS):
+            doc.update(setting_document(step))
     if shown.changes:
         doc["changes"] = [change_document(c) for c in shown.changes]
     if detail:
