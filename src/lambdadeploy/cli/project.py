@@ -15,7 +15,7 @@ from ..errors import InvalidInputError
 from ..fields import as_mapping
 from ..output import human_size
 from ..runtimes import DEFAULT_RUNTIME, RUNTIMES
-from .app import App, check_alias, functions_argument
+from .app import App, check_alias, functions_argument, require_sandbox
 from .durations import parse_duration
 
 
@@ -180,6 +180,7 @@ def schema(app: App) -> None:
 @click.pass_obj
 def sandbox(app: App, port: int) -> None:
     """Run the local AWS-compatible endpoint in the foreground (Ctrl-C stops it)."""
+    require_sandbox()
     from ..local.sandbox import serve_forever
 
     app.out.info(
