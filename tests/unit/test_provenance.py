@@ -14,6 +14,7 @@ from lambdadeploy.engine.git import GitState, commits_between, read_state
 from lambdadeploy.engine.provenance import Source, ci_run, source_of, who
 from lambdadeploy.engine.remote import RemoteFunction, VersionState
 from lambdadeploy.engine.steps import Publish, UpdateConfig
+from lambdadeploy.output.steps import document, one_line
 
 from .test_plan import FN, ROLE, deployed, kinds, plan_push
 
@@ -154,3 +155,10 @@ def test_commits_between_two_versions_and_unknown_commits(repo: Path) -> None:
     assert log is not None and len(log) == 1 and log[0].startswith(second) and log[0].endswith("second")
     assert commits_between(repo, second, first) == ()
     assert commits_between(repo, first, "0123456789ab") is None  # not in this clone
+
+
+def test_the_plan_shows_what_a_new_version_will_be_built_from() -> None:
+    step = Publish("shop-api", "sha2", Source("abc1234", True))
+    assert one_line(step) == "+ version (new) from abc1234+dirty"
+    assert document(step)["source"] == {"commit": "abc1234", "dirty": True, "ci": None}
+    assert "source" not in document(Publish("shop-api", "sha2"))

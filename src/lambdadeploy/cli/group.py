@@ -12,7 +12,7 @@ from .. import __version__
 from ..aws import AwsSettings, has_credentials
 from ..errors import EXIT_FAILED, EXIT_INVALID_INPUT, ConfigError, LambdaDeployError
 from ..output import MASKER, Output, documents_printed, error_document, print_document
-from . import deploying, inspecting, project
+from . import deploying, inspecting, lineage, project
 from .app import App, require_sandbox
 
 GLOBAL_HELP = """Deploy Python AWS Lambda functions from lambda.yaml: package, publish a
@@ -56,8 +56,8 @@ def cli(ctx: click.Context, config_path: Path, profile: str | None, region: str 
 
 for command in (project.init, project.validate, project.package, deploying.plan, deploying.push,
                 deploying.promote, deploying.rollback, inspecting.invoke, inspecting.status,
-                inspecting.logs, inspecting.prune, project.policy, project.export, project.schema,
-                project.sandbox):
+                lineage.history, lineage.diff, inspecting.logs, inspecting.prune, project.policy,
+                project.export, project.schema, project.sandbox):
     cli.add_command(command)
 
 
