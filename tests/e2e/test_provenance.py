@@ -140,7 +140,10 @@ def test_the_recorded_commit_never_stops_a_version_from_being_reused(repo: Path,
 
 def test_outside_a_git_repository_there_is_no_commit_and_it_says_so(tmp_path: Path, sandbox_server: Sandbox) -> None:
     write(tmp_path, "nogit", code=1)
+    assert ok(tmp_path, sandbox_server, "history", "--alias", "dev").stdout == "nogit-api: not deployed\n"
     ok(tmp_path, sandbox_server, "push", "--alias", "dev")
+    assert ok(tmp_path, sandbox_server, "history", "--alias", "prod").stdout == "nogit-api: alias prod does not exist\n"
+    assert document(tmp_path, sandbox_server, "history", "--alias", "prod")["functions"][0]["exists"] is False
     assert "dev -> 1 (no git), moved " in ok(tmp_path, sandbox_server, "status").stdout
     found = document(tmp_path, sandbox_server, "diff", "dev", "dev")["functions"][0]
     assert found["same_version"] and found["from"]["commit"] is None

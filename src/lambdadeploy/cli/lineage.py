@@ -28,6 +28,11 @@ def source_document(source: Source | None) -> dict[str, Any]:
             "ci": source.ci if source else None, "published_by": source.by if source else None}
 
 
+def _utc(at: str) -> str:
+    """`2025-06-10T12:34Z` as printed: `2025-06-10 12:34 UTC`."""
+    return at.replace("T", " ").replace("Z", " UTC")
+
+
 def move_text(move: Move) -> str:
     """`moved 2025-06-10 12:34 UTC by alice (push, smoke ok)`, or what is not known."""
     from ..engine.lineage import when
@@ -35,7 +40,7 @@ def move_text(move: Move) -> str:
     at = when(move)
     if at is None:
         return "moved (no record)"
-    text = f"moved {at.replace('T', ' ').replace('Z', ' UTC')}" + (f" by {move.by}" if move.by else "")
+    text = f"moved {_utc(at)}" + (f" by {move.by}" if move.by else "")
     return text + f" ({move.how or '-'}, smoke {move.smoke or '-'})"
 
 
@@ -59,9 +64,10 @@ def history(app: App, names: tuple[str, ...], alias: str) -> None:
     session = app.session(project)
     documents = []
     for fn in app.functions(project, names):
-        rows = alias_history(read_function(session, fn.name), alias)
+        remote = read_function(session, fn.name)
+        rows = alias_history(remote, alias)
         if not rows:
-            app.out.result(f"{fn.name}: alias {alias} does not exist")
+            app.out.result(f"{fn.name}: " + (f"alias {alias} does not exist" if remote.exists else "not deployed"))
         else:
             app.out.result(f"{fn.name} ({alias}, newest first):")
             for row in rows:
@@ -76,7 +82,7 @@ def _history_line(row: HistoryRow) -> str:
 
     at = when(row.move)
     details = "(no record of this move)" if at is None else (
-        f"{at.replace('T', ' ').replace('Z', ' UTC')}  {row.move.how or '-':<8} smoke {row.move.smoke or '-':<4}"
+        f"{_utc(at)}  {row.move.how or '-':<8} smoke {row.move.smoke or '-':<4}"
         + (f"  by {row.move.by}" if row.move.by else ""))
     mark = "  <- serving" if row.serving else ""
     return f"  {row.version:>4}  {source_text(row.source, row.exists):<14} {details}{mark}"
