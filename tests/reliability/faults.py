@@ -37,6 +37,8 @@ PATHS = {
     "UpdateAlias": ("PUT", r"^/2015-03-31/functions/[^/]+/aliases/[^/]+$"),
     "CreateEventSourceMapping": ("POST", r"^/2015-03-31/event-source-mappings/?$"),
     "AddPermission": ("POST", r"^/2015-03-31/functions/[^/]+/policy$"),
+    "TagResource": ("POST", r"^/2017-03-31/tags/.+$"),
+    "UntagResource": ("DELETE", r"^/2017-03-31/tags/.+$"),
 }
 
 ERRORS = {
@@ -99,6 +101,8 @@ class FaultProxy:
     rules: list[Rule] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)  # "fault:Operation", one per rule applied
     requests: list[str] = field(default_factory=list)  # every named operation that arrived, in order
+    # "Operation:STATUS" of every named operation the upstream answered, in order.
+    answers: list[str] = field(default_factory=list)
     # The SigV4 credential scope of every request: ACCESS_KEY/DATE/REGION/SERVICE/aws4_request.
     credentials: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -151,12 +155,16 @@ class FaultProxy:
                     elif rule.fault in ERRORS:
                         self._error(*ERRORS[rule.fault])
                         return
+                operation = operation_of(self.command, path)
                 connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                headers = dict(self.headers.items())  # Host included: the client signed it
                 connection.request(self.command, self.path, body=body, headers=headers)
                 response = connection.getresponse()
                 data = response.read()
                 connection.close()
+                if operation is not None:
+                    with proxy._lock:
+                        proxy.answers.append(f"{operation}:{response.status}")
                 if rule is not None and rule.fault == "rewrite" and rule.rewrite is not None:
                     data = json.dumps(rule.rewrite(json.loads(data))).encode()
                 if rule is not None and rule.fault == "after" and rule.action is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from lambdadeploy import __version__
@@ -15,10 +16,13 @@ def installs(job: dict) -> list[str]:
     return [step["run"] for step in job["steps"] if str(step.get("run", "")).startswith("pip install")]
 
 
-def test_the_workflow_pins_the_generating_version_and_the_test_job_gets_the_sandbox() -> None:
-    workflow = yaml.safe_load(render_files(Scaffold("shop"))[Path(".github/workflows/deploy.yml")])
+@pytest.mark.parametrize("scaffold", [Scaffold("shop"), Scaffold("shop", runtime="nodejs22.x", templates="node")],
+                         ids=["python", "node"])
+def test_the_workflow_pins_the_generating_version_and_the_test_job_gets_the_sandbox(scaffold: Scaffold) -> None:
+    workflow = yaml.safe_load(render_files(scaffold)[Path(".github/workflows/deploy.yml")])
     jobs = workflow["jobs"]
-    assert installs(jobs["test"]) == [f"pip install pytest 'lambdadeploy[sandbox]=={__version__}'"]
+    (tests,) = installs(jobs["test"])
+    assert tests.endswith(f" 'lambdadeploy[sandbox]=={__version__}'")
     assert any("--sandbox push" in step.get("run", "") for step in jobs["test"]["steps"])
     for name in ("deploy-dev", "promote-prod"):
         assert installs(jobs[name]) == [f"pip install 'lambdadeploy=={__version__}'"]

@@ -30,14 +30,14 @@ from ..errors import LambdaDeployError
 from ..runtimes import HOST_BUILD_HEADER, SMOKE_ARCH_CONTEXT_KEY
 from . import deliveries
 from .artifacts import RunnerError
-from .runner import DUMMY_CREDENTIALS, run_handler
+from .endpoints import callback_environment
+from .runner import run_handler
 
 LOG_RESULT_LIMIT = 4096  # Invoke's LogResult is the last 4 KB of the log, as in Lambda
 
 _SEAM_MARKER = "_lambdadeploy_seam"
 _install_lock = threading.Lock()
 _current = threading.local()  # the invocation in flight on this thread: event, ARN, error
-running_urls: list[str] = []  # URLs of the Sandbox servers running in this process (sandbox.py keeps it)
 _ORIGINALS: dict[str, Callable[..., Any]] = {}  # moto's methods, as found before patching
 
 
@@ -196,9 +196,8 @@ def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
     exact = getattr(_current, "event", _UNSET)
     event = _normalise_event(event) if exact is _UNSET else exact
     self.logs_backend.ensure_log_group(self.logs_group_name)
-    extra_env: dict[str, str] = {}
-    if running_urls:
-        extra_env = {"AWS_ENDPOINT_URL": running_urls[-1], **DUMMY_CREDENTIALS}
+    # The sandbox's URL and the key pair it made for functions, so the handler's boto3 calls stay local.
+    extra_env = callback_environment()
     try:
         invocation = run_handler(
             getattr(self, "code_bytes", b""),  # image functions have none
