@@ -149,3 +149,34 @@ def test_outside_a_git_repository_there_is_no_commit_and_it_says_so(tmp_path: Pa
     assert found["same_version"] and found["from"]["commit"] is None
     missing = run_cli(["--sandbox", "history", "--alias", "stage"], tmp_path, sandbox_server, env=LOCAL)
     assert missing.code == 2 and "not one of the aliases" in missing.stderr
+
+
+NODE_CONFIG = """\
+project: nodeprov
+aliases: [dev, prod]
+functions:
+  web:
+    runtime: nodejs20.x
+    handler: index.handler
+    test:
+      payload: {}
+      expect: {code: 1}
+"""
+
+
+def test_a_node_function_records_its_commit_and_its_local_node_modules_do_not_make_it_dirty(
+        repo: Path, sandbox_server: Sandbox) -> None:
+    web = repo / "functions" / "web"
+    web.mkdir(parents=True)
+    (web / "index.mjs").write_text("export const handler = async () => ({code: 1});\n")
+    (web / "package.json").write_text('{"name": "web", "version": "1.0.0", "type": "module"}\n')
+    (repo / "lambda.yaml").write_text(NODE_CONFIG)
+    first = commit(repo, "node function")
+    (web / "node_modules" / "left-pad").mkdir(parents=True)  # a local `npm install`: never packed
+    (web / "node_modules" / "left-pad" / "index.js").write_text("module.exports = 1;\n")
+    ok(repo, sandbox_server, "push", "--alias", "dev")
+    assert f"dev -> 1 ({first}), moved " in ok(repo, sandbox_server, "status").stdout
+    (web / "index.mjs").write_text("export const handler = async () => ({code: 1}); // wip\n")
+    ok(repo, sandbox_server, "push", "--alias", "dev")
+    moves = document(repo, sandbox_server, "history", "--alias", "dev")["functions"][0]["moves"]
+    assert [(m["version"], m["commit"], m["dirty"]) for m in moves] == [("2", first, True), ("1", first, False)]

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lambdadeploy.engine.git import GitState, commits_between, read_state
+from lambdadeploy.config import load
+from lambdadeploy.engine.git import GitState, commits_between, function_state, read_state
 from lambdadeploy.engine.provenance import Source, ci_run, source_of, who
 from lambdadeploy.engine.remote import RemoteFunction, VersionState
 from lambdadeploy.engine.steps import Publish, UpdateConfig
@@ -162,3 +163,70 @@ def test_the_plan_shows_what_a_new_version_will_be_built_from() -> None:
     assert one_line(step) == "+ version (new) from abc1234+dirty"
     assert document(step)["source"] == {"commit": "abc1234", "dirty": True, "ci": None}
     assert "source" not in document(Publish("shop-api", "sha2"))
+
+
+# -- what counts as a change to the function: what its package is built from ------------------
+
+
+NODE_PROJECT = """\
+project: shop
+functions:
+  web:
+    source: functions/web
+    runtime: nodejs22.x
+    handler: index.handler
+  api:
+    source: functions/api
+    handler: app.handler
+    requirements: ../../shared/requirements.txt
+"""
+
+
+@pytest.fixture
+def project_repo(repo: Path) -> Path:
+    web = repo / "functions" / "web"
+    web.mkdir(parents=True)
+    (web / "index.mjs").write_text("export const handler = async () => ({ok: true});\n")
+    (web / "package.json").write_text('{"name": "web", "version": "1.0.0", "dependencies": {"uuid": "11.0.0"}}\n')
+    (web / "package-lock.json").write_text('{"name": "web", "lockfileVersion": 3, "packages": {}}\n')
+    (repo / "functions" / "api" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (repo / "functions" / "api" / "helpers.py").write_text("X = 1\n")
+    (repo / "shared").mkdir()
+    (repo / "shared" / "requirements.txt").write_text("requests==2.32.3\n")
+    (repo / "lambda.yaml").write_text(NODE_PROJECT)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "functions")
+    return repo
+
+
+def dirty(repo: Path, key: str) -> bool:
+    project = load(repo / "lambda.yaml")
+    (fn,) = [f for f in project.functions if f.key == key]
+    state = function_state(fn, project.config_file)
+    assert state is not None and state.commit == git(repo, "rev-parse", "--short", "HEAD")
+    return state.dirty
+
+
+def test_what_the_package_never_holds_does_not_make_a_node_function_dirty(project_repo: Path) -> None:
+    web = project_repo / "functions" / "web"
+    (web / "node_modules" / "uuid").mkdir(parents=True)  # `npm install` for local tests: never packed
+    (web / "node_modules" / "uuid" / "index.js").write_text("module.exports = {};\n")
+    (web / ".npmrc").write_text("//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n")
+    assert not dirty(project_repo, "web")
+    (web / "package-lock.json").write_text('{"name": "web", "lockfileVersion": 3, "packages": {"x": {}}}\n')
+    assert dirty(project_repo, "web")  # the lockfile decides what npm ci installs
+
+
+def test_python_caches_do_not_count_but_a_new_file_and_a_shared_manifest_do(project_repo: Path) -> None:
+    api = project_repo / "functions" / "api"
+    (api / "__pycache__").mkdir()
+    (api / "__pycache__" / "app.cpython-312.pyc").write_bytes(b"\0")
+    assert not dirty(project_repo, "api")
+    (project_repo / "shared" / "requirements.txt").write_text("requests==2.32.4\n")  # outside the source folder
+    assert dirty(project_repo, "api")
+    git(project_repo, "checkout", "--", "shared/requirements.txt")
+    (api / "util.py").write_text("X = 1\n")
+    assert dirty(project_repo, "api")
+    (api / "util.py").unlink()
+    (api / "helpers.py").unlink()  # a deleted tracked file changes the package too
+    assert dirty(project_repo, "api")

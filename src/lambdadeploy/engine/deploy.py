@@ -25,7 +25,7 @@ from ..iam.execution_role import function_role_arn
 from ..packaging import Artifact, build_artifact
 from .events import Emit, Notice, StepStarted
 from .execute import Executor
-from .git import read_state
+from .git import function_state
 from .plan import (
     NEW_VERSION,
     FunctionPlan,
@@ -110,9 +110,9 @@ class Deployer:
             return list(pool.map(work, functions))
 
     def _source(self, fn: FunctionConfig) -> Source:
-        """The commit the function's package is built from; dirty when its source folder or
-        lambda.yaml has uncommitted changes."""
-        state = read_state(fn.source, (fn.source, self.project.config_file))
+        """The commit the function's package is built from; dirty when what it is built from (the
+        files it packs, its dependency files, lambda.yaml) has uncommitted changes."""
+        state = function_state(fn, self.project.config_file)
         return source_of(state.commit if state else None, state.dirty if state else False, self.env)
 
     def _role_arn(self, fn: FunctionConfig) -> str:
