@@ -44,7 +44,8 @@ def installed(venv: Path) -> dict[str, str]:
 
 
 def run_core(venv: Path, args: list[str], cwd: Path, sandbox: Sandbox | None = None) -> CliResult:
-    environment = cli_environment(cwd, sandbox)
+    # --endpoint-url to a sandbox server: sign with the keys only it accepts, as any AWS client would.
+    environment = cli_environment(cwd, sandbox, sandbox.credentials.environment() if sandbox else None)
     environment["PATH"] = f"{venv / 'bin'}{os.pathsep}{environment.get('PATH', '')}"
     process = subprocess.run([str(venv / "bin" / "lambdadeploy"), *args], cwd=cwd, env=environment,
                              capture_output=True, text=True, timeout=300)
@@ -82,6 +83,7 @@ def test_the_core_install_deploys_to_an_endpoint(core_venv: Path, tmp_path: Path
     """Everything but the sandbox works without the extra: here a push to an AWS-compatible
     endpoint (a sandbox server run by the test's own interpreter), smoke test included."""
     root = project(tmp_path)
-    result = run_core(core_venv, ["--endpoint-url", sandbox_server.url, "push", "--alias", "dev"], root)
+    result = run_core(core_venv, ["--endpoint-url", sandbox_server.url, "push", "--alias", "dev"], root,
+                      sandbox_server)
     assert result.code == 0, result.stdout + result.stderr
     assert result.stdout.startswith("ok light-hello  version 1 (published)  dev: (none) -> 1"), result.stdout
