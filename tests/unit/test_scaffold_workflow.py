@@ -19,7 +19,9 @@ def installs(job: dict) -> list[str]:
 @pytest.mark.parametrize("scaffold", [Scaffold("shop"), Scaffold("shop", runtime="nodejs22.x", templates="node")],
                          ids=["python", "node"])
 def test_the_workflow_pins_the_generating_version_and_the_test_job_gets_the_sandbox(scaffold: Scaffold) -> None:
-    workflow = yaml.safe_load(render_files(scaffold)[Path(".github/workflows/deploy.yml")])
+    files = render_files(scaffold)
+    assert f"pip install 'lambdadeploy[sandbox]=={__version__}'" in files[Path("README.md")]
+    workflow = yaml.safe_load(files[Path(".github/workflows/deploy.yml")])
     jobs = workflow["jobs"]
     (tests,) = installs(jobs["test"])
     assert tests.endswith(f" 'lambdadeploy[sandbox]=={__version__}'")
