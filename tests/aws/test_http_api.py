@@ -267,6 +267,10 @@ def test_the_sandbox_serves_a_stage_url_through_the_alias_and_refuses_as_api_gat
     created = client.post(f"{base}/dev/items", headers={**host, "Authorization": f"Bearer {good}"}, data=b"{}")
     assert created.status_code == 201
     assert json.loads(created.get_data())["claims"]["jwt"]["claims"]["sub"] == "u1"
+    # API Gateway's 10 MB payload quota, before the function runs
+    too_large = client.post(f"{base}/dev/items", headers={**host, "Authorization": f"Bearer {good}"},
+                            data=b"x" * (10 * 1024 * 1024 + 1))
+    assert (too_large.status_code, too_large.get_json()) == (413, {"message": "Request Entity Too Large"})
     # the owner-only front door: the URL's token, a loopback Host, no web page
     assert client.get(f"/_api/not-the-token/{base.rsplit('/', 1)[1]}/dev/items", headers=host).status_code == 403
     assert client.get(f"{base}/dev/items", headers={"Host": "attacker.example:4599"}).status_code == 403

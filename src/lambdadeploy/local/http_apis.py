@@ -57,6 +57,9 @@ from ..triggers.http_settings import PRINCIPAL, function_of_uri, match_route
 from .credentials import SandboxCredentials
 from .sigv4 import AuthProblem, Received, SecretLookup, verify
 
+# API Gateway's HTTP API quota "Payload size: 10 MB" (not adjustable); the request is
+# refused before the function runs (http-api-quotas in the developer guide).
+PAYLOAD_LIMIT = 10 * 1024 * 1024
 PREFIX = "/_api/"
 _TOKEN_LABEL = b"lambdadeploy sandbox: HTTP API URLs"
 _install_lock = threading.Lock()
@@ -165,6 +168,10 @@ def handle(environ: dict[str, Any], token: str, lookup: SecretLookup) -> Respons
     if routed is None:
         return _refused(404, "Not Found", f"no route matches {method} {path}")
     route = next(r for r in api.routes.values() if r.route_key == routed[0])
+    if _declared_length(environ) > PAYLOAD_LIMIT:
+        _drain(environ)
+        return _refused(413, "Request Entity Too Large",
+                        f"HTTP APIs take payloads of at most {PAYLOAD_LIMIT} bytes (10 MB)")
     body = _body(environ)
     signed = Received(method, raw_path, str(environ.get("QUERY_STRING") or ""), dict(headers), body)
     authorizer, denied = _authorize(api, route, signed, lookup)
@@ -204,9 +211,20 @@ def _headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
     return headers
 
 
-def _body(environ: dict[str, Any]) -> bytes:
+def _declared_length(environ: dict[str, Any]) -> int:
     length = str(environ.get("CONTENT_LENGTH") or "0")
-    size = int(length) if length.isdigit() else 0
+    return int(length) if length.isdigit() else 0
+
+
+def _drain(environ: dict[str, Any]) -> None:
+    """Read and drop a refused body, so the connection stays usable without holding it."""
+    stream, left = environ.get("wsgi.input"), _declared_length(environ)
+    while stream is not None and left > 0 and (chunk := stream.read(min(left, 1 << 20))):
+        left -= len(chunk)
+
+
+def _body(environ: dict[str, Any]) -> bytes:
+    size = _declared_length(environ)
     stream = environ.get("wsgi.input")
     if stream is None:
         return b""
