@@ -10,9 +10,10 @@ A push runs in phases, so nothing is written before everything knowable is known
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -24,6 +25,7 @@ from ..iam.execution_role import function_role_arn
 from ..packaging import Artifact, build_artifact
 from .events import Emit, Notice, StepStarted
 from .execute import Executor
+from .git import function_state
 from .plan import (
     NEW_VERSION,
     FunctionPlan,
@@ -37,6 +39,7 @@ from .plan import (
 )
 from .preflight import check_rollout, check_triggers
 from .preflight_settings import check_vpc_roles
+from .provenance import Source, ci_run, source_of, who
 from .remote import (
     RemoteFunction,
     SettingsState,
@@ -98,11 +101,15 @@ def _failure(error: Exception, fn: FunctionConfig) -> Failure:
 class Deployer:
     """Runs a workflow over the selected functions, in parallel."""
 
-    def __init__(self, session: AwsSession, project: Project, emit: Emit, *, parallel: int = 4) -> None:
+    def __init__(self, session: AwsSession, project: Project, emit: Emit, *, parallel: int = 4,
+                 env: Mapping[str, str] | None = None) -> None:
         self.session = session
         self.project = project
         self.emit = emit
         self.parallel = max(1, parallel)
+        # Where versions come from and who moves aliases: CI variables and the user (provenance.py).
+        self.env = dict(os.environ if env is None else env)
+        self.by = who(self.env, ci_run(self.env))
         # Set by the CLI's SIGINT/SIGTERM handler: workers stop before their next step.
         self.cancel = threading.Event()
         # push --smoke-arch host (sandbox only): smoke-test native code rebuilt for the sandbox's machine.
@@ -111,6 +118,12 @@ class Deployer:
     def _map(self, work: Callable[[FunctionConfig], T], functions: Sequence[FunctionConfig]) -> list[T]:
         with ThreadPoolExecutor(max_workers=min(self.parallel, len(functions)) or 1) as pool:
             return list(pool.map(work, functions))
+
+    def _source(self, fn: FunctionConfig) -> Source:
+        """The commit the function's package is built from; dirty when what it is built from (the
+        files it packs, its dependency files, lambda.yaml) has uncommitted changes."""
+        state = function_state(fn, self.project.config_file)
+        return source_of(state.commit if state else None, state.dirty if state else False, self.env)
 
     def _role_arn(self, fn: FunctionConfig) -> str:
         return function_role_arn(self.project, fn, self.session.account_id(), self.session.partition)
@@ -132,7 +145,8 @@ class Deployer:
                 artifact = build_artifact(fn, on_progress=lambda message: self.emit(Notice(fn.key, message)))
                 remote = remote_read.result()
             plan = plan_push(fn, artifact.sha256, self._role_arn(fn), remote, alias,
-                             skip_smoke=skip_smoke, rollout=rollout, settings=self._settings(fn, remote, alias))
+                             skip_smoke=skip_smoke, rollout=rollout, settings=self._settings(fn, remote, alias),
+                             source=self._source(fn))
             state = read_triggers(self.session, fn, remote, alias)
             triggers = plan_triggers(fn, alias, state, remote.tags)
             return FunctionPlanReport(fn, alias, plan.with_steps(triggers), artifact), remote, state
@@ -207,7 +221,7 @@ class Deployer:
         else:
             if not plan.steps:
                 self.emit(Notice(fn.key, f"up to date: alias {plan.alias} -> version {plan.target_version}"))
-            execution = Executor(self.session, self.emit, self.cancel, self.smoke_arch).run(
+            execution = Executor(self.session, self.emit, self.cancel, self.smoke_arch, self.by).run(
                 plan, artifact, revision_id=revision)
         return report_of(plan, execution, artifact, skip_smoke, time.monotonic() - started)
 

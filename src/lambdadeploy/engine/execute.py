@@ -9,7 +9,9 @@ done, what was not, and why it stopped), never a half-filled result.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from ..aws import AwsCallError, AwsConflict, AwsPreconditionFailed, AwsSession, retry, wait_until
@@ -27,7 +29,7 @@ from ..triggers import registry
 from ..triggers.permissions import apply_permission
 from .apply_settings import apply_setting, wait_snap_start
 from .events import Emit, Notice, StepStarted
-from .history import AliasHistory
+from .history import TIME_FORMAT, AliasHistory, Move
 from .plan import FunctionPlan, desired_tags
 from .report import Execution, Failure, StepRecord
 from .rollout import watch_canary
@@ -56,8 +58,11 @@ class Executor:
     """Executes one function's plan; one instance per plan, so no state is shared between threads."""
 
     def __init__(self, session: AwsSession, emit: Emit, cancel: threading.Event | None = None,
-                 smoke_arch: str = "function") -> None:
+                 smoke_arch: str = "function", by: str | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.session = session
+        self.by = by  # who moves aliases, recorded with each move
+        self.clock = clock
         self.smoke_arch = smoke_arch  # "host": the sandbox runs native code rebuilt for its machine
         self.client = session.client("lambda")
         self.emit = emit
@@ -136,10 +141,12 @@ class Executor:
                 # precondition on the next write does not trip over our own change.
                 if self._revision:
                     self._wait(fn)
-            case Publish(code_sha256=sha):
-                # CodeSha256 guards against publishing code someone else uploaded meanwhile.
+            case Publish(code_sha256=sha, source=source):
+                # CodeSha256 guards against publishing code someone else uploaded meanwhile. The
+                # description records where the version came from (status, history, diff read it).
+                described = {"Description": source.describe()} if source is not None else {}
                 response = self._guarded(fn, "code", lambda: self.client.publish_version(
-                    FunctionName=fn.name, CodeSha256=sha, **self._revision_guard()))
+                    FunctionName=fn.name, CodeSha256=sha, **described, **self._revision_guard()))
                 if response.get("CodeSha256") not in (None, sha):
                     # Another deploy uploaded other code between our upload and publish
                     # (an endpoint that ignores the CodeSha256 precondition published it).
@@ -252,19 +259,26 @@ class Executor:
         wait_until(lambda: self.client.get_function_configuration(FunctionName=fn.name, Qualifier=version), active,
                    FUNCTION_SETTLED, lambda c: str(c.get("State")))
 
+    def _history(self, step: MoveAlias, version: str, recorded: AliasHistory) -> str:
+        """The alias description after this move: the move itself (when, how, smoke, by), then the
+        earlier versions the plan keeps, with what `recorded` (the description now) says of each."""
+        smoke = self._smoke.describe() if self._smoke else "skipped"
+        tested = "ok" if self._smoke and self._smoke.passed else "skip" if step.how in ("push", "promote") else "-"
+        at = time.strftime(TIME_FORMAT, time.gmtime(self.clock()))
+        now = Move(version, at, step.how, tested, self.by)
+        return AliasHistory(tuple(recorded.record_of(v) for v in step.previous), f"v{version} {smoke}", now).encode()
+
     def _move_alias(self, fn: FunctionConfig, step: MoveAlias) -> None:
         version = self._version if step.to_version == NEW_VERSION else step.to_version
-        smoke = self._smoke.describe() if self._smoke else "skipped"
         params = {
             "FunctionName": fn.name,
             "Name": step.alias,
             "FunctionVersion": version,
-            "Description": AliasHistory(step.previous, f"v{version} {smoke}").encode(),
             "RoutingConfig": {"AdditionalVersionWeights": {}},
         }
         if step.from_version is None:
             try:
-                self.client.create_alias(**params)
+                self.client.create_alias(**params, Description=self._history(step, version, AliasHistory()))
             except AwsConflict as error:
                 raise ConcurrentDeployError(fn.name, f"alias {step.alias}") from error
             return
@@ -272,7 +286,9 @@ class Executor:
         if current["FunctionVersion"] != step.from_version:
             raise ConcurrentDeployError(fn.name, f"alias {step.alias}")
         guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
-        self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(**params, **guard))
+        description = self._history(step, version, AliasHistory.decode(current.get("Description")))
+        self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(
+            **params, Description=description, **guard))
 
     def _shift(self, fn: FunctionConfig, step: ShiftTraffic) -> None:
         canary = self._version if step.canary == NEW_VERSION else step.canary
@@ -284,7 +300,8 @@ class Executor:
         guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
         self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(
             FunctionName=fn.name, Name=step.alias, FunctionVersion=step.stable,
-            Description=AliasHistory(history.previous, f"canary v{canary} {step.weight:.0%}, {smoke}").encode(),
+            Description=AliasHistory(history.earlier, f"canary v{canary} {step.weight:.0%}, {smoke}",
+                                     history.now).encode(),
             RoutingConfig={"AdditionalVersionWeights": {canary: step.weight}}, **guard))
 
     def clear_weights(self, fn: FunctionConfig, alias: str, note: str) -> None:
@@ -294,7 +311,7 @@ class Executor:
         guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
         self._guarded(fn, f"alias {alias}", lambda: self.client.update_alias(
             FunctionName=fn.name, Name=alias, FunctionVersion=current["FunctionVersion"],
-            Description=AliasHistory(history.previous, note).encode(),
+            Description=AliasHistory(history.earlier, note, history.now).encode(),
             RoutingConfig={"AdditionalVersionWeights": {}}, **guard))
 
 

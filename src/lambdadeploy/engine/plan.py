@@ -15,7 +15,8 @@ from ..config.model import FunctionConfig
 from ..diff import FieldChange, diff_fields
 from ..errors import InvalidInputError
 from .history import pushed
-from .remote import RemoteFunction, SettingsState
+from .provenance import Source
+from .remote import RemoteFunction, SettingsState, version_config
 from .settings_config import EXPANDED_SETTINGS, desired_settings
 from .settings_plan import alias_moves, plan_settings, weave
 from .steps import (
@@ -127,8 +128,10 @@ def plan_push(
     skip_smoke: bool = False,
     rollout: Rollout | None = None,
     settings: SettingsState | None = None,
+    source: Source | None = None,
 ) -> FunctionPlan:
-    """What `push --alias ALIAS` must do so ALIAS serves this code and configuration.
+    """What `push --alias ALIAS` must do so ALIAS serves this code and configuration; a version
+    it publishes records `source` (the commit) as its description.
 
     With a rollout, an existing alias keeps serving its version while a share of its
     traffic goes to the new one (a first deploy has nothing to compare against, so its
@@ -141,24 +144,7 @@ def plan_push(
         extra = plan_settings(fn, remote, settings, alias, alias_moves=alias_moves(steps))
         return FunctionPlan(fn, weave(steps, extra), alias, current_version, target)
 
-    desired = desired_config(fn, role_arn)
-    steps: list[FunctionStep] = []
-    if remote.exists and (tags := tag_changes(fn, remote)):
-        steps.append(tags)
-    if not remote.exists:
-        steps += [CreateFunction(fn.name, desired), Publish(fn.name, code_sha256)]
-        target = NEW_VERSION
-    elif existing := remote.matching_version(code_sha256, desired):
-        # Reusing the version avoids a new upload and publish; $LATEST is only a draft.
-        target = existing
-    else:
-        config_changes = tuple(c for c in diff_config(remote.config, desired) if c.field != "Architectures")
-        if config_changes:
-            steps.append(UpdateConfig(fn.name, config_changes, desired))
-        if remote.code_sha256 != code_sha256 or remote.config.get("Architectures") != desired["Architectures"]:
-            steps.append(UploadCode(fn.name, remote.code_sha256, code_sha256, fn.architecture))
-        steps.append(Publish(fn.name, code_sha256))
-        target = NEW_VERSION
+    steps, target = _version_steps(fn, code_sha256, desired_config(fn, role_arn), remote, source)
     current = remote.aliases.get(alias)
     current_version = current.version if current else None
     if current is None or current.version != target or current.weights:
@@ -173,6 +159,34 @@ def plan_push(
                 return planned(steps)
         steps.append(MoveAlias(fn.name, alias, current_version, target, previous))
     return planned(steps)
+
+
+def _version_steps(fn: FunctionConfig, code_sha256: str, desired: dict[str, Any], remote: RemoteFunction,
+                   source: Source | None) -> tuple[list[FunctionStep], str]:
+    """The steps that give the function a version with this code and configuration, and that
+    version (NEW_VERSION when it is yet to be published)."""
+    steps: list[FunctionStep] = []
+    if remote.exists and (tags := tag_changes(fn, remote)):
+        steps.append(tags)
+    if not remote.exists:
+        steps += [CreateFunction(fn.name, desired), Publish(fn.name, code_sha256, source)]
+        target = NEW_VERSION
+    elif existing := remote.matching_version(code_sha256, desired):
+        # Reusing the version avoids a new upload and publish; $LATEST is only a draft. The
+        # description is not part of a version: a new one goes to the function alone.
+        target = existing
+        described = tuple(c for c in diff_config(remote.config, desired) if c.field == "Description")
+        if described:
+            steps.append(UpdateConfig(fn.name, described, desired))
+    else:
+        config_changes = tuple(c for c in diff_config(remote.config, desired) if c.field != "Architectures")
+        if config_changes:
+            steps.append(UpdateConfig(fn.name, config_changes, desired))
+        if remote.code_sha256 != code_sha256 or remote.config.get("Architectures") != desired["Architectures"]:
+            steps.append(UploadCode(fn.name, remote.code_sha256, code_sha256, fn.architecture))
+        steps.append(Publish(fn.name, code_sha256, source))
+        target = NEW_VERSION
+    return steps, target
 
 
 def _rollout_steps(function: str, alias: str, stable: str, canary: str, rollout: Rollout) -> list[FunctionStep]:
@@ -196,7 +210,8 @@ def plan_finish(fn: FunctionConfig, remote: RemoteFunction, alias: str) -> Funct
         version = current.version if current else None
         return FunctionPlan(fn, (), alias, version, version or "")
     canary = max(current.weights, key=int)
-    steps = (MoveAlias(fn.name, alias, current.version, canary, pushed(current.version, current.history.previous)),)
+    steps = (MoveAlias(fn.name, alias, current.version, canary, pushed(current.version, current.history.previous),
+                       "finish"),)
     return FunctionPlan(fn, steps, alias, current.version, canary)
 
 
@@ -219,8 +234,9 @@ def plan_promote(
             hint=f"push it first: lambdadeploy push --alias {source_alias}",
         )
     version = remote.version(source.version)
-    frozen = version.config if version else {}
-    changes = tuple(c for c in diff_config(frozen, desired_config(fn, role_arn)) if c.field != "Architectures")
+    frozen = version_config(version.config) if version else {}
+    changes = tuple(c for c in diff_config(frozen, version_config(desired_config(fn, role_arn)))
+                    if c.field != "Architectures")
     if changes and not force:
         return PromoteConflict(fn.name, source.version, changes)
     current = remote.aliases.get(target_alias)
@@ -230,7 +246,7 @@ def plan_promote(
         previous = pushed(current.version, current.history.previous) if current else ()
         if not fn.settings.throttled:
             steps.append(Smoke(fn.name, source.version))
-        steps.append(MoveAlias(fn.name, target_alias, current_version, source.version, previous))
+        steps.append(MoveAlias(fn.name, target_alias, current_version, source.version, previous, "promote"))
     extra = plan_settings(fn, remote, settings, target_alias, alias_moves=alias_moves(steps))
     return FunctionPlan(fn, weave(steps, extra), target_alias, current_version, source.version)
 
@@ -250,7 +266,7 @@ def plan_rollback(
     history = current.history.previous
     if current.weights and to_version is None:
         # Rolling back a canary: all traffic back on the version the alias kept serving.
-        steps = (MoveAlias(fn.name, alias, current.version, current.version, history),)
+        steps = (MoveAlias(fn.name, alias, current.version, current.version, history, "cancel"),)
         return FunctionPlan(fn, steps, alias, current.version, current.version)
     if to_version is not None:
         if remote.version(to_version) is None:
@@ -268,7 +284,7 @@ def plan_rollback(
         target, previous = lower[-1], ()
     if target == current.version and not current.weights:
         return FunctionPlan(fn, (), alias, current.version, target)
-    steps = (MoveAlias(fn.name, alias, current.version, target, previous),)
+    steps = (MoveAlias(fn.name, alias, current.version, target, previous, "rollback"),)
     return FunctionPlan(fn, steps, alias, current.version, target)
 
 

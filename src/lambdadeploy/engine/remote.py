@@ -15,6 +15,7 @@ from ..aws import AwsNotFound, AwsSession
 from ..config.model import FunctionConfig
 from ..config.settings import SETTINGS_MARKER_PREFIX
 from .history import AliasHistory
+from .provenance import Source
 from .settings_config import managed_settings
 
 
@@ -35,6 +36,13 @@ def managed_config(configuration: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def version_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """What a version is besides its code: a managed_config without `Description`. A version's
+    description is where push records its provenance (engine/provenance.py), and lambda.yaml's
+    `description` documents the function ($LATEST): neither decides whether a version is reused."""
+    return {name: value for name, value in config.items() if name != "Description"}
+
+
 @dataclass(frozen=True)
 class AliasState:
     name: str
@@ -51,6 +59,12 @@ class VersionState:
     config: Mapping[str, Any]
     code_size: int = 0
     last_modified: str = ""
+    description: str = ""  # the version's own description: for a push, where it came from
+
+    @property
+    def source(self) -> Source | None:
+        """The commit, CI run and pusher recorded at publish; None for a version published otherwise."""
+        return Source.parse(self.description)
 
 
 @dataclass(frozen=True)
@@ -71,9 +85,11 @@ class RemoteFunction:
     reserved_concurrency: int | None = None  # GetFunction's Concurrency: function-level, not in a version
 
     def matching_version(self, code_sha256: str, config: Mapping[str, Any]) -> str | None:
-        """The newest published version with exactly this code and configuration."""
+        """The newest published version with exactly this code and configuration (compared as
+        version_config: never the description, which records provenance)."""
+        wanted = version_config(config)
         for version in sorted(self.versions, key=lambda v: int(v.version), reverse=True):
-            if version.code_sha256 == code_sha256 and dict(version.config) == dict(config):
+            if version.code_sha256 == code_sha256 and version_config(version.config) == wanted:
                 return version.version
         return None
 
@@ -125,9 +141,10 @@ def read_versions(session: AwsSession, name: str) -> tuple[VersionState, ...]:
                 VersionState(
                     version=item["Version"],
                     code_sha256=item.get("CodeSha256", ""),
-                    config=managed_config(item),
+                    config=version_config(managed_config(item)),
                     code_size=item.get("CodeSize", 0),
                     last_modified=item.get("LastModified", ""),
+                    description=item.get("Description") or "",
                 )
             )
     return tuple(sorted(versions, key=lambda v: int(v.version)))

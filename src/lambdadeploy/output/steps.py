@@ -75,8 +75,9 @@ def view(step: Step, version: str | None = None) -> StepView:
             changes = tuple(FieldChange(k, old.get(k), v) for k, v in set_tags.items())
             changes += tuple(FieldChange(k, old.get(k), None) for k in remove)
             return StepView("~", "tags", changes)
-        case Publish():
-            return StepView("+", f"version {_version(NEW_VERSION, version)}")
+        case Publish(source=source):
+            built = f" from {source.label}" if source is not None else ""
+            return StepView("+", f"version {_version(NEW_VERSION, version)}{built}")
         case UseVersion(version=number):
             return StepView(">", f"reuse version {number} (same code and configuration)")
         case Smoke(version=number):
@@ -170,6 +171,8 @@ def document(step: Step, version: str | None = None, detail: str | None = None) 
             doc.update(old_sha256=old, new_sha256=new)
         case Publish() | UseVersion() | Smoke():
             doc["version"] = _version(getattr(step, "version", NEW_VERSION), version)
+            if isinstance(step, Publish) and step.source is not None:
+                doc["source"] = {"commit": step.source.commit, "dirty": step.source.dirty, "ci": step.source.ci}
         case MoveAlias(alias=alias, from_version=old, to_version=new):
             doc.update(alias=alias, **{"from": old, "to": _version(new, version)})
         case ShiftTraffic(alias=alias, stable=stable, canary=canary, weight=weight):
