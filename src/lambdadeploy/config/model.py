@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..triggers.base import Trigger
+from .settings import FunctionSettings
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class FunctionConfig:
     s3_bucket: str | None = None
     test: SmokeTest | None = None
     triggers: tuple[Trigger, ...] = ()
+    settings: FunctionSettings = field(default_factory=FunctionSettings)  # vpc, logging, concurrency, ...
     line: int | None = None  # where the function is defined, for messages
     # How the project's layout shapes the zip (issue 16): `include:` paths, the .lambdaignore next
     # to lambda.yaml, and what never ships (lambda.yaml, other functions' and layers' folders,
@@ -120,5 +122,4 @@ class Project:
         wanted = {ref for fn in functions for ref in fn.layers}
         return tuple(layer for layer in self.layers if layer.key in wanted)
 
-
-__all__ = ["FunctionConfig", "IncludePath", "LayerConfig", "Project", "SmokeTest", "Trigger"]
+__all__ = ["FunctionConfig", "FunctionSettings", "IncludePath", "LayerConfig", "Project", "SmokeTest", "Trigger"]

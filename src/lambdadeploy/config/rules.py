@@ -25,6 +25,7 @@ from ..fields import (
     type_name,
 )
 from ..triggers import registry
+from .settings import SETTING_FIELDS
 
 TOP_LEVEL_FIELDS = ("project", "region", "defaults", "aliases", "functions", "layers")
 ARCHITECTURES = ("x86_64", "arm64")
@@ -174,6 +175,7 @@ FUNCTION_FIELDS: tuple[Field, ...] = (
     Field("strip", TextList(OneOf(STRIP_OPTIONS), single=True), doc="drop dependencies' test folders"),
     Field("s3_bucket", Text(), doc="upload packages over the direct-upload limit through this bucket"),
     Field("include", Include(), doc="paths relative to source copied into the zip: PATH or {from: PATH, to: DIR}"),
+    *SETTING_FIELDS,  # vpc, logging, concurrency, ... (config/settings.py)
 )
 # test and triggers have their own structure, checked by validate.py.
 FUNCTION_FIELD_NAMES: tuple[str, ...] = (*(f.name for f in FUNCTION_FIELDS), "test", "triggers")

@@ -11,9 +11,10 @@ A push runs in phases, so nothing is written before everything knowable is known
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -26,6 +27,7 @@ from ..packaging import Artifact, build_artifact, build_layer, check_function_wi
 from . import layers as project_layers
 from .events import Emit, Notice, StepStarted
 from .execute import Executor
+from .git import function_state
 from .plan import (
     NEW_VERSION,
     FunctionPlan,
@@ -38,7 +40,16 @@ from .plan import (
     plan_rollback,
 )
 from .preflight import check_rollout, check_triggers
-from .remote import RemoteFunction, read_function
+from .preflight_settings import check_vpc_roles
+from .provenance import Source, ci_run, source_of, who
+from .remote import (
+    RemoteFunction,
+    SettingsState,
+    marked_kinds,
+    read_function,
+    read_settings,
+    wanted_kinds,
+)
 from .report import (
     AliasOutcome,
     Execution,
@@ -50,9 +61,11 @@ from .report import (
     LayerPlanReport,
     ProjectPlan,
 )
-from .roles import apply_role_step, plan_role, read_role
+from .roles import apply_role_step, plan_function_roles, plan_role, read_function_roles, read_role
+from .settings_config import log_group_of
+from .settings_plan import alias_follow_steps
 from .steps import MoveAlias, RoleStep
-from .triggers import TriggerState, plan_triggers, read_triggers
+from .triggers import TriggerState, function_arn, plan_triggers, read_triggers
 
 T = TypeVar("T")
 
@@ -93,11 +106,15 @@ def _failure(error: Exception, fn: FunctionConfig) -> Failure:
 class Deployer:
     """Runs a workflow over the selected functions, in parallel."""
 
-    def __init__(self, session: AwsSession, project: Project, emit: Emit, *, parallel: int = 4) -> None:
+    def __init__(self, session: AwsSession, project: Project, emit: Emit, *, parallel: int = 4,
+                 env: Mapping[str, str] | None = None) -> None:
         self.session = session
         self.project = project
         self.emit = emit
         self.parallel = max(1, parallel)
+        # Where versions come from and who moves aliases: CI variables and the user (provenance.py).
+        self.env = dict(os.environ if env is None else env)
+        self.by = who(self.env, ci_run(self.env))
         # Set by the CLI's SIGINT/SIGTERM handler: workers stop before their next step.
         self.cancel = threading.Event()
         # push --smoke-arch host (sandbox only): smoke-test native code rebuilt for the sandbox's machine.
@@ -107,8 +124,19 @@ class Deployer:
         with ThreadPoolExecutor(max_workers=min(self.parallel, len(functions)) or 1) as pool:
             return list(pool.map(work, functions))
 
+    def _source(self, fn: FunctionConfig) -> Source:
+        """The commit the function's package is built from; dirty when what it is built from (the
+        files it packs, its dependency files, lambda.yaml) has uncommitted changes."""
+        state = function_state(fn, self.project.config_file)
+        return source_of(state.commit if state else None, state.dirty if state else False, self.env)
+
     def _role_arn(self, fn: FunctionConfig) -> str:
         return function_role_arn(self.project, fn, self.session.account_id(), self.session.partition)
+
+    def _settings(self, fn: FunctionConfig, remote: RemoteFunction, alias: str) -> SettingsState:
+        """The settings outside the version, as AWS has them for `alias` (remote.read_settings)."""
+        return read_settings(self.session, fn, remote, alias, function_arn(self.session, remote, fn.name),
+                             log_group_of(fn))
 
     # --- planning ---------------------------------------------------------------------
 
@@ -145,7 +173,8 @@ class Deployer:
             built = {key: report.plan for key, report in layers.items() if report.plan is not None}
             check_function_with_layers(fn, artifact, {key: p.artifact for key, p in built.items()})
             plan = plan_push(project_layers.resolve(fn, {key: p.arn for key, p in built.items()}), artifact.sha256,
-                             self._role_arn(fn), remote, alias, skip_smoke=skip_smoke, rollout=rollout)
+                             self._role_arn(fn), remote, alias, skip_smoke=skip_smoke, rollout=rollout,
+                             settings=self._settings(fn, remote, alias), source=self._source(fn))
             state = read_triggers(self.session, fn, remote, alias)
             triggers = plan_triggers(fn, alias, state, remote.tags)
             return FunctionPlanReport(fn, alias, plan.with_steps(triggers), artifact), remote, state
@@ -156,6 +185,7 @@ class Deployer:
                       rollout: Rollout | None) -> tuple[ProjectPlan, dict[str, RemoteFunction]]:
         with ThreadPoolExecutor(max_workers=1) as pool:
             role_read = pool.submit(read_role, self.session, self.project)
+            own_roles = pool.submit(read_function_roles, self.session, self.project)  # functions with policies:
             # Layers first: a function's plan names the layer version it will use.
             layer_reports = self._map_layers(self.project.layers_of(functions))
             by_key = {report.layer.key: report for report in layer_reports}
@@ -164,7 +194,10 @@ class Deployer:
         findings: list[Finding] = check_rollout(self.session, rollout)
         findings += check_triggers([(report.function, report.plan, state) for report, _, state in planned
                                     if report.plan is not None and state is not None], alias, self.session.region)
-        plan = ProjectPlan(alias, plan_role(self.project, role, self.session.partition),
+        findings += check_vpc_roles(self.session, self.project, functions)
+        role_steps = (plan_role(self.project, role, self.session.partition)
+                      + plan_function_roles(self.project, own_roles.result(), self.session.partition))
+        plan = ProjectPlan(alias, role_steps,
                            tuple(report for report, _, _ in planned), tuple(findings), tuple(layer_reports))
         return plan, {report.function.key: remote for report, remote, _ in planned if remote is not None}
 
@@ -207,7 +240,7 @@ class Deployer:
             assert report.plan is not None
             remote = remotes[report.function.key]
             return self._execute(project_layers.with_published(report.plan, published), report.artifact,
-                                 remote.revision_id, skip_smoke=skip_smoke)
+                                 remote.revision_id, skip_smoke=skip_smoke or report.function.settings.throttled)
 
         return PushResult(plan, tuple(role_done), tuple(self._map_reports(run, plan.functions)), outcomes)
 
@@ -254,7 +287,7 @@ class Deployer:
         else:
             if not plan.steps:
                 self.emit(Notice(fn.key, f"up to date: alias {plan.alias} -> version {plan.target_version}"))
-            execution = Executor(self.session, self.emit, self.cancel, self.smoke_arch).run(
+            execution = Executor(self.session, self.emit, self.cancel, self.smoke_arch, self.by).run(
                 plan, artifact, revision_id=revision)
         return report_of(plan, execution, artifact, skip_smoke, time.monotonic() - started)
 
@@ -296,12 +329,21 @@ class Deployer:
             version = remote.version(serving.version) if serving else None
             resolved = project_layers.resolve_as_served(fn, names, version.config.get("Layers") or [] if version else [])
             return plan_promote(resolved, self._role_arn(fn), remote, source, target, force=force,
-                                skip_smoke=skip_smoke)
+                                skip_smoke=skip_smoke,
+                                settings=self._settings(fn, remote, target) if remote.exists else None)
 
         return self._each_remote(functions, target, make, skip_smoke)
 
+    def _followed(self, fn: FunctionConfig, remote: RemoteFunction, planned: FunctionPlan) -> FunctionPlan:
+        """A rollback or finish that moves the alias also waits for its provisioned concurrency."""
+        kinds = marked_kinds(remote.tags, planned.alias) | wanted_kinds(fn, planned.alias)
+        if not planned.steps or "provisioned" not in kinds:
+            return planned
+        return planned.with_steps(alias_follow_steps(fn, self._settings(fn, remote, planned.alias), planned.alias))
+
     def rollback(self, functions: tuple[FunctionConfig, ...], alias: str, to_version: str | None) -> list[FunctionReport]:
-        return self._each_remote(functions, alias, lambda fn, remote: plan_rollback(fn, remote, alias, to_version))
+        return self._each_remote(functions, alias, lambda fn, remote: self._followed(
+            fn, remote, plan_rollback(fn, remote, alias, to_version)))
 
     def finish(self, functions: tuple[FunctionConfig, ...], alias: str) -> list[FunctionReport]:
         """Complete canaries left in place by `push --canary` without --watch."""
@@ -309,7 +351,7 @@ class Deployer:
             planned = plan_finish(fn, remote, alias)
             if not planned.steps:
                 self.emit(Notice(fn.key, f"no canary in progress on {alias}"))
-            return planned
+            return self._followed(fn, remote, planned)
         return self._each_remote(functions, alias, make)
 
     def prunable(self, functions: tuple[FunctionConfig, ...], keep: int) -> dict[str, tuple[str, ...]]:
