@@ -230,3 +230,41 @@ def test_python_caches_do_not_count_but_a_new_file_and_a_shared_manifest_do(proj
     (api / "util.py").unlink()
     (api / "helpers.py").unlink()  # a deleted tracked file changes the package too
     assert dirty(project_repo, "api")
+
+
+LAYOUT_PROJECT = """\
+project: shop
+functions:
+  orders:
+    source: .
+    handler: orders/app.handler
+  users:
+    handler: app.handler
+    include: [../../shared]
+"""
+
+
+def test_a_root_source_counts_its_include_paths_but_not_what_the_layout_never_packs(repo: Path) -> None:
+    """Issue 16's layout: an `include:` path outside the source folder is part of the package;
+    for source: . another function's folder and a .lambdaignore'd file are not."""
+    project = repo / "app"
+    (project / "orders").mkdir(parents=True)
+    (project / "orders" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (project / "functions" / "users").mkdir(parents=True)
+    (project / "functions" / "users" / "app.py").write_text("def handler(event, context):\n    return 2\n")
+    (project / ".lambdaignore").write_text("notes/\n")
+    (project / "notes").mkdir()
+    (project / "notes" / "todo.txt").write_text("one\n")
+    (project / "shared").mkdir()
+    (project / "shared" / "db.py").write_text("X = 1\n")
+    (project / "lambda.yaml").write_text(LAYOUT_PROJECT)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "layout")
+    assert not dirty(project, "orders")
+    (project / "functions" / "users" / "app.py").write_text("def handler(event, context):\n    return 3\n")
+    (project / "notes" / "todo.txt").write_text("two\n")
+    assert not dirty(project, "orders")  # another function's folder and an ignored file
+    git(repo, "checkout", "--", ".")
+    assert not dirty(project, "users")
+    (project / "shared" / "db.py").write_text("X = 2\n")
+    assert dirty(project, "users")  # the included folder, outside its source, is part of its package
