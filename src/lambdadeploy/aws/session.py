@@ -14,8 +14,9 @@ from typing import Any
 
 from .. import __version__
 from ..errors import InvalidInputError
-from .client import Client
+from .client import Client, limit_requests
 from .errors import AwsNoCredentials
+from .quotas import configured_rates
 from .ratelimit import RateLimiter
 
 ENDPOINT_ENV = "LAMBDADEPLOY_ENDPOINT_URL"
@@ -69,7 +70,9 @@ class AwsSession:
             or DEFAULT_REGION
         )
         self.endpoint_url = settings.endpoint_url or os.environ.get(ENDPOINT_ENV) or None
-        self.limiter = limiter or RateLimiter()
+        # AWS's published quotas (quotas.py), or LAMBDADEPLOY_API_RATE's; one limiter for every
+        # client and thread of this process, since the quota is the account's.
+        self.limiter = limiter if limiter is not None else RateLimiter(configured_rates())
         self._clients: dict[tuple[str, str], Client] = {}
         self._lock = threading.Lock()
         self._account_lock = threading.Lock()
@@ -104,6 +107,7 @@ class AwsSession:
                     kwargs["aws_access_key_id"] = key
                     kwargs["aws_secret_access_key"] = secret
                 raw = self._session.client(service, **kwargs)
+                limit_requests(raw, service, self.limiter)
                 self._clients[(service, region)] = Client(raw, service, self.limiter)
             return self._clients[(service, region)]
 

@@ -36,7 +36,14 @@ from .plan import (
     plan_rollback,
 )
 from .preflight import check_rollout, check_triggers
-from .remote import RemoteFunction, read_function
+from .remote import (
+    Depth,
+    RemoteFunction,
+    read_for_change,
+    read_function,
+    read_served,
+    with_all_versions,
+)
 from .report import (
     AliasOutcome,
     Execution,
@@ -107,17 +114,34 @@ class Deployer:
 
     # --- planning ---------------------------------------------------------------------
 
+    def _read_and_plan(self, fn: FunctionConfig, sha256: str, remote: RemoteFunction, alias: str,
+                       skip_smoke: bool, rollout: Rollout | None) -> tuple[RemoteFunction, FunctionPlan]:
+        """Plan on the fast path's one read, and read deeper only while the plan needs it
+        (remote.py: an unchanged function costs one GetFunction, at AWS's 100-per-second quota)."""
+        role_arn = self._role_arn(fn)
+
+        def planned(snapshot: RemoteFunction) -> FunctionPlan:
+            return plan_push(fn, sha256, role_arn, snapshot, alias, skip_smoke=skip_smoke, rollout=rollout)
+
+        plan = planned(remote)
+        if remote.depth is Depth.SERVED and plan.steps:
+            remote = read_for_change(self.session, remote, alias, self.project.aliases)
+            plan = planned(remote)
+        if remote.depth is Depth.CHANGE and plan.publishes_latest_as_is:
+            remote = with_all_versions(self.session, remote)
+            plan = planned(remote)
+        return remote, plan
+
     def _plan_function(self, fn: FunctionConfig, alias: str, skip_smoke: bool, rollout: Rollout | None
                        ) -> tuple[FunctionPlanReport, RemoteFunction | None, TriggerState | None]:
         artifact: Artifact | None = None
         try:
             # Packaging is CPU, reading state is network: overlap them.
             with ThreadPoolExecutor(max_workers=1) as pool:
-                remote_read = pool.submit(read_function, self.session, fn.name)
+                remote_read = pool.submit(read_served, self.session, fn, alias)
                 artifact = build_artifact(fn, on_progress=lambda message: self.emit(Notice(fn.key, message)))
                 remote = remote_read.result()
-            plan = plan_push(fn, artifact.sha256, self._role_arn(fn), remote, alias,
-                             skip_smoke=skip_smoke, rollout=rollout)
+            remote, plan = self._read_and_plan(fn, artifact.sha256, remote, alias, skip_smoke, rollout)
             state = read_triggers(self.session, fn, remote, alias)
             triggers = plan_triggers(fn, alias, state, remote.tags)
             return FunctionPlanReport(fn, alias, plan.with_steps(triggers), artifact), remote, state

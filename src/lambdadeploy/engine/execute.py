@@ -226,8 +226,11 @@ class Executor:
                 raise AwsError(f"{fn.name}: Lambda could not apply the change ({state}/{update}): {reason}")
             return state == "Active" and update == "Successful"
 
+        # GetFunction, not GetFunctionConfiguration: the same configuration, but on its own quota
+        # of 100 requests per second, where polling does not slow down every write of the
+        # account's 15-per-second control-plane budget (aws/quotas.py).
         where = {"FunctionName": fn.name, **({"Qualifier": qualifier} if qualifier else {})}
-        configuration = wait_until(lambda: self.client.get_function_configuration(**where), settled,
+        configuration = wait_until(lambda: self.client.get_function(**where)["Configuration"], settled,
                                    FUNCTION_SETTLED,
                                    lambda c: f"{c.get('State')}/{c.get('LastUpdateStatus')}")
         if self._revision and refresh_revision:

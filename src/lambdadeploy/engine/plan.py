@@ -66,6 +66,12 @@ class FunctionPlan:
     def uploads(self) -> bool:
         return any(isinstance(step, CreateFunction | UploadCode) for step in self.steps)
 
+    @property
+    def publishes_latest_as_is(self) -> bool:
+        """It publishes $LATEST without changing it first: $LATEST already is what lambda.yaml
+        asks for, so it may have been published before (AWS then hands back that version)."""
+        return self.publishes and not self.uploads and not any(isinstance(s, UpdateConfig) for s in self.steps)
+
     def with_steps(self, extra: tuple[FunctionStep, ...]) -> FunctionPlan:
         return FunctionPlan(self.function, self.steps + extra, self.alias, self.current_version, self.target_version)
 
@@ -131,12 +137,13 @@ def plan_push(
     alias is simply created)."""
     desired = desired_config(fn, role_arn)
     steps: list[FunctionStep] = []
+    current = remote.aliases.get(alias)
     if remote.exists and (tags := tag_changes(fn, remote)):
         steps.append(tags)
     if not remote.exists:
         steps += [CreateFunction(fn.name, desired), Publish(fn.name, code_sha256)]
         target = NEW_VERSION
-    elif existing := remote.matching_version(code_sha256, desired):
+    elif existing := remote.matching_version(code_sha256, desired, prefer=current.version if current else None):
         # Reusing the version avoids a new upload and publish; $LATEST is only a draft.
         target = existing
     else:
@@ -147,7 +154,6 @@ def plan_push(
             steps.append(UploadCode(fn.name, remote.code_sha256, code_sha256, fn.architecture))
         steps.append(Publish(fn.name, code_sha256))
         target = NEW_VERSION
-    current = remote.aliases.get(alias)
     current_version = current.version if current else None
     if current is None or current.version != target or current.weights:
         if target != NEW_VERSION:
