@@ -22,7 +22,7 @@ from ..config.model import FunctionConfig, Project
 from ..errors import EXIT_INVALID_INPUT, Interrupted, LambdaDeployError
 from ..iam.execution_role import function_role_arn
 from ..packaging import Artifact, build_artifact
-from .events import Emit, Notice, StepStarted
+from .events import Emit, FunctionDone, Notice, StepStarted
 from .execute import Executor
 from .plan import (
     NEW_VERSION,
@@ -105,9 +105,21 @@ class Deployer:
         # push --smoke-arch host (sandbox only): smoke-test native code rebuilt for the sandbox's machine.
         self.smoke_arch = "function"
 
-    def _map(self, work: Callable[[FunctionConfig], T], functions: Sequence[FunctionConfig]) -> list[T]:
+    def _map(self, work: Callable[[FunctionConfig], T], functions: Sequence[FunctionConfig],
+             phase: str = "done") -> list[T]:
+        """`work` on every function, `parallel` at a time, counting them off (FunctionDone)."""
+        lock, finished = threading.Lock(), [0]
+
+        def counted(fn: FunctionConfig) -> T:
+            result = work(fn)
+            with lock:
+                finished[0] += 1
+                done = finished[0]
+            self.emit(FunctionDone(fn.key, phase, done, len(functions)))
+            return result
+
         with ThreadPoolExecutor(max_workers=min(self.parallel, len(functions)) or 1) as pool:
-            return list(pool.map(work, functions))
+            return list(pool.map(counted, functions))
 
     def _role_arn(self, fn: FunctionConfig) -> str:
         return function_role_arn(self.project, fn, self.session.account_id(), self.session.partition)
@@ -152,7 +164,7 @@ class Deployer:
                       rollout: Rollout | None) -> tuple[ProjectPlan, dict[str, RemoteFunction]]:
         with ThreadPoolExecutor(max_workers=1) as pool:
             role_read = pool.submit(read_role, self.session, self.project)
-            planned = self._map(lambda fn: self._plan_function(fn, alias, skip_smoke, rollout), functions)
+            planned = self._map(lambda fn: self._plan_function(fn, alias, skip_smoke, rollout), functions, "planned")
             role = role_read.result()
         findings: list[Finding] = check_rollout(self.session, rollout)
         findings += check_triggers([(report.function, report.plan, state) for report, _, state in planned
@@ -189,17 +201,16 @@ class Deployer:
                             for r in plan.functions)
             return PushResult(plan, tuple(role_done), reports)
 
-        def run(report: FunctionPlanReport) -> FunctionReport:
+        by_key = {report.function.key: report for report in plan.functions}
+
+        def run(fn: FunctionConfig) -> FunctionReport:
+            report = by_key[fn.key]
             assert report.plan is not None
-            remote = remotes[report.function.key]
+            remote = remotes[fn.key]
             return self._execute(report.plan, report.artifact, remote.revision_id, skip_smoke=skip_smoke)
 
-        return PushResult(plan, tuple(role_done), tuple(self._map_reports(run, plan.functions)))
-
-    def _map_reports(self, run: Callable[[FunctionPlanReport], FunctionReport],
-                     planned: Sequence[FunctionPlanReport]) -> list[FunctionReport]:
-        with ThreadPoolExecutor(max_workers=min(self.parallel, len(planned)) or 1) as pool:
-            return list(pool.map(run, planned))
+        reports = self._map(run, [report.function for report in plan.functions], "deployed")
+        return PushResult(plan, tuple(role_done), tuple(reports))
 
     def _execute(self, plan: FunctionPlan, artifact: Artifact | None, revision: str | None, *,
                  skip_smoke: bool = False, conflict: PromoteConflict | None = None) -> FunctionReport:
@@ -241,7 +252,7 @@ class Deployer:
                 return FunctionReport(fn, alias, AliasOutcome.NOT_MOVED, None, None, failure=_failure(error, fn),
                                       seconds=time.monotonic() - started)
 
-        return self._map(one, functions)
+        return self._map(one, functions, "done")
 
     def promote(self, functions: tuple[FunctionConfig, ...], source: str, target: str,
                 *, force: bool = False) -> list[FunctionReport]:
@@ -262,7 +273,7 @@ class Deployer:
 
     def prunable(self, functions: tuple[FunctionConfig, ...], keep: int) -> dict[str, tuple[str, ...]]:
         """Function key -> the versions `prune --keep` would delete."""
-        remotes = self._map(lambda fn: read_function(self.session, fn.name), functions)
+        remotes = self._map(lambda fn: read_function(self.session, fn.name), functions, "read")
         return {fn.key: versions for fn, remote in zip(functions, remotes, strict=True)
                 if (versions := plan_prune(remote, keep))}
 
