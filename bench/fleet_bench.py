@@ -164,7 +164,8 @@ class FleetBench:
 
         tool = self.contenders[0]
         tool.push(sandbox.url, ["many", "few"], "first")
-        client = boto3.client("lambda", endpoint_url=sandbox.url, region_name="us-east-1")
+        client = boto3.client("lambda", endpoint_url=sandbox.url, region_name="us-east-1",
+                              aws_access_key_id="bench", aws_secret_access_key="bench")
         for key, count in (("many", MANY_VERSIONS), ("few", FEW_VERSIONS)):
             self.log(f"publishing {count - 1} more versions of fleet-{key} (outside the proxy)...")
             for n in range(count - 1):

@@ -293,7 +293,7 @@ def main(argv: list[str]) -> int:
         r = pb.results
         if r.first_push is not None:
             out += ["", f"First push (creates all {len(r.samples) + len(fanout_keys())} functions, "
-                        f"--parallel 4, sandbox): {r.first_push:.2f} s"]
+                        f"default --parallel, sandbox): {r.first_push:.2f} s"]
         if "push" in args.sections:
             out += ["", "## Pushes through the sandbox", "", push_table(r)]
         if "parallel" in args.sections:
