@@ -213,12 +213,12 @@ class Deployer:
             report = by_key[fn.key]
             assert report.plan is not None
             remote = remotes[fn.key]
-            return self._execute(report.plan, report.artifact, remote.revision_id, skip_smoke=skip_smoke)
+            return self._execute(report.plan, report.artifact, remote, skip_smoke=skip_smoke)
 
         reports = self._map(run, [report.function for report in plan.functions], "deployed")
         return PushResult(plan, tuple(role_done), tuple(reports))
 
-    def _execute(self, plan: FunctionPlan, artifact: Artifact | None, revision: str | None, *,
+    def _execute(self, plan: FunctionPlan, artifact: Artifact | None, remote: RemoteFunction, *,
                  skip_smoke: bool = False, conflict: PromoteConflict | None = None) -> FunctionReport:
         started = time.monotonic()
         fn = plan.function
@@ -228,8 +228,9 @@ class Deployer:
         else:
             if not plan.steps:
                 self.emit(Notice(fn.key, f"up to date: alias {plan.alias} -> version {plan.target_version}"))
+            alias = remote.aliases.get(plan.alias)
             execution = Executor(self.session, self.emit, self.cancel, self.smoke_arch).run(
-                plan, artifact, revision_id=revision)
+                plan, artifact, revision_id=remote.revision_id, alias_revision=alias.revision_id if alias else None)
         return report_of(plan, execution, artifact, skip_smoke, time.monotonic() - started)
 
     # --- other workflows --------------------------------------------------------------
@@ -253,7 +254,7 @@ class Deployer:
                     # The alias exists, or will: keep its triggers in step with lambda.yaml.
                     planned = planned.with_steps(
                         plan_triggers(fn, alias, read_triggers(self.session, fn, remote, alias), remote.tags))
-                return self._execute(planned, None, remote.revision_id)
+                return self._execute(planned, None, remote)
             except Exception as error:
                 return FunctionReport(fn, alias, AliasOutcome.NOT_MOVED, None, None, failure=_failure(error, fn),
                                       seconds=time.monotonic() - started)

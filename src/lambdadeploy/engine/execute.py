@@ -66,12 +66,18 @@ class Executor:
         self._uploaded = False
         self._smoke: SmokeResult | None = None
         self._weight: float | None = None
+        self._alias_revision: str | None = None  # the alias's RevisionId as last read or written
 
-    def run(self, plan: FunctionPlan, artifact: Artifact | None, *, revision_id: str | None = None) -> Execution:
-        """Run the steps in order; stop at the first failure or interruption."""
+    def run(self, plan: FunctionPlan, artifact: Artifact | None, *, revision_id: str | None = None,
+            alias_revision: str | None = None) -> Execution:
+        """Run the steps in order; stop at the first failure or interruption.
+
+        `revision_id` is $LATEST's and `alias_revision` the alias's, as the plan read them: the
+        writes are guarded by them, so a change someone else made since fails its precondition."""
         fn = plan.function
         self._version = None if plan.target_version == NEW_VERSION else plan.target_version
         self._revision = revision_id
+        self._alias_revision = alias_revision
         done: list[StepRecord] = []
         failure: Failure | None = None
         index = 0
@@ -252,11 +258,17 @@ class Executor:
             except AwsConflict as error:
                 raise ConcurrentDeployError(fn.name, f"alias {step.alias}") from error
             return
-        current = self.client.get_alias(FunctionName=fn.name, Name=step.alias)
-        if current["FunctionVersion"] != step.from_version:
-            raise ConcurrentDeployError(fn.name, f"alias {step.alias}")
-        guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
-        self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(**params, **guard))
+        if self._alias_revision is None:
+            # No RevisionId from the plan's read: read the alias, and check it is where the plan found it.
+            current = self.client.get_alias(FunctionName=fn.name, Name=step.alias)
+            if current["FunctionVersion"] != step.from_version:
+                raise ConcurrentDeployError(fn.name, f"alias {step.alias}")
+            self._alias_revision = current.get("RevisionId")
+        # The RevisionId precondition: AWS refuses the move if anyone changed the alias since it
+        # was read (412, "someone else deployed"); no second read of the alias on the 15/s budget.
+        guard = {"RevisionId": self._alias_revision} if self._alias_revision else {}
+        response = self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(**params, **guard))
+        self._alias_revision = response.get("RevisionId")
 
     def _shift(self, fn: FunctionConfig, step: ShiftTraffic) -> None:
         canary = self._version if step.canary == NEW_VERSION else step.canary
@@ -266,20 +278,22 @@ class Executor:
         history = AliasHistory.decode(current.get("Description"))
         smoke = self._smoke.describe() if self._smoke else "skipped"
         guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
-        self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(
+        response = self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(
             FunctionName=fn.name, Name=step.alias, FunctionVersion=step.stable,
             Description=AliasHistory(history.previous, f"canary v{canary} {step.weight:.0%}, {smoke}").encode(),
             RoutingConfig={"AdditionalVersionWeights": {canary: step.weight}}, **guard))
+        self._alias_revision = response.get("RevisionId")
 
     def clear_weights(self, fn: FunctionConfig, alias: str, note: str) -> None:
         """All traffic back on the version the alias kept serving (a failed or stopped canary)."""
         current = self.client.get_alias(FunctionName=fn.name, Name=alias)
         history = AliasHistory.decode(current.get("Description"))
         guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
-        self._guarded(fn, f"alias {alias}", lambda: self.client.update_alias(
+        response = self._guarded(fn, f"alias {alias}", lambda: self.client.update_alias(
             FunctionName=fn.name, Name=alias, FunctionVersion=current["FunctionVersion"],
             Description=AliasHistory(history.previous, note).encode(),
             RoutingConfig={"AdditionalVersionWeights": {}}, **guard))
+        self._alias_revision = response.get("RevisionId")
 
 
 def _config_params(config: Any) -> dict[str, Any]:
