@@ -72,7 +72,10 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         LOGS.mkdir(parents=True, exist_ok=True)
         self._log = (LOGS / "sandbox.log").open("wb")
-        cmd = [sys.executable, "-m", "lambdadeploy", "sandbox", "--port", str(self.port)]
+        # The bench measures the tool, not the sandbox's imitation of AWS's delays: timing off.
+        self.credentials = LOGS / "sandbox-credentials.json"
+        cmd = [sys.executable, "-m", "lambdadeploy", "sandbox", "--port", str(self.port), "--aws-timing", "off",
+               "--credentials-file", str(self.credentials)]
         self.proc = subprocess.Popen(cmd, cwd=self.project, env=base_env(), stdout=self._log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + SANDBOX_START_TIMEOUT
@@ -81,9 +84,11 @@ class Sandbox:
                 raise BenchError(f"sandbox exited with {self.proc.returncode}: see {LOGS / 'sandbox.log'}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
+                    if self.credentials.exists():
+                        return self
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         self.__exit__()
         raise BenchError("sandbox did not answer in time")
 
@@ -129,11 +134,15 @@ class PushBench:
         """One push, timed; checks every function's uploaded/published against `expect`."""
         args = ["--json"]
         env = base_env(LAMBDADEPLOY_CACHE_DIR=str(self.cache))
+        # The sandbox takes only its own keys (the file `lambdadeploy sandbox` wrote).
+        keys = json.loads((LOGS / "sandbox-credentials.json").read_text())
         if endpoint:
             args += ["--endpoint-url", endpoint]
+            env.update(AWS_ACCESS_KEY_ID=keys["aws_access_key_id"], AWS_SECRET_ACCESS_KEY=keys["aws_secret_access_key"])
         else:
             args += ["--sandbox"]
             env["LAMBDADEPLOY_SANDBOX_URL"] = sandbox_url or ""
+            env["LAMBDADEPLOY_SANDBOX_CREDENTIALS"] = str(LOGS / "sandbox-credentials.json")
         cmd = lambdadeploy_cmd(self.config, *args, "push", *names, "--alias", "dev", "--parallel", str(parallel))
         measured = run(cmd, env=env, cwd=self.project, label=label)
         document = json.loads(measured.stdout)

@@ -13,12 +13,13 @@ from .errors import InvalidInputError
 TEMPLATE_SUFFIX = ".j2"
 
 
-def templates_root() -> Path:
-    """The shipped templates: inside the wheel, or the repo's templates/ in a source checkout."""
+def templates_root(kind: str = "project") -> Path:
+    """The shipped templates of one kind ("project": Python, "node": Node.js): inside the wheel,
+    or the repo's templates/ in a source checkout."""
     here = Path(__file__).resolve().parent
     for candidate in (here / "templates", here.parents[1] / "templates"):
-        if (candidate / "project").is_dir():
-            return candidate / "project"
+        if (candidate / kind).is_dir():
+            return candidate / kind
     raise FileNotFoundError("lambdadeploy templates are missing from this installation")  # pragma: no cover
 
 
@@ -27,6 +28,7 @@ class Scaffold:
     project: str
     function: str = "hello"
     runtime: str = "python3.12"
+    templates: str = "project"  # the runtime family's folder of templates/ (Runtime.scaffold)
 
 
 def project_name_for(folder: Path) -> str:
@@ -37,7 +39,7 @@ def project_name_for(folder: Path) -> str:
 
 def render_files(scaffold: Scaffold) -> dict[Path, str]:
     """Relative path -> content of every file the scaffold creates."""
-    root = templates_root()
+    root = templates_root(scaffold.templates)
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     variables = {"project": scaffold.project, "function": scaffold.function, "runtime": scaffold.runtime}
     files = {}

@@ -86,6 +86,26 @@ def test_alarm_in_alarm_state_rolls_back(session: AwsSession, tmp_path: Path) ->
     assert alias(session).version == "1" and not alias(session).weights
 
 
+def test_a_composite_alarm_is_known_and_watched(session: AwsSession, tmp_path: Path) -> None:
+    """--alarm accepts a composite alarm (DescribeAlarms lists them only when AlarmTypes asks).
+    moto lacks PutCompositeAlarm, so the alarm is made through moto's own CloudWatch backend."""
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    push(session, tmp_path, "return 1")
+    cloudwatch = session.client("cloudwatch")
+    cloudwatch_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].put_metric_alarm(
+        name="service-health", namespace="", metric_name="", comparison_operator="", evaluation_periods=0,
+        period=0, threshold=0, statistic="", description="", dimensions=[], alarm_actions=[],
+        rule='ALARM("errors-high")')
+    assert cloudwatch.describe_alarms(AlarmNames=["service-health"])["MetricAlarms"] == []  # needs AlarmTypes
+    cloudwatch.set_alarm_state(AlarmName="service-health", StateValue="ALARM", StateReason="test")
+    _, result = push(session, tmp_path, "return 2",
+                     Rollout(10, watch_seconds=2, alarms=("service-health",), metrics_delay=0))
+    assert not result.ok and "alarm service-health is in ALARM" in (result.error or "")
+    assert alias(session).version == "1" and not alias(session).weights
+
+
 def test_unknown_alarm_is_invalid_input_before_anything_happens(session: AwsSession, tmp_path: Path) -> None:
     push(session, tmp_path, "return 1")
     project = write_project(tmp_path, "return 2")

@@ -8,6 +8,7 @@ from pathlib import Path
 from lambdadeploy.aws import AwsSession
 from lambdadeploy.engine.deploy import Deployer
 from lambdadeploy.engine.remote import read_function
+from lambdadeploy.engine.steps import WireTrigger
 
 from .conftest import write_project
 
@@ -94,3 +95,19 @@ def test_plan_lists_the_findings(session: AwsSession, tmp_path: Path) -> None:
     planned = Deployer(session, project, lambda event: None).plan(project.functions, "dev")
     assert not planned.ok and planned.functions[0].ok
     assert "Queue visibility timeout: 5 seconds is less than Function timeout: 10 seconds" in planned.errors[0].message
+
+
+def test_a_topic_in_another_region_is_subscribed_in_its_own_region(session: AwsSession, tmp_path: Path) -> None:
+    """SNS delivers to a function in another region (a bucket cannot): the subscription and
+    its check are made with a client in the topic's region, and a re-run finds it there."""
+    topic = session.client("sns", "eu-west-1").create_topic(Name="faraway")["TopicArn"]
+    extra = f"triggers: [{{sns: {{topic: '{topic}', alias: dev}}}}]"
+    first = push(session, tmp_path, extra)
+    assert first.ok, first
+    (subscription,) = session.client("sns", "eu-west-1").list_subscriptions_by_topic(
+        TopicArn=topic)["Subscriptions"]
+    assert subscription["Protocol"] == "lambda" and subscription["Endpoint"].endswith(":function:t-worker:dev")
+    assert session.client("sns").list_subscriptions()["Subscriptions"] == []  # nothing in the function's region
+    again = push(session, tmp_path, extra)
+    assert again.ok and not [r for report in again for r in report.done if isinstance(r.step, WireTrigger)]
+    assert len(session.client("sns", "eu-west-1").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]) == 1

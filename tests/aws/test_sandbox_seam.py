@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -29,9 +31,9 @@ from moto.awslambda.responses import LambdaResponse
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from lambdadeploy.local import seam
+from lambdadeploy.local.credentials import CREDENTIALS_ENV, SandboxCredentials, write_credentials
 from lambdadeploy.local.sandbox import (
     DEFAULT_URL,
-    SANDBOX_CREDENTIALS,
     SANDBOX_URL_ENV,
     Sandbox,
     SandboxError,
@@ -304,9 +306,9 @@ def test_an_s3_notification_runs_the_code_with_the_s3_event(aws: dict[str, Any])
 
 
 def test_sandbox_server_runs_code_for_any_boto3_client_and_its_code_can_call_back() -> None:
-    with Sandbox() as server:
+    with Sandbox(timing="off") as server:  # the role is used at once: no IAM propagation delay here
         clients = {
-            s: boto3.client(s, endpoint_url=server.url, **SANDBOX_CREDENTIALS)
+            s: boto3.client(s, **server.client_settings())
             for s in ("iam", "lambda", "s3")
         }
         clients["s3"].create_bucket(Bucket="made-by-the-test")
@@ -357,18 +359,33 @@ def test_sandbox_endpoint_starts_one_when_none_answers(monkeypatch: pytest.Monke
     nobody = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv(SANDBOX_URL_ENV, nobody)
 
-    with sandbox_endpoint() as (url, started_here):
-        assert started_here
-        assert url != nobody
-        assert sandbox_answers(url)
-    assert not sandbox_answers(url)
+    with sandbox_endpoint() as access:
+        assert access.started_here
+        assert access.url != nobody
+        assert sandbox_answers(access.url)
+        identity = boto3.client("sts", endpoint_url=access.url, region_name=access.region,
+                                aws_access_key_id=access.credentials.access_key_id,
+                                aws_secret_access_key=access.credentials.secret_access_key).get_caller_identity()
+        assert identity["Account"] == "123456789012"
+    assert not sandbox_answers(access.url)
 
 
-def test_sandbox_endpoint_uses_the_one_that_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sandbox_endpoint_uses_the_one_that_answers_with_its_credentials_file(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with Sandbox() as server:
         monkeypatch.setenv(SANDBOX_URL_ENV, server.url)
-        with sandbox_endpoint() as (url, started_here):
-            assert (url, started_here) == (server.url, False)
+        monkeypatch.setenv(CREDENTIALS_ENV, str(tmp_path / "mine.json"))
+        write_credentials(tmp_path / "mine.json", server.credentials, server.url, "us-east-1")
+        with sandbox_endpoint() as access:
+            assert (access.url, access.started_here, access.credentials) == (server.url, False, server.credentials)
+
+        # A sandbox answers there, but the file holds someone else's keys, or there is none: say so.
+        write_credentials(tmp_path / "mine.json", SandboxCredentials.generate(), server.url, "us-east-1")
+        with pytest.raises(SandboxError, match="holds other credentials"), sandbox_endpoint():
+            pass
+        monkeypatch.setenv(CREDENTIALS_ENV, str(tmp_path / "missing.json"))
+        with pytest.raises(SandboxError, match="its credentials are not at"), sandbox_endpoint():
+            pass
 
 
 def test_a_taken_port_is_a_clear_error_not_a_hang() -> None:
@@ -380,28 +397,34 @@ def test_a_taken_port_is_a_clear_error_not_a_hang() -> None:
             Sandbox(port).start()
 
 
-def test_serve_forever_stops_cleanly_on_sigterm() -> None:
+def test_serve_forever_keeps_its_credentials_private_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert DEFAULT_URL == "http://127.0.0.1:4599"
     port = free_port()
+    runtime_dir = tmp_path / "run"
+    runtime_dir.mkdir()
     script = (
         "from lambdadeploy.local.sandbox import serve_forever\n"
-        f"serve_forever({port}, on_ready=lambda url: print(url, flush=True))\n"
+        f"serve_forever({port}, on_ready=lambda url, path: print(url, path, flush=True))\n"
         "print('stopped', flush=True)\n"
     )
     process = subprocess.Popen(
         [sys.executable, "-c", script],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "XDG_RUNTIME_DIR": str(runtime_dir)},
     )
     try:
-        url = process.stdout.readline().strip()  # type: ignore[union-attr]
+        url, path = process.stdout.readline().split()  # type: ignore[union-attr]
         assert url == f"http://127.0.0.1:{port}"
+        assert Path(path) == runtime_dir / "lambdadeploy" / f"sandbox-{port}.json"
+        assert stat.S_IMODE(Path(path).stat().st_mode) == 0o600
+        assert stat.S_IMODE(Path(path).parent.stat().st_mode) == 0o700
         assert sandbox_answers(url)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
         assert process.stdout.read().strip() == "stopped"  # type: ignore[union-attr]
         assert not sandbox_answers(url)
+        assert not Path(path).exists()  # its credentials end with it
     finally:
         if process.poll() is None:
             process.kill()

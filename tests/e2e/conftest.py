@@ -16,6 +16,9 @@ from pathlib import Path
 import boto3
 import pytest
 
+from lambdadeploy.local.credentials import SandboxCredentials, read_credentials
+from lambdadeploy.local.sandbox import sandbox_answers
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -23,39 +26,75 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Each endpoint a test talks to (a sandbox, or a proxy in front of one) -> the keys it accepts.
+ENDPOINT_CREDENTIALS: dict[str, SandboxCredentials] = {}
+
+
+def endpoint_environment(url: str) -> dict[str, str]:
+    """AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a CLI run with --endpoint-url `url`."""
+    return ENDPOINT_CREDENTIALS[url].environment()
+
+
 @dataclass
 class Sandbox:
     url: str
+    credentials_file: Path
+    credentials: SandboxCredentials
 
-    def client(self, service: str):
-        """A boto3 client of our own, independent of the CLI under test."""
-        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id="check", aws_secret_access_key="check")
+    def client(self, service: str, **overrides: str):
+        """A boto3 client of our own (signed with the sandbox owner's keys), independent of the CLI."""
+        settings = {"endpoint_url": self.url, "region_name": "us-east-1",
+                    "aws_access_key_id": self.credentials.access_key_id,
+                    "aws_secret_access_key": self.credentials.secret_access_key, **overrides}
+        return boto3.client(service, **settings)
+
+    def environment(self) -> dict[str, str]:
+        """The variables `lambdadeploy sandbox --env` prints: how the user's own scripts reach it."""
+        return read_credentials(self.credentials_file).environment()
 
 
-@pytest.fixture(scope="module")
-def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+def start_sandbox_server(folder: Path, *options: str) -> tuple[subprocess.Popen, Sandbox]:
+    """`lambdadeploy sandbox` on a free port, its credentials written to a file in `folder`;
+    returns once it answers."""
     port = free_port()
-    log = tmp_path_factory.mktemp("sandbox") / "sandbox.log"
+    log = folder / "sandbox.log"
+    credentials_file = folder / "sandbox-credentials.json"
     with open(log, "w") as handle:
         process = subprocess.Popen(
-            [sys.executable, "-m", "lambdadeploy", "sandbox", "--port", str(port)],
+            [sys.executable, "-m", "lambdadeploy", "sandbox", "--port", str(port),
+             "--credentials-file", str(credentials_file), *options],
             stdout=handle, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError("sandbox exited:\n" + log.read_text()) from None
-            time.sleep(0.1)
-    else:
+        if credentials_file.exists() and sandbox_answers(url):
+            server = Sandbox(url, credentials_file, read_credentials(credentials_file).credentials)
+            ENDPOINT_CREDENTIALS[url] = server.credentials
+            return process, server
+        if process.poll() is not None:
+            raise RuntimeError("sandbox exited:\n" + log.read_text())
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("sandbox did not start:\n" + log.read_text())
+
+
+def stop_sandbox_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
         process.kill()
-        raise RuntimeError("sandbox did not start:\n" + log.read_text())
-    yield Sandbox(url)
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """The shared sandbox, with AWS's delays off so that tests of other things stay quick;
+    test_sandbox_timing.py runs the default (`fast`) timing, a push through it included."""
+    process, server = start_sandbox_server(tmp_path_factory.mktemp("sandbox"), "--aws-timing", "off")
+    yield server
+    stop_sandbox_server(process)
     process.terminate()
     try:
         process.wait(timeout=10)
@@ -76,12 +115,16 @@ def cli_environment(cwd: Path, sandbox: Sandbox | None = None,
     then `env` (None removes a variable).
 
     Without a sandbox, LAMBDADEPLOY_SANDBOX_URL points where nothing answers, so a --sandbox
-    command starts its own and never uses one another test left on the default port."""
+    command starts its own and never uses one another test left on the default port; that one
+    has AWS's delays off (LAMBDADEPLOY_SANDBOX_TIMING), as the shared sandbox server has."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     environment.update({"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
                         "NO_COLOR": "1", "CI": "true"})
     environment["LAMBDADEPLOY_CACHE_DIR"] = str(cwd / ".cache")
+    environment["LAMBDADEPLOY_SANDBOX_TIMING"] = "off"
     environment["LAMBDADEPLOY_SANDBOX_URL"] = sandbox.url if sandbox is not None else f"http://127.0.0.1:{free_port()}"
+    if sandbox is not None:
+        environment["LAMBDADEPLOY_SANDBOX_CREDENTIALS"] = str(sandbox.credentials_file)
     environment.update(env or {})
     return {k: v for k, v in environment.items() if v is not None}
 

@@ -190,3 +190,21 @@ def test_invoke_local_runs_the_handler_without_aws(tmp_path: Path) -> None:
     result = run_cli(["invoke", "adder", "--local"], root)
     assert result.code == 0, result.stderr
     assert json.loads(result.stdout)["sum"] == 5 and json.loads(result.stdout)["code"] == "local"
+
+
+def test_a_preflight_error_stops_push_with_exit_2_and_nothing_written(tmp_path: Path, sandbox_server: Sandbox) -> None:
+    """What AWS would refuse mid-push (S3 notifies only functions in its own region) is found
+    before the first write, by the CLI a user runs: exit 2, the finding in text and JSON."""
+    sandbox_server.client("s3").create_bucket(Bucket="e2e-faraway", CreateBucketConfiguration={
+        "LocationConstraint": "eu-west-1"})
+    root = make_project(tmp_path, "e2epre")
+    config = root / "lambda.yaml"
+    config.write_text(config.read_text() + "    triggers: [{s3: {bucket: e2e-faraway, alias: dev}}]\n")
+    result = push(root, sandbox_server)
+    assert result.code == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "bucket e2e-faraway is in eu-west-1" in result.stderr
+    document = json.loads(result.stdout)
+    assert [f["level"] for f in document["findings"]] == ["error"]
+    assert "e2e-faraway" in document["findings"][0]["message"]
+    functions = sandbox_server.client("lambda").list_functions()["Functions"]
+    assert not [f for f in functions if f["FunctionName"].startswith("e2epre-")]

@@ -7,13 +7,16 @@ NO_COLOR. Colour is only on for a terminal, so those run on a pseudo-terminal.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 
+from lambdadeploy.local.sandbox import install_invoke_seam
+
 from ..reliability.faults import FaultProxy
-from .conftest import Sandbox, run_cli, run_on_terminal
+from .conftest import Sandbox, free_port, run_cli, run_on_terminal
 
 CONFIG = """\
 project: {project}
@@ -37,8 +40,7 @@ def make_project(root: Path, project: str) -> Path:
 
 
 def lambda_client(sandbox: Sandbox, region: str):
-    return boto3.client("lambda", endpoint_url=sandbox.url, region_name=region,
-                        aws_access_key_id="check", aws_secret_access_key="check")
+    return sandbox.client("lambda", region_name=region)
 
 
 @pytest.mark.parametrize("extra", [[], ["--endpoint-url", "http://127.0.0.1:9"]])
@@ -51,12 +53,14 @@ def test_unknown_profile_exits_2_with_a_clear_message(tmp_path: Path, extra: lis
 
 
 def test_profile_from_the_aws_files_is_used(tmp_path: Path, sandbox_server: Sandbox) -> None:
-    """Its credentials sign every request and its region is where the function lands."""
+    """Its credentials sign every request and its region is where the function lands. The
+    profile holds the sandbox's own keys (the sandbox refuses any others); default does not."""
     root = make_project(tmp_path / "project", "prof")
+    keys = sandbox_server.credentials
     (tmp_path / "config").write_text("[default]\nregion = us-west-1\n\n[profile deployer]\nregion = eu-west-3\n")
     (tmp_path / "credentials").write_text(
         "[default]\naws_access_key_id = AKIADEFAULTXXXXXXXXX\naws_secret_access_key = default-secret\n\n"
-        "[deployer]\naws_access_key_id = AKIAPROFILEDEPLOYER1\naws_secret_access_key = deployer-secret\n")
+        f"[deployer]\naws_access_key_id = {keys.access_key_id}\naws_secret_access_key = {keys.secret_access_key}\n")
     files = {"AWS_CONFIG_FILE": str(tmp_path / "config"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials")}
     proxy = FaultProxy(sandbox_server.url).start()  # no faults: it records who signed each request
     try:
@@ -65,7 +69,7 @@ def test_profile_from_the_aws_files_is_used(tmp_path: Path, sandbox_server: Sand
     finally:
         proxy.stop()
     assert result.code == 0, result.stderr
-    assert proxy.credentials and all(c.startswith("AKIAPROFILEDEPLOYER1/") for c in proxy.credentials)
+    assert proxy.credentials and all(c.startswith(f"{keys.access_key_id}/") for c in proxy.credentials)
     lambda_scopes = [c for c in proxy.credentials if "/lambda/" in c]
     assert lambda_scopes and all("/eu-west-3/" in c for c in lambda_scopes)
     arn = lambda_client(sandbox_server, "eu-west-3").get_function(FunctionName="prof-fn")["Configuration"]["FunctionArn"]
@@ -82,16 +86,49 @@ def test_region_option_decides_where_the_function_lands(tmp_path: Path, sandbox_
     assert "reg-fn" not in names
 
 
-def test_endpoint_url_pushes_without_sandbox_or_credentials(tmp_path: Path, sandbox_server: Sandbox) -> None:
+@pytest.fixture
+def open_endpoint() -> Iterator[str]:
+    """An AWS-compatible endpoint that takes any credentials: moto's own server (in this process,
+    with the invoke seam, so the smoke invoke runs the code)."""
+    from moto.core.config import default_user_config
+    from moto.server import ThreadedMotoServer
+
+    install_invoke_seam()
+    default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def test_endpoint_url_pushes_without_sandbox_or_credentials(tmp_path: Path, open_endpoint: str) -> None:
     root = make_project(tmp_path, "endp")
-    result = run_cli(["--endpoint-url", sandbox_server.url, "push", "--alias", "dev"], root)
+    result = run_cli(["--endpoint-url", open_endpoint, "push", "--alias", "dev"], root)
     assert result.code == 0, result.stderr
     assert "sandbox:" not in result.stderr  # not the --sandbox machinery
-    alias = sandbox_server.client("lambda").get_alias(FunctionName="endp-fn", Name="dev")
+    alias = boto3.client("lambda", endpoint_url=open_endpoint, region_name="us-east-1", aws_access_key_id="any",
+                         aws_secret_access_key="any").get_alias(FunctionName="endp-fn", Name="dev")
     assert alias["FunctionVersion"] == "1"
-    status = run_cli(["status"], root, env={"LAMBDADEPLOY_ENDPOINT_URL": sandbox_server.url})
+    status = run_cli(["status"], root, env={"LAMBDADEPLOY_ENDPOINT_URL": open_endpoint})
     assert status.code == 0, status.stderr
     assert "endp-fn: 1 version(s)" in status.stdout and "dev -> 1" in status.stdout
+
+
+def test_the_sandbox_refuses_the_dummy_credentials_and_takes_its_own(tmp_path: Path, sandbox_server: Sandbox) -> None:
+    """--endpoint-url at a lambdadeploy sandbox: only its owner's keys (`sandbox --env`) are accepted."""
+    root = make_project(tmp_path, "owned")
+    refused = run_cli(["--endpoint-url", sandbox_server.url, "push", "--alias", "dev"], root)
+    assert refused.code == 1
+    assert "UnrecognizedClientException" in refused.stderr or "InvalidClientTokenId" in refused.stderr, refused.stderr
+    exported = run_cli(["sandbox", "--env", "--credentials-file", str(sandbox_server.credentials_file)], root)
+    assert exported.code == 0, exported.stderr
+    variables = dict(line.removeprefix("export ").split("=", 1) for line in exported.stdout.splitlines())
+    assert variables["AWS_ENDPOINT_URL"] == sandbox_server.url
+    assert set(variables) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION"}
+    accepted = run_cli(["--endpoint-url", sandbox_server.url, "push", "--alias", "dev"], root, env=variables)
+    assert accepted.code == 0, accepted.stderr
+    assert sandbox_server.client("lambda").get_alias(FunctionName="owned-fn", Name="dev")["FunctionVersion"] == "1"
 
 
 def test_traceback_only_with_verbose(tmp_path: Path, sandbox_server: Sandbox) -> None:

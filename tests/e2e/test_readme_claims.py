@@ -319,7 +319,8 @@ def test_throttling_is_retried_up_to_the_attempt_limit(tmp_path: Path, sandbox_s
     try:
         result = subprocess.run(
             [sys.executable, "-c", NO_BACKOFF, "--endpoint-url", proxy.url, "push", "--alias", "dev"], cwd=root,
-            env=cli_environment(root, env={"AWS_MAX_ATTEMPTS": max_attempts}), capture_output=True, text=True,
+            env=cli_environment(root, env={"AWS_MAX_ATTEMPTS": max_attempts, **sandbox_server.credentials.environment()}),
+            capture_output=True, text=True,
             timeout=120)
     finally:
         proxy.stop()

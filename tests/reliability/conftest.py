@@ -18,7 +18,13 @@ from lambdadeploy.aws import AwsSession, AwsSettings
 from lambdadeploy.local.sandbox import Sandbox
 
 from ..aws.conftest import session  # noqa: F401  (moto in-process, with real invokes)
-from ..e2e.conftest import CliResult, run_cli, sandbox_server  # noqa: F401  (a `lambdadeploy sandbox` subprocess)
+from ..e2e.conftest import (  # noqa: F401  (sandbox_server: a `lambdadeploy sandbox` subprocess)
+    ENDPOINT_CREDENTIALS,
+    CliResult,
+    endpoint_environment,
+    run_cli,
+    sandbox_server,
+)
 from ..e2e.conftest import Sandbox as SandboxServer
 from .faults import FaultProxy
 
@@ -27,7 +33,8 @@ _names = itertools.count()
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    server = Sandbox().start()
+    server = Sandbox(timing="off").start()  # AWS's delays are tested in tests/e2e/test_sandbox_timing.py
+    ENDPOINT_CREDENTIALS[server.url] = server.credentials
     yield server
     server.stop()
 
@@ -35,12 +42,16 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.fixture
 def proxy(sandbox: Sandbox) -> Iterator[FaultProxy]:
     faulty = FaultProxy(sandbox.url).start()
+    ENDPOINT_CREDENTIALS[faulty.url] = sandbox.credentials
     yield faulty
     faulty.stop()
 
 
 def session_for(url: str) -> AwsSession:
-    return AwsSession(AwsSettings(region="us-east-1", endpoint_url=url, static_credentials=("test", "test")))
+    """A session signed with the keys of the sandbox at (or behind) `url`."""
+    keys = ENDPOINT_CREDENTIALS[url]
+    return AwsSession(AwsSettings(region="us-east-1", endpoint_url=url,
+                                  static_credentials=(keys.access_key_id, keys.secret_access_key)))
 
 
 @pytest.fixture
@@ -54,20 +65,22 @@ def project_name(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
 def server_proxy(sandbox_server: SandboxServer) -> Iterator[FaultProxy]:  # noqa: F811
     """A fault proxy in front of the `lambdadeploy sandbox` subprocess, for CLI runs."""
     faulty = FaultProxy(sandbox_server.url).start()
+    ENDPOINT_CREDENTIALS[faulty.url] = sandbox_server.credentials
     yield faulty
     faulty.stop()
 
 
 def cli(args: list[str], root: Path, url: str) -> CliResult:
     """The CLI as a user runs it, against the endpoint at `url` (e.g. a fault proxy)."""
-    return run_cli(["--endpoint-url", url, *args], root)
+    return run_cli(["--endpoint-url", url, *args], root, env=endpoint_environment(url))
 
 
 def start_cli(args: list[str], root: Path, url: str) -> subprocess.Popen:
     """`cli` in the background, for tests that signal or kill it."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     environment.update({"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-                        "LAMBDADEPLOY_CACHE_DIR": str(root / ".cache"), "NO_COLOR": "1", "CI": "true"})
+                        "LAMBDADEPLOY_CACHE_DIR": str(root / ".cache"), "NO_COLOR": "1", "CI": "true",
+                        **endpoint_environment(url)})
     return subprocess.Popen([sys.executable, "-m", "lambdadeploy", "--endpoint-url", url, *args], cwd=root,
                             env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -45,6 +45,8 @@ PATHS = {
     "GetPolicy": ("GET", r"^/2015-03-31/functions/[^/]+/policy$"),
     "ListAliases": ("GET", r"^/2015-03-31/functions/[^/]+/aliases$"),
     "ListVersionsByFunction": ("GET", r"^/2015-03-31/functions/[^/]+/versions$"),
+    "TagResource": ("POST", r"^/2017-03-31/tags/.+$"),
+    "UntagResource": ("DELETE", r"^/2017-03-31/tags/.+$"),
 }
 # AWS Lambda Developer Guide, "Lambda quotas", "Lambda API requests", per account and Region.
 AWS_QUOTAS = {"GetFunction": 100.0, "GetPolicy": 15.0, "control plane": 15.0}
@@ -133,6 +135,8 @@ class FaultProxy:
     rules: list[Rule] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)  # "fault:Operation", one per rule applied
     requests: list[str] = field(default_factory=list)  # every named operation that arrived, in order
+    # "Operation:STATUS" of every named operation the upstream answered, in order.
+    answers: list[str] = field(default_factory=list)
     # The SigV4 credential scope of every request: ACCESS_KEY/DATE/REGION/SERVICE/aws4_request.
     credentials: list[str] = field(default_factory=list)
     quotas: dict[str, float] | None = None  # quota -> requests per second (AWS_QUOTAS), None: no limits
@@ -192,12 +196,16 @@ class FaultProxy:
                     elif rule.fault in ERRORS:
                         self._error(*ERRORS[rule.fault])
                         return
+                operation = operation_of(self.command, path)
                 connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                headers = dict(self.headers.items())  # Host included: the client signed it
                 connection.request(self.command, self.path, body=body, headers=headers)
                 response = connection.getresponse()
                 data = response.read()
                 connection.close()
+                if operation is not None:
+                    with proxy._lock:
+                        proxy.answers.append(f"{operation}:{response.status}")
                 if rule is not None and rule.fault == "rewrite" and rule.rewrite is not None:
                     data = json.dumps(rule.rewrite(json.loads(data))).encode()
                 if rule is not None and rule.fault == "after" and rule.action is not None:

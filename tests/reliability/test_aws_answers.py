@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ..e2e.conftest import Sandbox
-from .conftest import alias_state, cli, published, pushed
+from .conftest import alias_state, cli, published, pushed, session_for
 from .faults import FaultProxy, Rule
 
 CONFIG = """project: {name}
@@ -114,6 +114,46 @@ def test_failed_revision_precondition_is_someone_else_deploying(tmp_path: Path, 
     assert alias_state(sandbox_server, function, "dev") == before
     if operation != "UpdateAlias":  # stopped at the refused write: nothing published
         assert "PublishVersion" not in server_proxy.requests and published(sandbox_server, function) == ["1"]
+
+
+def with_tags(root: Path) -> None:
+    config = root / "lambda.yaml"
+    config.write_text(config.read_text().replace("    test:", "    tags: {team: search}\n    test:"))
+
+
+def test_a_tags_and_config_change_never_trips_its_own_revision_precondition(
+        tmp_path: Path, sandbox_server: Sandbox, server_proxy: FaultProxy) -> None:
+    """#13 item 17: tagging may give the function a new RevisionId (the sandbox's does, see
+    local/revisions.py). The push tags first, then
+    updates configuration and code under a RevisionId precondition: it must take the revision
+    tagging left, not the one it read before."""
+    function = deployed_v1(tmp_path, sandbox_server, "ansrevtag")
+    with_tags(tmp_path)
+    result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
+    assert result.code == 0, result.stdout + result.stderr
+    assert [answer for answer in server_proxy.answers if answer.endswith(":412")] == []
+    assert calls(server_proxy, "TagResource", "UpdateFunctionConfiguration", "UpdateFunctionCode",
+                 "PublishVersion") == ["TagResource", "UpdateFunctionConfiguration", "UpdateFunctionCode",
+                                       "PublishVersion"]
+    assert alias_state(sandbox_server, function, "dev")["version"] == "2"
+
+
+def test_someone_elses_tagging_mid_push_is_still_caught(tmp_path: Path, sandbox_server: Sandbox,
+                                                        server_proxy: FaultProxy) -> None:
+    """The other side of the same rule: a write by someone else between our configuration
+    update and our code upload makes the upload's precondition fail, and nothing is published."""
+    function = deployed_v1(tmp_path, sandbox_server, "ansrevother")
+    before = alias_state(sandbox_server, function, "dev")
+    lambda_client = sandbox_server.client("lambda")
+    arn = lambda_client.get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+    other = session_for(server_proxy.url).client("lambda")
+    server_proxy.rules.append(Rule("UpdateFunctionCode", "call", action=lambda: other.tag_resource(
+        Resource=arn, Tags={"someone": "else"})))
+    result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
+    assert result.code == 1, result.stdout + result.stderr
+    assert "someone else deployed" in result.stdout + result.stderr
+    assert [answer for answer in server_proxy.answers if answer.endswith(":412")] == ["UpdateFunctionCode:412"]
+    assert published(sandbox_server, function) == ["1"] and alias_state(sandbox_server, function, "dev") == before
 
 
 def test_role_not_yet_assumable_on_create_is_retried(tmp_path: Path, sandbox_server: Sandbox,

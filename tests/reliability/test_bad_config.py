@@ -31,12 +31,20 @@ JINJA_MARKERS = ("{{", "{%", "{#")
 
 
 def key_lines(text: str) -> dict[tuple[str, ...], set[int]]:
-    """Oracle: each field path of a YAML text to the line(s) where its key or list item starts."""
+    """Oracle: each field path of a YAML text to the line(s) where its key or list item starts.
+    A key is named by the value YAML reads (`?` and `null` read as None, `true` as True), as
+    the loaded document names it."""
     lines: dict[tuple[str, ...], set[int]] = {}
+    loader = yaml.SafeLoader(text)
+
+    def key_name(key: yaml.Node) -> str:
+        if isinstance(key, yaml.ScalarNode):
+            return str(loader.construct_object(key))
+        return str(key.value)
 
     def walk(node: yaml.Node, path: tuple[str, ...]) -> None:
         if isinstance(node, yaml.MappingNode):
-            children = [(str(key.value), key, value) for key, value in node.value]
+            children = [(key_name(key), key, value) for key, value in node.value]
         elif isinstance(node, yaml.SequenceNode):
             children = [(str(index), item, item) for index, item in enumerate(node.value)]
         else:
@@ -45,9 +53,12 @@ def key_lines(text: str) -> dict[tuple[str, ...], set[int]]:
             lines.setdefault((*path, name), set()).add(marker.start_mark.line + 1)
             walk(child, (*path, name))
 
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if root is not None:
-        walk(root, ())
+    try:
+        root = loader.get_single_node()
+        if root is not None:
+            walk(root, ())
+    finally:
+        loader.dispose()
     return lines
 
 

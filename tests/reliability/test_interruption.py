@@ -40,7 +40,9 @@ def write(root: Path, name: str, version: str, sleep: float = 0.0) -> None:
 
 def start_push(root: Path, sandbox: Sandbox) -> subprocess.Popen:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    environment.update({"LAMBDADEPLOY_SANDBOX_URL": sandbox.url, "LAMBDADEPLOY_CACHE_DIR": str(root / ".cache"),
+    environment.update({"LAMBDADEPLOY_SANDBOX_URL": sandbox.url,
+                        "LAMBDADEPLOY_SANDBOX_CREDENTIALS": str(sandbox.credentials_file),
+                        "LAMBDADEPLOY_CACHE_DIR": str(root / ".cache"),
                         "NO_COLOR": "1", "CI": "true"})
     return subprocess.Popen([sys.executable, "-m", "lambdadeploy", "--sandbox", "push", "--alias", "dev"],
                             cwd=root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

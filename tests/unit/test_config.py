@@ -236,3 +236,18 @@ def test_url_cors_is_checked_before_anything_is_deployed(tmp_path: Path) -> None
     assert any("allow_colours: unknown CORS setting" in i for i in found)
     path.write_text("functions:\n  hello:\n    handler: app.handler\n    triggers: [{url: {cors: {AllowOrigins: ['*']}}}]\n")
     assert load(path).functions[0].triggers[0].settings.cors == {"AllowOrigins": ["*"]}
+
+
+def test_the_schema_handler_pattern_takes_python_and_node_handlers() -> None:
+    """An editor using `lambdadeploy schema` must not flag handlers validate accepts."""
+    import re
+
+    from lambdadeploy.config.rules import json_schema
+
+    pattern = re.compile(json_schema()["properties"]["functions"]["additionalProperties"]["properties"]
+                         ["handler"]["pattern"])
+    for good in ("app.handler", "pkg.module.handler", "src/app.handler", "src/my-fn.handler",
+                 "index.handler", "dist/@scope/lib.main", "app.$handler"):
+        assert pattern.match(good), good
+    for bad in ("app", "/abs/app.handler", "app.", "app.1x", ".handler"):
+        assert not pattern.match(bad), bad

@@ -445,8 +445,8 @@ def test_not_a_zip_and_not_python_are_runner_errors() -> None:
     with pytest.raises(RunnerError, match="not a zip"):
         run_handler(b"not a zip", handler="app.handler", runtime=RUNTIME, event={}, timeout=3,
                     memory=128, environment={}, function_name="f")  # fmt: skip
-    with pytest.raises(RunnerError, match=r"nodejs20\.x"):
-        run_handler(make_zip({"index.js": ""}), handler="index.handler", runtime="nodejs20.x",
+    with pytest.raises(RunnerError, match=r"ruby3\.3"):
+        run_handler(make_zip({"app.rb": ""}), handler="app.handler", runtime="ruby3.3",
                     event={}, timeout=3, memory=128, environment={}, function_name="f")  # fmt: skip
 
 

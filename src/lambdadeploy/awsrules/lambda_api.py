@@ -107,3 +107,45 @@ def tag_violations(tags: Mapping[str, str]) -> list[str]:
         if key.lower().startswith("aws:"):
             found.append(f"tag key {key!r}: the aws: prefix is reserved for AWS")
     return found
+
+
+# --- rules the sandbox enforces on the wire (each a Violation with AWS's code and text) -------
+
+INVOKE_PAYLOAD_LIMIT = 6 * 1024 * 1024  # a synchronous Invoke's request payload
+ROLE_NOT_ASSUMABLE = Violation("InvalidParameterValueException",
+                               "The role defined for the function cannot be assumed by Lambda.")
+SAME_ROLE = Violation("InvalidParameterValueException", "Specified versions must be associated with the same execution role")
+
+
+def invoke_too_large() -> Violation:
+    # The text Lambda answers for a synchronous payload over 6 MB; the code and the limit are documented.
+    return Violation("RequestEntityTooLargeException",
+                     f"Request must be smaller than {INVOKE_PAYLOAD_LIMIT} bytes for the InvokeFunction operation", 413)
+
+
+def state_conflict(state: str) -> Violation:
+    """A function or version that is not Active yet refuses invokes and updates."""
+    return Violation("ResourceConflictException",
+                     f"The operation cannot be performed at this time. The function is currently in the following "
+                     f"state: {state}", 409)
+
+
+def routing_roles_violation(roles: Mapping[str, str]) -> Violation | None:
+    """A weighted alias whose versions (version -> role ARN) do not all run as the same role."""
+    return SAME_ROLE if len(set(roles.values())) > 1 else None
+
+
+def tags_violation(tags: Mapping[str, str]) -> Violation | None:
+    """The tags a function would have after the request (existing and new ones together).
+
+    Lengths and characters are the service model's and checked with it; these are the
+    resource-wide rules. The code is AWS's; the wording of these two messages is ours (AWS
+    does not publish it)."""
+    if len(tags) > TAGS_PER_RESOURCE:
+        return Violation("InvalidParameterValueException",
+                         f"Number of tags exceeds resource tag limit: {len(tags)} tags, at most {TAGS_PER_RESOURCE}")
+    reserved = sorted(key for key in tags if key.lower().startswith("aws:"))
+    if reserved:
+        return Violation("InvalidParameterValueException",
+                         f"Tag keys starting with 'aws:' are reserved for AWS use: {reserved[0]}")
+    return None

@@ -47,17 +47,17 @@ class App:
         return self._session
 
     def _sandbox_settings(self) -> AwsSettings:
-        from ..local.sandbox import SANDBOX_CREDENTIALS, SANDBOX_REGION, sandbox_endpoint
+        from ..local.sandbox import sandbox_endpoint
 
-        url, started = self.resources.enter_context(sandbox_endpoint())
+        access = self.resources.enter_context(sandbox_endpoint())
         self.out.info(
-            f"sandbox: started one at {url} for this command only (its state ends with it; "
+            f"sandbox: started one at {access.url} for this command only (its state ends with it; "
             "run `lambdadeploy sandbox` in another terminal to keep one)"
-            if started else f"sandbox: using {url}"
+            if access.started_here else f"sandbox: using {access.url}"
         )
-        credentials = (SANDBOX_CREDENTIALS["aws_access_key_id"], SANDBOX_CREDENTIALS["aws_secret_access_key"])
-        return dataclasses.replace(self.settings, endpoint_url=url, static_credentials=credentials,
-                                   region=self.settings.region or SANDBOX_REGION)
+        credentials = (access.credentials.access_key_id, access.credentials.secret_access_key)
+        return dataclasses.replace(self.settings, endpoint_url=access.url, static_credentials=credentials,
+                                   region=self.settings.region or access.region)
 
     def project(self, alias: str | None = None) -> Project:
         """The rendered and validated config; `alias` is the template's `alias` variable."""
@@ -122,10 +122,10 @@ def stop_on_signals(deployer: Deployer, out: Output) -> Iterator[None]:
 
 
 def finish_results(app: App, command: str, reports: list[FunctionReport] | tuple[FunctionReport, ...],
-                   role_done: tuple = ()) -> None:
+                   role_done: tuple = (), findings: tuple = ()) -> None:
     from ..output.results import render_reports
 
-    render_reports(app.out, command, reports, role_done)
+    render_reports(app.out, command, reports, role_done, findings)
     failed = [r for r in reports if not r.ok]
     if failed:
         raise click.exceptions.Exit(max(r.exit_code for r in failed))

@@ -122,7 +122,7 @@ def push(app: App, names: tuple[str, ...], alias: str, skip_smoke: bool, paralle
         from ..output.results import render_findings
 
         render_findings(app.out, result.plan.findings)
-    finish_results(app, "push", result.reports, result.role_done)
+    finish_results(app, "push", result.reports, result.role_done, tuple(result.plan.findings))
     if result.exit_code:
         raise click.exceptions.Exit(result.exit_code)
 

@@ -15,7 +15,7 @@ from ..output import MASKER, Output, documents_printed, error_document, print_do
 from . import deploying, inspecting, project
 from .app import App
 
-GLOBAL_HELP = """Deploy Python AWS Lambda functions from lambda.yaml: package, publish a
+GLOBAL_HELP = """Deploy Python and Node.js AWS Lambda functions from lambda.yaml: package, publish a
 version, smoke-test it, and only then move the alias.
 
 \b

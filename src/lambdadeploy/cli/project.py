@@ -14,7 +14,7 @@ from ..config.rules import NAME
 from ..errors import InvalidInputError
 from ..fields import as_mapping
 from ..output import human_size
-from ..runtimes import DEFAULT_RUNTIME, RUNTIMES
+from ..runtimes import DEFAULT_RUNTIME, RUNTIMES, family_of
 from .app import App, check_alias, functions_argument
 from .durations import parse_duration
 
@@ -37,7 +37,8 @@ def init(app: App, folder: Path, project_name: str | None, function_name: str, r
     if not NAME.match(name):
         raise InvalidInputError(f"--project {name!r}: use letters, digits, - and _")
     folder.mkdir(parents=True, exist_ok=True)
-    created = scaffold.write(folder, scaffold.Scaffold(name, function_name, runtime), force=force)
+    templates = family_of(runtime).scaffold
+    created = scaffold.write(folder, scaffold.Scaffold(name, function_name, runtime, templates), force=force)
     for path in created:
         app.out.result(f"created {folder / path}")
     app.out.info(f"next: cd {folder} && lambdadeploy --sandbox push --alias dev")
@@ -175,19 +176,70 @@ def schema(app: App) -> None:
     click.echo(json.dumps(json_schema(), indent=2))
 
 
-@click.command()
+@click.command(epilog="See README, section Sandbox, for the full table.")
 @click.option("--port", type=click.IntRange(1, 65535), default=4599, show_default=True)
+@click.option("--aws-timing", "timing", type=click.Choice(["off", "fast", "real"]), default=None,
+              help="AWS's delays (new roles, Pending versions, late metrics): fast (default; "
+                   "$LAMBDADEPLOY_SANDBOX_TIMING), real (seconds, like AWS) or off.")
+@click.option("--credentials-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the sandbox's credentials (default: a private file per port under "
+                   "$XDG_RUNTIME_DIR/lambdadeploy or ~/.local/state/lambdadeploy).")
+@click.option("--env", "print_env", is_flag=True,
+              help="Print the environment variables that point boto3 and the AWS CLI at the sandbox "
+                   "running on --port, then exit: eval \"$(lambdadeploy sandbox --env)\".")
 @click.pass_obj
-def sandbox(app: App, port: int) -> None:
-    """Run the local AWS-compatible endpoint in the foreground (Ctrl-C stops it)."""
-    from ..local.sandbox import serve_forever
+def sandbox(app: App, port: int, timing: str | None, credentials_file: Path | None, print_env: bool) -> None:
+    """Run the local AWS-compatible endpoint in the foreground (Ctrl-C stops it).
 
-    app.out.info(
-        f"sandbox: AWS-compatible endpoint on http://127.0.0.1:{port} (loopback only, state lives until stopped)\n"
-        f"  use it with: lambdadeploy --sandbox ...  (or --endpoint-url http://127.0.0.1:{port})"
-    )
+    Only you can use it: it makes its own credentials at start (a file only you can read),
+    and refuses requests signed otherwise, with a foreign Host, or from a web page.
+
+    \b
+    Enforced, refused with AWS's error code and text:
+      - the service models' limits on every request (Lambda, EventBridge, CloudWatch Logs,
+        IAM, SNS, SQS, STS, CloudWatch): lengths, patterns, ranges, enums
+      - overlapping S3 notification rules; SQS mapping rules (batch size and window, FIFO,
+        queue visibility vs function timeout); EventBridge schedule expressions
+      - Lambda: 4 KB environments, tag limits, 64-character names, weighted-alias rules,
+        the 69,905,067-byte code upload and 6 MB invoke caps
+
+    \b
+    Simulated (--aws-timing; fast by default):
+      - a new role is not assumable at once; a new version is Pending at first
+      - metrics arrive late
+      - invokes run the deployed code on this machine
+
+    \b
+    Not implemented (a green sandbox run says nothing about them):
+      - IAM permissions: any request signed by you is allowed
+      - quotas, concurrency and throttling; S3's own model limits; CloudWatch's CBOR protocol
+    """
+    from ..local.credentials import CREDENTIALS_ENV, credentials_path, read_credentials
+    from ..local.sandbox import probe, serve_forever
+
+    if print_env:
+        import os
+        import shlex
+
+        path = credentials_file or Path(os.environ.get(CREDENTIALS_ENV) or credentials_path(port))
+        file = read_credentials(path)
+        if (probe(file.url) or {}).get("access_key_id") != file.credentials.access_key_id:
+            raise InvalidInputError(f"no sandbox answers at {file.url} with the credentials in {path} (a stale file?)",
+                                    hint="start one with `lambdadeploy sandbox`")
+        for key, value in file.environment().items():
+            click.echo(f"export {key}={shlex.quote(value)}")
+        return
+
+    def ready(url: str, path: Path) -> None:
+        app.out.info(
+            f"sandbox: AWS-compatible endpoint on {url} (loopback only, state lives until stopped)\n"
+            f"  credentials (yours only): {path}\n"
+            f"  use it with: lambdadeploy --sandbox ...   or, for boto3 and the AWS CLI: "
+            f"eval \"$(lambdadeploy sandbox --env --port {port})\""
+        )
+
     try:
-        serve_forever(port)
+        serve_forever(port, on_ready=ready, timing=timing, credentials_file=credentials_file)
     except OSError as error:
         raise InvalidInputError(f"cannot listen on 127.0.0.1:{port}: {error.strerror}",
                                 hint="pick another --port") from error

@@ -40,7 +40,11 @@ RESERVED_ENV = (
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 )
 STRIP_OPTIONS = ("tests",)
-ALIAS_NAME = re.compile(r"^(?!\d+$)[A-Za-z0-9_-]{1,128}$")
+# Lambda allows alias names of 128 characters, but each alias is also the tail of a tag key
+# the tool keeps on the function ("lambdadeploy:triggers:ALIAS", 22 + name), and tag keys
+# stop at 128: a longer alias could be created and then never marked.
+ALIAS_NAME_MAX = 128 - len("lambdadeploy:triggers:")
+ALIAS_NAME = re.compile(rf"^(?!\d+$)[A-Za-z0-9_-]{{1,{ALIAS_NAME_MAX}}}$")
 NAME = re.compile(r"^[A-Za-z0-9_-]+$")  # function keys and project names
 
 
@@ -94,7 +98,7 @@ FUNCTION_FIELDS: tuple[Field, ...] = (
     Field("tags", TextMap()),
     Field("exclude", TextList(), doc="gitignore-style patterns left out of the zip"),
     Field("requirements", Text(), doc="dependency manifest, relative to source"),
-    Field("include_runtime_packages", Boolean(), doc="also pack what the runtime provides (boto3, ...)"),
+    Field("include_runtime_packages", Boolean(), doc="also pack what the runtime provides (boto3, @aws-sdk/*, ...)"),
     Field("strip", TextList(OneOf(STRIP_OPTIONS), single=True), doc="drop dependencies' test folders"),
     Field("s3_bucket", Text(), doc="upload packages over the direct-upload limit through this bucket"),
 )
@@ -113,7 +117,9 @@ def json_schema() -> dict[str, Any]:
             "properties": {kind.name: settings, "alias": {"type": "string"}},
         })
     function = record_schema(FUNCTION_FIELDS)
-    function["properties"]["handler"]["pattern"] = r"^[A-Za-z_][\w./]*\.[A-Za-z_]\w*$"
+    # Both runtimes' handler shapes (Python's module.function, Node.js's path/file-name.export):
+    # an editor should not flag what validate accepts; validate checks the runtime's own rule.
+    function["properties"]["handler"]["pattern"] = r"^(?:[\w@.-]+/)*[\w@-]+(?:\.[A-Za-z_$][\w$]*)+$"
     function["properties"]["test"] = {
         "type": "object", "additionalProperties": False,
         "properties": {"payload": {"description": "JSON file relative to lambda.yaml, or inline"},

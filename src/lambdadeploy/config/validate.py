@@ -18,7 +18,14 @@ from ..fields import INVALID, Reporter, closest
 from ..triggers import registry
 from ..triggers.base import Trigger
 from .model import FunctionConfig, Project, SmokeTest
-from .rules import ALIAS_NAME, FUNCTION_FIELD_NAMES, FUNCTION_FIELDS, NAME, TOP_LEVEL_FIELDS
+from .rules import (
+    ALIAS_NAME,
+    ALIAS_NAME_MAX,
+    FUNCTION_FIELD_NAMES,
+    FUNCTION_FIELDS,
+    NAME,
+    TOP_LEVEL_FIELDS,
+)
 
 FUNCTION_NAME_LIMIT = 64
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous invoke payload limit
@@ -87,8 +94,9 @@ class Validator:
         for index, alias in enumerate(value):
             if not isinstance(alias, str) or not ALIAS_NAME.match(alias):
                 self.error(("aliases", str(index)), f"invalid alias name {alias!r}",
-                           "1-128 letters, digits, - or _, not only digits")
-        return tuple(str(a) for a in value)
+                           f"1-{ALIAS_NAME_MAX} letters, digits, - or _, not only digits")
+        # Only names that passed go on: the others are reported once, here, not again as tags.
+        return tuple(a for a in value if isinstance(a, str) and ALIAS_NAME.match(a))
 
     def _unknown_keys(self, mapping: dict, where: tuple[str, ...], allowed: tuple[str, ...]) -> None:
         for key in mapping:
@@ -144,6 +152,8 @@ class Validator:
             self.error(where, "missing field `handler`", "module.function inside source, e.g. app.handler")
         elif handler is not None and runtime is not None:
             self._handler(runtime, handler, source, origin("handler"))
+            if source.is_dir():
+                self.warnings += [f"{key}: {w}" for w in runtime.handler_warnings(source, handler, runtime_name)]
         self._aws_limits(values, origin, aliases)
         manifest = self._manifest(values.get("requirements"), source,
                                   origin("requirements") if "requirements" in merged else where, runtime)
@@ -203,6 +213,8 @@ class Validator:
         if problem:
             self.error(where, problem, "save it as UTF-8 text")
             return None
+        if runtime is not None and (problem := runtime.manifest_problem(path)):
+            self.error(where, *problem)
         return path.resolve()
 
     def _test(self, value: Any, where: tuple[str, ...]) -> SmokeTest | None:

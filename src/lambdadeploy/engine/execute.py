@@ -149,9 +149,7 @@ class Executor:
                 self._version = response["Version"]
                 self._published = True
                 if response.get("State", "Active") != "Active":
-                    # A new version is Pending for a moment (longer with SnapStart or in a VPC); an
-                    # invoke before it is Active fails, so the smoke test waits (PublishedVersionActive).
-                    self._wait(fn, qualifier=self._version, refresh_revision=False)
+                    self._wait_version(fn, self._version)  # Lambda refuses to invoke a Pending version
             case UseVersion(version=version):
                 self._version = version
             case Smoke():
@@ -220,8 +218,8 @@ class Executor:
             **_config_params(config), Architectures=config["Architectures"]), ROLE_PROPAGATION)
         self._revision = response.get("RevisionId")
 
-    def _wait(self, fn: FunctionConfig, *, refresh_revision: bool = True, qualifier: str | None = None) -> None:
-        """Poll until the function (or one version of it) is Active and its last update Successful,
+    def _wait(self, fn: FunctionConfig, *, refresh_revision: bool = True) -> None:
+        """Poll until the function is Active and its last update Successful,
         keeping the RevisionId the same reads return (a botocore waiter would need one more read)."""
 
         def settled(configuration: dict[str, Any]) -> bool:
@@ -235,12 +233,26 @@ class Executor:
         # GetFunction, not GetFunctionConfiguration: the same configuration, but on its own quota
         # of 100 requests per second, where polling does not slow down every write of the
         # account's 15-per-second control-plane budget (aws/quotas.py).
-        where = {"FunctionName": fn.name, **({"Qualifier": qualifier} if qualifier else {})}
-        configuration = wait_until(lambda: self.client.get_function(**where)["Configuration"], settled,
+        configuration = wait_until(lambda: self.client.get_function(FunctionName=fn.name)["Configuration"], settled,
                                    FUNCTION_SETTLED,
                                    lambda c: f"{c.get('State')}/{c.get('LastUpdateStatus')}")
         if self._revision and refresh_revision:
             self._revision = configuration.get("RevisionId")
+
+    def _wait_version(self, fn: FunctionConfig, version: str) -> None:
+        """Poll until a just-published version is Active: it may be Pending for a moment (longer
+        with SnapStart or in a VPC), and Lambda refuses to invoke it until then (botocore's
+        PublishedVersionActive waiter, with our polling policy)."""
+
+        def active(configuration: dict[str, Any]) -> bool:
+            if configuration.get("State") == "Failed":
+                raise AwsError(f"{fn.name}: version {version} failed to become Active: "
+                               f"{configuration.get('StateReason') or ''}")
+            return configuration.get("State", "Active") == "Active"
+
+        # GetFunction for the same reason as in _wait: its own 100/s quota.
+        wait_until(lambda: self.client.get_function(FunctionName=fn.name, Qualifier=version)["Configuration"], active,
+                   FUNCTION_SETTLED, lambda c: str(c.get("State")))
 
     def _move_alias(self, fn: FunctionConfig, step: MoveAlias) -> None:
         version = self._version if step.to_version == NEW_VERSION else step.to_version

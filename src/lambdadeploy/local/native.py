@@ -68,7 +68,7 @@ def native_files(root: Path) -> tuple[NativeFile, ...]:
                 continue
             if not stat.S_ISREG(mode):
                 continue
-            if ".so" in name or mode & 0o111:
+            if ".so" in name or name.endswith(".node") or mode & 0o111:  # .node: Node.js addons
                 architecture = elf_architecture(path)
                 if architecture is not None:
                     found.append(NativeFile(path.relative_to(root).as_posix(), architecture))

@@ -52,7 +52,8 @@ def place(family: Runtime, zip_bytes: bytes, layer_zips: Sequence[bytes], *, run
     if smoke_arch == "host" and native.host_runs_elf() and not in_layers:
         rebuilt = family.host_build(task_root, runtime, host, tuple(f.path for f in in_package), report)
         return Placement(rebuilt, opt_root, host)
-    raise ForeignArchitecture(_message(in_package, in_layers, smoke_arch), hint=_hint(architecture, host, in_layers))
+    raise ForeignArchitecture(_message(in_package, in_layers, smoke_arch),
+                              hint=_hint(architecture, host, in_layers, family.builds_for_host()))
 
 
 def _message(in_package: Sequence[native.NativeFile], in_layers: Sequence[native.NativeFile],
@@ -68,9 +69,9 @@ def _message(in_package: Sequence[native.NativeFile], in_layers: Sequence[native
     return text
 
 
-def _hint(architecture: str, host: str, in_layers: Sequence[native.NativeFile]) -> str:
+def _hint(architecture: str, host: str, in_layers: Sequence[native.NativeFile], rebuilds: bool = True) -> str:
     elsewhere = f"or smoke-test on an {architecture} machine"
-    if in_layers or not native.host_runs_elf():
+    if in_layers or not native.host_runs_elf() or not rebuilds:
         return elsewhere
     return (f"--smoke-arch host (push, invoke --local) runs the same pinned versions built for {host} "
             f"and labels the result so; {elsewhere}")

@@ -127,7 +127,7 @@ def run_handler(
         raise RunnerError(f"the event is not JSON: {e}") from e
     request_id = str(uuid.uuid4())
     try:
-        launch = family.local_launch(runtime, architecture)
+        launch = family.local_launch(runtime, architecture, memory)
         placement = place(family, zip_bytes, layers, runtime=runtime, architecture=architecture,
                           smoke_arch=smoke_arch, report=on_progress or (lambda _: None))
     except runtimes.RuntimeUnavailable as e:
@@ -407,7 +407,8 @@ def _report(
         billed = max(1, math.ceil(duration))
         if result.get("error"):
             error = result["error"]
-            lines.append(_error_log_line(error))
+            if not result.get("logged"):  # a bootstrap that logs its own errors says so (Node.js)
+                lines.append(_error_log_line(error))
             payload = json.dumps(error).encode("utf-8")
         else:
             function_error = None

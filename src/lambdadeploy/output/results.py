@@ -66,13 +66,17 @@ def plan_document(plan: ProjectPlan) -> dict[str, Any]:
         "command": "plan", "ok": plan.ok, "alias": plan.alias,
         "role": [step_view.document(s) for s in plan.role_steps],
         "functions": functions,
-        "findings": [{"function": f.function, "level": f.level, "message": f.message, "hint": f.hint}
-                     for f in plan.findings],
+        "findings": findings_document(plan.findings),
         "summary": {"add": total["add"], "change": total["change"], "remove": total["remove"], "run": total["run"]},
     }
 
 
-def render_reports(out: Output, command: str, reports: Sequence[FunctionReport], role_done: Sequence[Any] = ()) -> None:
+def findings_document(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    return [{"function": f.function, "level": f.level, "message": f.message, "hint": f.hint} for f in findings]
+
+
+def render_reports(out: Output, command: str, reports: Sequence[FunctionReport], role_done: Sequence[Any] = (),
+                   findings: Sequence[Finding] = ()) -> None:
     for report in reports:
         out.result(summary_line(out, report))
         if report.smoke and report.smoke.report and report.ok:
@@ -88,7 +92,7 @@ def render_reports(out: Output, command: str, reports: Sequence[FunctionReport],
         if report.conflict:
             for change in report.conflict.changes:
                 out.result(f"    {change.field}: {change.old} -> {change.new}")
-    out.document(results_document(command, reports, role_done))
+    out.document(results_document(command, reports, role_done, findings))
 
 
 def summary_line(out: Output, r: FunctionReport) -> str:
@@ -154,11 +158,14 @@ def smoke_document(smoke: SmokeResult | None, architecture: str) -> dict[str, An
     }
 
 
-def results_document(command: str, reports: Sequence[FunctionReport], role_done: Sequence[Any] = ()) -> dict[str, Any]:
+def results_document(command: str, reports: Sequence[FunctionReport], role_done: Sequence[Any] = (),
+                     findings: Sequence[Finding] = ()) -> dict[str, Any]:
+    """`findings`: push's pre-flight findings (what stopped it, or its warnings)."""
     return {
         "command": command,
         "ok": all(r.ok for r in reports),
         "role": [step_view.document(s) for s in role_done],
+        "findings": findings_document(findings),
         "functions": [
             {
                 "function": r.function.key,

@@ -8,6 +8,7 @@ only through the on_progress callback: core code never prints.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from ..errors import PackagingError
 from ..paths import default_cache_dir
 from ..runtimes.cache import discard_entry, release_entry, verify_entry
 from . import archive, limits, zipfmt
-from .files import IGNORE_FILE, select_files
+from .files import IGNORE_FILE, SourceFile, select_files
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,9 @@ def build_artifact(
     started = time.perf_counter()
     report = on_progress or (lambda _message: None)
     left_out: list[str] = []  # shown in the package and push summaries (left_out_text)
-    own = archive.source_entries(select_files(fn, on_skip=report, on_left_out=left_out.append))
-
     runtime = runtimes.family_of(fn.runtime)
+    own = archive.source_entries(_own_files(fn, runtime, report, left_out))
+
     deps: list[zipfmt.RawEntry] = []
     from_cache: bool | None = None
     if fn.requirements is not None and not runtime.declares_nothing(fn.requirements):
@@ -125,3 +126,12 @@ def build_artifact(
         seconds=seconds,
         needs_s3=needs_s3,
     )
+
+
+def _own_files(fn: FunctionConfig, runtime: runtimes.Runtime, report: Callable[[str], None],
+               left_out: list[str]) -> list[SourceFile]:
+    """The function's files, minus what its runtime never packs (e.g. Node.js's own node_modules
+    and .npmrc), applied after `exclude` so that no pattern re-includes them."""
+    never = runtime.source_excludes(fn.requirements)
+    return select_files(dataclasses.replace(fn, exclude=(*fn.exclude, *never)) if never else fn, on_skip=report,
+                        on_left_out=left_out.append)

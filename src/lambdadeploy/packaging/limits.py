@@ -73,6 +73,9 @@ def _label(name: str, is_own: bool) -> str:
     top, sep, _ = name.partition("/")
     if is_own:
         return f"{top}{sep} (your code)"
+    if top == "node_modules":  # Node.js: the package, e.g. '@img/sharp-linux-arm64 (dependency)'
+        parts = name.split("/")
+        return f"{'/'.join(parts[1:3] if parts[1].startswith('@') else parts[1:2])} (dependency)"
     m = _DIST_INFO.match(top)
     if m:
         top = m.group(1)

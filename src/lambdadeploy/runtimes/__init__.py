@@ -16,9 +16,10 @@ from .base import (
     RuntimeUnavailable,
     RuntimeVersion,
 )
+from .node import NodeRuntime
 from .python import PythonRuntime
 
-FAMILIES: tuple[Runtime, ...] = (PythonRuntime(),)
+FAMILIES: tuple[Runtime, ...] = (PythonRuntime(), NodeRuntime())
 RUNTIMES: tuple[str, ...] = tuple(name for family in FAMILIES for name in family.names())
 DEFAULT_RUNTIME = "python3.12"
 

@@ -1,6 +1,6 @@
 """The runtime seam: what lambdadeploy needs to know and do for one language family.
 
-A `Runtime` (runtimes/python, later others) answers, for the runtimes it covers:
+A `Runtime` (runtimes/python, runtimes/node) answers, for the runtimes it covers:
 which identifiers exist and when AWS deprecates them; whether a handler string is
 well formed and its file exists; how dependencies are installed for the Lambda
 platform (into the shared content-addressed cache, runtimes/cache.py); how the
@@ -86,6 +86,7 @@ class Runtime(ABC):
     versions: ClassVar[tuple[RuntimeVersion, ...]]
     manifest_name: ClassVar[str]  # the dependency manifest looked for in `source`
     handler_example: ClassVar[str]
+    scaffold: ClassVar[str] = "project"  # the folder of templates/ that `init` renders for it
 
     def names(self) -> tuple[str, ...]:
         return tuple(v.name for v in self.versions)
@@ -100,6 +101,21 @@ class Runtime(ABC):
     @abstractmethod
     def handler_file_problem(self, source: Path, handler: str) -> tuple[str, str] | None:
         """(message, hint) when the handler's file is not in `source`, else None."""
+
+    def handler_warnings(self, source: Path, handler: str, runtime: str) -> tuple[str, ...]:
+        """What `validate` should warn about the handler file for this runtime version (a handler
+        style the runtime no longer supports, read statically); nothing by default."""
+        return ()
+
+    def manifest_problem(self, manifest: Path) -> tuple[str, str] | None:
+        """(message, hint) when the manifest cannot be installed (checked at validate), else None."""
+        return None
+
+    def source_excludes(self, manifest: Path | None) -> tuple[str, ...]:
+        """gitignore patterns of `source` never packed for this runtime, applied after the
+        function's own `exclude` (so they cannot be re-included); `manifest` is the dependency
+        manifest, or None when the function has none."""
+        return ()
 
     @abstractmethod
     def declares_nothing(self, manifest: Path) -> bool:
@@ -116,14 +132,19 @@ class Runtime(ABC):
         `read(name)` gives a file of the package, or None."""
 
     @abstractmethod
-    def local_launch(self, runtime: str, architecture: str) -> LocalLaunch:
-        """How to run one invocation of this runtime here, or RuntimeUnavailable."""
+    def local_launch(self, runtime: str, architecture: str, memory: int = 128) -> LocalLaunch:
+        """How to run one invocation of this runtime here, or RuntimeUnavailable; `memory` (MB)
+        for runtimes that size their interpreter from it (Node.js's heap)."""
 
     def host_build(self, root: Path, runtime: str, architecture: str, native: tuple[str, ...],
                    report: Report) -> Path:
         """A copy of the extracted package ``root`` in which what owns the ``native`` files (paths
         relative to root) is rebuilt, at the same versions, for ``architecture`` (--smoke-arch host)."""
         raise RuntimeUnavailable(f"{self.family} runtimes cannot rebuild native code for {architecture}")
+
+    def builds_for_host(self) -> bool:
+        """Whether this family implements host_build (so --smoke-arch host is worth suggesting)."""
+        return type(self).host_build is not Runtime.host_build
 
     def layer_paths(self, runtime: str) -> tuple[str, ...]:
         """Folders inside /opt (the function's layers) that the runtime puts on its import path,

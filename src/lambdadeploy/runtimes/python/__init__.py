@@ -56,7 +56,7 @@ class PythonRuntime(Runtime):
                       read: Callable[[str], bytes | None], report: Report) -> None:
         handler.check_package(function, handler_text, runtime, read, report)
 
-    def local_launch(self, runtime: str, architecture: str) -> LocalLaunch:
+    def local_launch(self, runtime: str, architecture: str, memory: int = 128) -> LocalLaunch:
         interpreter = interpreters.find_interpreter(runtime)  # exactly the runtime's version, or raises
         argv = (interpreter.path, "-S", "-u", "-X", f"pycache_prefix={private_dir() / 'pycache'}", str(BOOTSTRAP))
         return LocalLaunch(
