@@ -73,7 +73,9 @@ def test_a_changed_function_reads_latest_the_alias_and_the_versions_worth_reusin
     assert [params.get("Qualifier") for _, params in calls[:4]] == ["dev", None, None, "prod"]  # prod: not yet
     # No listing, and every wait polls GetFunction (100/s) rather than GetFunctionConfiguration (15/s).
     assert not {"ListVersionsByFunction", "ListAliases", "GetFunctionConfiguration"} & set(names(calls))
-    assert names(calls)[-3:] == ["Invoke", "GetAlias", "UpdateAlias"]
+    # The alias moves on the RevisionId its one read returned: no second GetAlias before UpdateAlias.
+    assert names(calls)[-2:] == ["Invoke", "UpdateAlias"] and names(calls).count("GetAlias") == 1
+    assert calls[-1][1]["RevisionId"]
 
 
 def test_a_tags_only_change_leaves_the_fast_path_and_publishes_nothing(session: AwsSession, tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ function's layers (moto keeps a layer version's content as ``code_bytes``). That
 private moto API: pyproject pins moto to the range that tests/aws/test_sandbox_seam.py
 covers, and that test fails loudly when the signatures move.
 
-Deliveries of events to aliases are fixed in deliveries.py; an UpdateFunctionCode that
+Deliveries of events to aliases are fixed in deliveries.py, alias RevisionIds in
+revisions.py; an UpdateFunctionCode that
 changes ``Architectures`` (moto ignores it) is applied here.
 
 A smoke invoke may ask for ``--smoke-arch host`` through its ClientContext
@@ -28,16 +29,16 @@ from typing import Any
 
 from ..errors import LambdaDeployError
 from ..runtimes import HOST_BUILD_HEADER, SMOKE_ARCH_CONTEXT_KEY
-from . import deliveries
+from . import deliveries, revisions
 from .artifacts import RunnerError
-from .runner import DUMMY_CREDENTIALS, run_handler
+from .endpoints import callback_environment
+from .runner import run_handler
 
 LOG_RESULT_LIMIT = 4096  # Invoke's LogResult is the last 4 KB of the log, as in Lambda
 
 _SEAM_MARKER = "_lambdadeploy_seam"
 _install_lock = threading.Lock()
 _current = threading.local()  # the invocation in flight on this thread: event, ARN, error
-running_urls: list[str] = []  # URLs of the Sandbox servers running in this process (sandbox.py keeps it)
 _ORIGINALS: dict[str, Callable[..., Any]] = {}  # moto's methods, as found before patching
 
 
@@ -134,6 +135,7 @@ def install_invoke_seam() -> None:
         LambdaFunction._invoke_lambda = _invoke_lambda
         LambdaFunction.update_function_code = update_function_code
         deliveries.install()
+        revisions.install_alias_revisions()
         setattr(LambdaFunction, _SEAM_MARKER, True)
 
 
@@ -196,9 +198,8 @@ def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
     exact = getattr(_current, "event", _UNSET)
     event = _normalise_event(event) if exact is _UNSET else exact
     self.logs_backend.ensure_log_group(self.logs_group_name)
-    extra_env: dict[str, str] = {}
-    if running_urls:
-        extra_env = {"AWS_ENDPOINT_URL": running_urls[-1], **DUMMY_CREDENTIALS}
+    # The sandbox's URL and the key pair it made for functions, so the handler's boto3 calls stay local.
+    extra_env = callback_environment()
     try:
         invocation = run_handler(
             getattr(self, "code_bytes", b""),  # image functions have none
