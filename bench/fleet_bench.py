@@ -51,6 +51,12 @@ def write_fleet(root: Path, count: int, project: str = "fleet") -> Path:
     return root / "lambda.yaml"
 
 
+def sandbox_keys() -> dict[str, str]:
+    """The key pair the running sandbox accepts (it takes only its own: local/credentials.py)."""
+    keys = json.loads((LOGS / "sandbox-credentials.json").read_text())
+    return {"AWS_ACCESS_KEY_ID": keys["aws_access_key_id"], "AWS_SECRET_ACCESS_KEY": keys["aws_secret_access_key"]}
+
+
 @dataclass
 class Row:
     seconds: float
@@ -77,8 +83,10 @@ class Contender:
 
 class FleetBench:
     def __init__(self, count: int, log: Callable[[str], None], *, baseline_python: str | None = None,
-                 parallel: int | None = None, per_api: bool = False, script: bool = True) -> None:
+                 parallel: int | None = None, per_api: bool = False, script: bool = True,
+                 history: bool = True) -> None:
         self.count = count
+        self.with_history = history  # the 1,000-versions rows (they do not depend on the fleet's size)
         self.log = log
         self.per_api = per_api
         self.parallel = parallel
@@ -104,7 +112,7 @@ class FleetBench:
             if self.parallel:
                 cmd += ["--parallel", str(self.parallel)]
             label = f"fleet{self.count}-{tag}-{expect}-{self.edits}-{len(names)}"
-            measured = run(cmd, env=base_env(LAMBDADEPLOY_CACHE_DIR=str(WORK / "ld-cache" / "fleet")),
+            measured = run(cmd, env=base_env(LAMBDADEPLOY_CACHE_DIR=str(WORK / "ld-cache" / "fleet"), **sandbox_keys()),
                            cwd=root, label=label, timeout=1800)
             document = json.loads(measured.stdout)
             if not document["ok"] or len(document["functions"]) != len(names):
@@ -121,7 +129,7 @@ class FleetBench:
         cmd = [sys.executable, str(SCRIPT), "--endpoint", endpoint, "--project", str(self.root),
                "--workers", str(self.parallel or 10), "--skip", "many,few", "--role", "arn:aws:iam::123456789012:role/fleet-lambda-exec"]
         started = time.perf_counter()
-        done = subprocess.run(cmd, env=base_env(), capture_output=True, text=True, timeout=1800, check=False)
+        done = subprocess.run(cmd, env=base_env(**sandbox_keys()), capture_output=True, text=True, timeout=1800, check=False)
         seconds = time.perf_counter() - started
         LOGS.mkdir(parents=True, exist_ok=True)
         (LOGS / f"{label}.log").write_text(f"$ {' '.join(cmd)}\n{done.stdout}\n{done.stderr}")
@@ -135,7 +143,8 @@ class FleetBench:
             self.proxy = proxy
             for contender in self.contenders:
                 self._rows(contender, proxy)
-            self._history(proxy, sandbox)
+            if self.with_history:
+                self._history(proxy, sandbox)
 
     def _timed(self, contender: Contender, proxy: QuotaProxy, kind: str, names: list[str]) -> None:
         self._script_note = ""
@@ -165,7 +174,8 @@ class FleetBench:
         tool = self.contenders[0]
         tool.push(sandbox.url, ["many", "few"], "first")
         client = boto3.client("lambda", endpoint_url=sandbox.url, region_name="us-east-1",
-                              aws_access_key_id="bench", aws_secret_access_key="bench")
+                              aws_access_key_id=sandbox_keys()["AWS_ACCESS_KEY_ID"],
+                              aws_secret_access_key=sandbox_keys()["AWS_SECRET_ACCESS_KEY"])
         for key, count in (("many", MANY_VERSIONS), ("few", FEW_VERSIONS)):
             self.log(f"publishing {count - 1} more versions of fleet-{key} (outside the proxy)...")
             for n in range(count - 1):

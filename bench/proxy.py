@@ -56,6 +56,9 @@ _LAMBDA_OPS = [
     ("GET", re.compile(_FN + r"$"), "GetFunction"),
     ("POST", re.compile(r"/20\d\d-\d\d-\d\d/functions/?$"), "CreateFunction"),
     ("GET", re.compile(r"/20\d\d-\d\d-\d\d/event-source-mappings/?$"), "ListEventSourceMappings"),
+    ("POST", re.compile(r"/20\d\d-\d\d-\d\d/tags/(?P<fn>[^/]+)$"), "TagResource"),
+    ("DELETE", re.compile(r"/20\d\d-\d\d-\d\d/tags/(?P<fn>[^/]+)$"), "UntagResource"),
+    ("GET", re.compile(r"/20\d\d-\d\d-\d\d/tags/(?P<fn>[^/]+)$"), "ListTags"),
 ]
 
 

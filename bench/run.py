@@ -256,7 +256,8 @@ def main(argv: list[str]) -> int:
         if "fleet" in args.sections:
             for size in (int(n) for n in args.fleet_sizes.split(",") if n.strip()):
                 fleet = FleetBench(size, log, baseline_python=args.baseline_python, parallel=args.fleet_parallel,
-                                   per_api=args.per_api, script=not args.no_script and size <= 100)
+                                   per_api=args.per_api, script=not args.no_script and size <= 100,
+                                   history=not fleets)  # the history rows once, with the first fleet
                 fleets.append(fleet)
                 fleet.run()
     except BenchError as error:
