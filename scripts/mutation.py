@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """On-demand mutation run (issue #20): mutmut over the pure modules, with the unit tests only.
 
-    python scripts/mutation.py            # fresh run (about 20 min on 2 shared cores), then a summary
+    python scripts/mutation.py            # fresh run (about an hour on 2 shared cores), then a summary
     python scripts/mutation.py --resume   # keep mutants/ and only test what is not done yet
     python scripts/mutation.py --diffs    # the summary with each survivor's diff
     python scripts/mutation.py --report   # only summarise the results already in mutants/
-    python scripts/mutation.py --only 'lambdadeploy.plan.*'   # re-test some mutants (keeps mutants/)
+    python scripts/mutation.py --only 'lambdadeploy.engine.plan.*'   # re-test some mutants (keeps mutants/)
 
 Not part of CI: too slow for 2 cores. What is mutated and which tests run are set in one
 place, `[tool.mutmut]` in pyproject.toml (repoint it when modules move). This script installs
@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "mutants"
 LOG = WORK / "mutmut-run.log"
 DETECTED = {"killed", "timeout", "caught by type check"}
+NOT_RUN = "not checked"  # mutmut's word for a mutant an interrupted run had not reached yet
 RESULT = re.compile(r"^\s*(?P<name>\S+__mutmut_\d+): (?P<status>.+?)\s*$")
 
 
@@ -77,7 +78,7 @@ def not_scored() -> list[str]:
 
 
 def function_of(name: str) -> str:
-    """lambdadeploy.remote.xǁAliasHistoryǁencode__mutmut_3 -> lambdadeploy.remote AliasHistory.encode"""
+    """lambdadeploy.engine.history.xǁAliasHistoryǁencode__mutmut_3 -> lambdadeploy.engine.history AliasHistory.encode"""
     mangled = name.partition("__mutmut_")[0]
     module, _, function = mangled.rpartition(".")
     function = function.removeprefix("x_") if function.startswith("x_") else function[1:]
@@ -91,14 +92,16 @@ def summary(results: dict[str, str], exe: Path, diffs: bool) -> str:
     by_module: dict[str, Counter[str]] = defaultdict(Counter)
     for name, status in results.items():
         by_module[function_of(name).split()[0]][status] += 1
-    lines = ["| module | mutants | killed | survived | no tests | score |", "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| module | mutants | killed | survived | no tests | not run | score |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     total: Counter[str] = Counter()
     for module, counts in sorted(by_module.items()):
         total.update(counts)
         lines.append(row(module, counts))
     lines.append(row("**all**", total))
-    lines += ["", "score = detected / (mutants that some unit test runs); detected = killed, timeout.", ""]
-    survivors = sorted((n for n, s in results.items() if s not in DETECTED | {"no tests"}), key=number)
+    lines += ["", "score = detected / (mutants that some unit test runs); detected = killed, timeout; "
+              "not run: an interrupted run had not reached them (left out of the score).", ""]
+    survivors = sorted((n for n, s in results.items() if s not in DETECTED | {"no tests", NOT_RUN}), key=number)
     lines.append(f"### Survivors ({len(survivors)}), by function: the mutant numbers")
     by_function: dict[str, list[str]] = defaultdict(list)
     for name in survivors:
@@ -131,11 +134,12 @@ def number(name: str) -> tuple[str, int]:
 
 
 def row(label: str, counts: Counter[str]) -> str:
-    tested = sum(counts.values()) - counts["no tests"]
+    tested = sum(counts.values()) - counts["no tests"] - counts[NOT_RUN]
     detected = sum(counts[s] for s in DETECTED)
     score = f"{100 * detected / tested:.1f}%" if tested else "-"
     survived = tested - detected
-    return f"| {label} | {sum(counts.values())} | {detected} | {survived} | {counts['no tests']} | {score} |"
+    return (f"| {label} | {sum(counts.values())} | {detected} | {survived} | {counts['no tests']} | "
+            f"{counts[NOT_RUN]} | {score} |")
 
 
 def main() -> None:

@@ -299,5 +299,7 @@ def as_mapping(settings: Any) -> dict[str, Any]:
             value = list(value)
         elif isinstance(value, Mapping):
             value = dict(value)
+        elif hasattr(value, "as_config"):  # a checked value that reads back as the file wrote it
+            value = value.as_config()
         result[item.name] = value
     return result

@@ -12,6 +12,7 @@ from moto import mock_aws
 from lambdadeploy.aws import AwsSession, AwsSettings
 from lambdadeploy.config import load
 from lambdadeploy.config.model import Project
+from lambdadeploy.local.http_apis import install as install_http_apis
 from lambdadeploy.local.sandbox import install_invoke_seam
 
 
@@ -24,6 +25,7 @@ def session(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[AwsSess
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("LAMBDADEPLOY_CACHE_DIR", str(tmp_path / "cache"))
     install_invoke_seam()
+    install_http_apis()  # GetAuthorizers and AWS's duplicate-route conflict, which moto lacks
     with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
         yield AwsSession(AwsSettings(region="us-east-1"))
 

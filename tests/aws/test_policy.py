@@ -30,7 +30,8 @@ from lambdadeploy.iam.ci_policy import ci_policy
 
 from .conftest import write_project
 
-SERVICES = ("lambda", "iam", "sts", "s3", "sns", "events", "sqs", "dynamodb", "kinesis", "logs", "cloudwatch")
+SERVICES = ("lambda", "iam", "sts", "s3", "sns", "events", "sqs", "dynamodb", "kinesis", "logs", "cloudwatch",
+            "apigatewayv2")
 # API operation -> IAM action, where the names differ.
 ACTION_NAMES = {
     ("lambda", "Invoke"): "lambda:InvokeFunction",
@@ -70,8 +71,10 @@ class Recorder:
         service = model.service_model.signing_name
         name = model.name
         action = ACTION_NAMES.get((service, name), f"{service}:{name}")
+        if service == "apigateway":  # API Gateway's IAM actions are the HTTP verbs on the request's path
+            action = f"apigateway:{model.http['method']}"
         context: dict[str, str] = {}
-        resource = self.resource(service, name, params)
+        resource = self.resource(service, name, params, model)
         if service == "lambda" and name in ("CreateEventSourceMapping", "UpdateEventSourceMapping",
                                             "DeleteEventSourceMapping"):
             context["lambda:FunctionArn"] = self.function_arn(params.get("FunctionName")) if "FunctionName" in params \
@@ -98,7 +101,7 @@ class Recorder:
             return name
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
 
-    def resource(self, service: str, name: str, params: dict[str, Any]) -> str:
+    def resource(self, service: str, name: str, params: dict[str, Any], model: Any = None) -> str:
         if service == "lambda":
             if "UUID" in params:
                 return f"arn:aws:lambda:{self.region}:{self.account}:event-source-mapping:{params['UUID']}"
@@ -123,6 +126,12 @@ class Recorder:
             else:
                 account, name = params.get("QueueOwnerAWSAccountId", self.account), params["QueueName"]
             return f"arn:aws:sqs:{self.region}:{account}:{name}"
+        if service == "apigateway":  # arn:aws:apigateway:REGION::/apis/ID/routes/ID, from the request's URI
+            uri = model.http["requestUri"].split("?")[0]
+            for member, shape in model.input_shape.members.items():
+                if shape.serialization.get("location") == "uri" and member in params:
+                    uri = uri.replace("{" + shape.serialization["name"] + "}", str(params[member]))
+            return f"arn:aws:apigateway:{self.region}::{uri.removeprefix('/v2')}"
         if service == "iam" and "RoleName" in params:
             return f"arn:aws:iam::{self.account}:role/{params['RoleName']}"
         return "*"
@@ -259,3 +268,51 @@ def test_every_call_of_the_deploy_workflows_is_allowed_by_the_ci_policy(session:
         Request("events:PutRule", "events:PutRule", f"arn:aws:events:{session.region}:{session.account_id()}:rule/x"),
     ]
     assert [r.operation for r in outside if allows(policy, r)] == []
+
+
+HTTP_CONFIG = """\
+project: t
+aliases: [dev, prod]
+functions:
+  list:
+    handler: app.handler
+    triggers:
+      - http: {api: shop, routes: [ROUTES], cors: CORS}
+  create:
+    handler: app.handler
+    triggers:
+      - http: {api: shop, routes: "POST /items", auth: AUTH}
+"""
+
+
+def http_project(root: Path, routes: str, cors: str, auth: str) -> Project:
+    from lambdadeploy.config import load
+    from lambdadeploy.config.load import RenderContext
+
+    for name in ("list", "create"):
+        (root / "functions" / name).mkdir(parents=True, exist_ok=True)
+        (root / "functions" / name / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    text = HTTP_CONFIG.replace("ROUTES", routes).replace("CORS", cors).replace("AUTH", auth)
+    (root / "lambda.yaml").write_text(text if routes else "project: t\naliases: [dev, prod]\nfunctions:\n"
+                                      "  list: {handler: app.handler}\n  create: {handler: app.handler}\n")
+    return load(root / "lambda.yaml", RenderContext(alias="dev"))
+
+
+def test_every_call_wiring_http_apis_is_allowed_by_the_ci_policy(session: AwsSession, tmp_path: Path) -> None:
+    jwt = '{jwt: {issuer: "https://id.example.com/", audience: [shop]}}'
+    first = http_project(tmp_path, '"GET /items", "GET /items/{id}"', "true", jwt)
+    policy = ci_policy(first, session.account_id(), session.region)
+    recorder = Recorder(session.account_id(), session.region)
+    recorder.install(session)
+    for project, alias in ((first, "dev"), (first, "prod"),
+                           (http_project(tmp_path, '"GET /items"', "false", "iam"), "dev"),
+                           (http_project(tmp_path, "", "", ""), "dev"), (http_project(tmp_path, "", "", ""), "prod")):
+        assert all(r.ok for r in Deployer(session, project, lambda event: None).push(project.functions, alias))
+    operations = {r.operation for r in recorder.requests if r.operation.startswith("apigateway:")}
+    assert {"apigateway:CreateApi", "apigateway:GetApis", "apigateway:CreateStage", "apigateway:GetStage",
+            "apigateway:CreateIntegration", "apigateway:CreateAuthorizer", "apigateway:GetAuthorizers",
+            "apigateway:CreateRoute", "apigateway:UpdateRoute", "apigateway:DeleteRoute", "apigateway:DeleteAuthorizer",
+            "apigateway:DeleteIntegration", "apigateway:DeleteCorsConfiguration", "apigateway:DeleteApi"} <= operations
+    denied = sorted({(r.operation, r.action, r.resource) for r in recorder.requests if not allows(policy, r)})
+    assert denied == []
+    assert not allows(policy, Request("apigateway:DeleteApi", "apigateway:DELETE", "arn:aws:apigateway:eu-west-1::/apis/x"))

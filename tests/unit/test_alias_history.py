@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lambdadeploy.engine.history import HISTORY_LIMIT, AliasHistory
+from lambdadeploy.engine.history import HISTORY_LIMIT, AliasHistory, pushed
 
 
 def test_encoding_is_the_mark_then_compact_json() -> None:
@@ -53,3 +53,27 @@ def test_decode_tolerates_missing_fields_and_numbers() -> None:
     assert AliasHistory.decode('lambdadeploy {"previous":null,"smoke":"ok"}') == AliasHistory((), "ok")
     # Written by hand with spaces: still ours.
     assert AliasHistory.decode('lambdadeploy { "previous": ["5"], "smoke": "x" }') == AliasHistory(("5",), "x")
+
+
+def test_a_long_smoke_note_is_cut_to_80_characters_and_a_shorter_one_kept() -> None:
+    assert AliasHistory((), "x" * 80).encode() == 'lambdadeploy {"previous":[],"smoke":"' + "x" * 80 + '"}'
+    assert AliasHistory((), "y" * 81).encode() == 'lambdadeploy {"previous":[],"smoke":"' + "y" * 77 + '..."}'
+
+
+def test_versions_that_do_not_fit_256_characters_are_dropped_oldest_first() -> None:
+    # Version strings are short in practice; a hand-edited history can hold anything.
+    versions = tuple(f"{n:030d}" for n in range(10, 0, -1))  # newest first
+    text = AliasHistory(versions, "z" * 80).encode()
+    assert AliasHistory.decode(text) == AliasHistory(versions[:4], "z" * 80)
+    assert len(text) == 250  # a fifth 32-character entry would take it to 283
+
+
+def test_a_move_puts_the_version_it_left_first_without_repeating_it() -> None:
+    assert pushed("3", ("2", "3", "1")) == ("3", "2", "1")
+    assert pushed("1", ()) == ("1",)
+
+
+def test_a_history_of_exactly_256_characters_is_kept_whole() -> None:
+    versions = ("a" * 41, "b" * 40, "c" * 40, "d" * 40, "e" * 40)
+    assert len(AliasHistory(versions).encode()) == 256
+    assert AliasHistory.decode(AliasHistory((*versions, "f")).encode()) == AliasHistory(versions)

@@ -423,3 +423,10 @@ def test_only_the_last_watch_waits_for_late_metrics() -> None:
     rollout = Rollout(10, watch_seconds=30, linear_step=30, metrics_delay=120)
     steps = plan_push(FN, "sha2", ROLE, remote(None, alias("prod", "1")), "prod", rollout=rollout).steps
     assert [s.settle_seconds for s in steps if isinstance(s, Watch)] == [0, 0, 120]
+
+
+def test_trigger_steps_are_added_after_the_plan_s_own_and_nothing_else_changes() -> None:
+    plan = plan_push(FN, "sha2", ROLE, remote(None, alias("prod", "1")), "prod")
+    extra = (Smoke("shop-api", "9"),)  # any step: deploy.py adds the trigger kinds' steps this way
+    assert plan.with_steps(extra) == FunctionPlan(FN, (*plan.steps, *extra), "prod", "1", NEW_VERSION)
+    assert plan.with_steps(()) == plan

@@ -153,3 +153,15 @@ def test_cost_per_million_counts_every_invoke() -> None:
 
     # 1,000,000 invokes x 0.1 s x 1 GB x the arm64 price, plus $0.20 of requests.
     assert cost_per_million(Report(90.0, 100, 1024, 50), "arm64") == pytest.approx(1.53334, rel=1e-9)
+
+
+def test_a_host_build_smoke_test_is_labelled_as_such_passed_or_failed() -> None:
+    # --smoke-arch host: what ran is not the deployed artifact, and every summary must say so.
+    report = "REPORT RequestId: r Duration: 12.0 ms Billed Duration: 13 ms Memory Size: 128 MB Max Memory Used: 40 MB"
+    passed = interpret("4", b'{"ok": true}', None, report, {"ok": True}, host_build="aarch64")
+    assert (passed.passed, passed.host_build) == (True, "aarch64")
+    assert passed.describe() == "passed in 12 ms (host aarch64 build)"
+    failed = interpret("4", b'{"errorType": "E", "errorMessage": "m"}', "Unhandled", "", None, host_build="aarch64")
+    assert (failed.passed, failed.host_build) == (False, "aarch64")
+    assert failed.describe() == "failed (host aarch64 build): E: m"
+    assert interpret("4", b"1", None, "", None).host_build is None

@@ -22,6 +22,7 @@ VALID = {
     "kinesis": {"stream": "arn:aws:kinesis:us-east-1:123456789012:stream/S"},
     "schedule": {"expression": "rate(5 minutes)"},
     "url": {},
+    "http": {"api": "shop", "routes": "GET /items"},
 }
 TYPED_FIELDS = [(kind.name, field.name) for kind in registry.KINDS for field in kind.settings.fields
                 if not isinstance(field.rule, Json)]

@@ -32,6 +32,41 @@ def _read_payload(payload: str | None, fn: FunctionConfig) -> Any:
         ) from error
 
 
+def _http_event(app: App, fn: FunctionConfig, alias: str | None,
+                given: tuple[str, tuple[str, ...], str | None], region: str) -> Any:
+    """The payload format 2.0 event of `request`, routed by the function's http routes for the alias
+    (stage = the alias, else $default); --payload is the body, as bytes."""
+    from ..triggers.http_events import try_event
+
+    request, headers, payload = given
+    body = b""
+    if payload is not None:
+        source = "standard input" if payload == "-" else payload
+        try:
+            body = sys.stdin.buffer.read() if payload == "-" else Path(payload).read_bytes()
+        except OSError as error:
+            raise InvalidInputError(f"cannot read the request body {source}: {error.strerror}") from error
+    triggers = fn.triggers_for(alias) if alias else fn.triggers
+    routes = [key for t in triggers if t.kind == "http" for key in t.settings.routes]
+    try:
+        event, matched = try_event(request, headers, body, routes, alias or "$default", region)
+    except ValueError as error:
+        raise InvalidInputError(f"--http/--header: {error}") from error
+    if not matched:
+        app.out.warn(f"{fn.key}: no http route of the function matches {request!r}; sent as the $default route")
+    return event
+
+
+def _http_answer(app: App, body: bytes) -> dict[str, Any]:
+    """What API Gateway would answer for the function's result: status and headers on stderr."""
+    from ..triggers.http_events import http_response
+
+    response = http_response(body)
+    app.out.info(f"HTTP {response.status}" + "".join(f"\n{k}: {v}" for k, v in response.headers))
+    text = response.body.decode("utf-8", errors="replace")
+    return {"status": response.status, "headers": [list(h) for h in response.headers], "body": text}
+
+
 @click.command()
 @click.argument("name", metavar="FN")
 @click.option("--alias", help="Invoke this alias.")
@@ -41,17 +76,25 @@ def _read_payload(payload: str | None, fn: FunctionConfig) -> Any:
 @click.option("--smoke-arch", type=click.Choice(("function", "host")), default="function", show_default=True,
               help="With --local: host runs native code rebuilt, same pinned versions, for this machine's CPU "
               "when it cannot run the function's.")
+@click.option("--http", "http_request", metavar="'METHOD /path?query'",
+              help="Send the HTTP API event (payload format 2.0) of this request; --payload is then its body.")
+@click.option("-H", "--header", "headers", multiple=True, metavar="'Name: value'",
+              help="With --http: a request header (repeatable).")
 @click.pass_obj
 def invoke(app: App, name: str, alias: str | None, version: str | None, payload: str | None, local: bool,
-           smoke_arch: str) -> None:
+           smoke_arch: str, http_request: str | None, headers: tuple[str, ...]) -> None:
     """Invoke a function; print its result and log tail."""
     if alias and version:
         raise InvalidInputError("use either --alias or --version, not both")
     if smoke_arch == "host" and not local:
         raise InvalidInputError("--smoke-arch host needs --local (for a deployed version, `push --smoke-arch host`)")
+    if headers and not http_request:
+        raise InvalidInputError("--header needs --http")
     project = app.project(alias)
     fn = app.functions(project, (name,))[0]
-    event = _read_payload(payload, fn)
+    region = app.settings.region or project.region or "us-east-1"
+    event = (_http_event(app, fn, alias, (http_request, headers, payload), region) if http_request
+             else _read_payload(payload, fn))
     if local:
         from ..local.runner import run_handler
         from ..packaging import build_artifact
@@ -82,12 +125,13 @@ def invoke(app: App, name: str, alias: str | None, version: str | None, payload:
     pretty = parsed if isinstance(parsed, str) else json.dumps(parsed, indent=2)
     if log_tail:
         app.out.log(log_tail.rstrip())
+    answer = _http_answer(app, body) if http_request and not function_error else None
     if app.out.json_mode:
         app.out.document({"command": "invoke", "ok": function_error is None, "function": fn.key,
                           "function_error": function_error, "payload": parsed, "log_tail": log_tail,
-                          "host_build": host_build})
+                          "host_build": host_build, **({"http": answer} if answer is not None else {})})
     else:
-        app.out.result(pretty)
+        app.out.result(pretty if answer is None else answer["body"])
     if function_error:
         raise click.exceptions.Exit(EXIT_FAILED)
 
@@ -119,8 +163,9 @@ def status(app: App, names: tuple[str, ...]) -> None:
             app.out.result(f"  {alias.name} -> {alias.version}{weights}  last smoke: {alias.history.smoke or '-'}"
                            + (f"  previous: {', '.join(alias.history.previous)}" if alias.history.previous else ""))
         for wired in found.triggers:
-            detail = f" ({wired.detail})" if wired.detail and wired.kind == "url" else ""
-            app.out.result(f"  trigger {wired.kind} {wired.resource}: {wired.description}{detail} -> {wired.alias}")
+            detail = f" ({wired.detail})" if wired.detail and wired.kind in ("url", "http") else ""
+            state = f" [{wired.state}]" if wired.state and wired.kind == "http" else ""
+            app.out.result(f"  trigger {wired.kind} {wired.resource}: {wired.description}{detail} -> {wired.alias}{state}")
         documents.append({
             "function": fn.key, "name": fn.name, "exists": True, "versions": versions,
             "triggers": [{"kind": w.kind, "alias": w.alias, "resource": w.resource, "description": w.description,

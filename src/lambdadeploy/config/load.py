@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, InvalidInputError
+from .across import check_across_functions
 from .aliases import check_one_source_per_alias
 from .model import Project
 from .parse import parse
@@ -93,8 +94,15 @@ def load(path: Path, context: RenderContext | None = None, *, across_aliases: bo
     if across_aliases:
         context = context or RenderContext()
         alias = context.alias or project.aliases[0]
-        warnings = check_one_source_per_alias(
-            project, alias, lambda other: load(path, dataclasses.replace(context, alias=other), across_aliases=False))
+        rendered: dict[str, Project] = {}
+
+        def render_for(other: str) -> Project:
+            if other not in rendered:
+                rendered[other] = load(path, dataclasses.replace(context, alias=other), across_aliases=False)
+            return rendered[other]
+
+        warnings = check_one_source_per_alias(project, alias, render_for)
+        check_across_functions(project, alias, render_for)
         project = dataclasses.replace(project, warnings=(*project.warnings, *warnings))
     return project
 

@@ -66,7 +66,9 @@ def plan_triggers(fn: FunctionConfig, alias: str, state: TriggerState,
     wanted = fn.triggers_for(alias)
     kinds = registry.kinds()
     grants = [g for kind in kinds for g in kind.grants(target, [t for t in wanted if t.kind == kind.name])]
-    add, remove = plan_grants(target, grants, state.statements)
+    # Statements a kind plans itself (in its own steps) are not the generic grants' to remove.
+    generic = {sid: s for sid, s in state.statements.items() if not any(k.owns_statement(sid) for k in kinds)}
+    add, remove = plan_grants(target, grants, generic)
     steps: list[FunctionStep] = [SetPermission(fn.name, target, step) for step in add]
     for kind in kinds:
         triggers = [t for t in wanted if t.kind == kind.name]

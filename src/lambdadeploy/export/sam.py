@@ -25,7 +25,7 @@ from ..iam.execution_role import (
     trigger_sources_policy,
 )
 from ..triggers import registry
-from . import s3_notifications
+from . import http_apis, s3_notifications
 from .cfn import logical_name, partition_arn, role_arn, unique
 from .secrets import hide_secrets
 
@@ -106,6 +106,8 @@ def sam_template(
                 "Value": {"Fn::GetAtt": [f"{logical_id}Url", "FunctionUrl"]},
             }
     resources.update(s3_notifications.resources(project, alias, ids))
+    resources.update(http_apis.resources(project, alias))
+    outputs.update(http_apis.outputs(project, alias))
     where = f"project {project.project}" if project.project else str(project.config_file.name)
     info = metadata(project, alias, ids)
     for key, sha in (code_sha256 or {}).items():
@@ -222,8 +224,7 @@ def function_events(fn: FunctionConfig, alias: str) -> dict[str, Any]:
     events: dict[str, Any] = {}
     taken: set[str] = set()
     for trigger in fn.triggers:
-        event = registry.kind(trigger.kind).sam_event(trigger, fn.name, alias)
-        if event is not None:
+        for event in registry.kind(trigger.kind).sam_events(trigger, fn.name, alias):
             events[unique(logical_name(event.name), taken)] = {"Type": event.type, "Properties": dict(event.properties)}
     return events
 

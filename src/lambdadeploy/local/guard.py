@@ -4,6 +4,8 @@ In order, as AWS's own front ends do:
 
 1. owner-only transport: the Host must be a loopback name (no DNS rebinding), no browser
    (`Origin`, `Sec-Fetch-Site`), and moto's `/moto-api/` control endpoints are not served;
+   a local HTTP API URL (`/_api/TOKEN/...`, http_apis.py) is answered here, its TOKEN (made
+   from the owner's secret key) standing in for the signature so that `curl` works;
 2. the request size caps (Lambda's 69,905,067-byte code upload, 6 MB synchronous invoke): 413;
 3. the SigV4 signature, by a key this sandbox made (sigv4.py): 403 otherwise;
 4. the service model's limits on the operation's input (limits.py): 400 ValidationException
@@ -28,7 +30,7 @@ from urllib.parse import unquote
 from .. import __version__
 from ..aws.models import service_model
 from ..awsrules import Violation, lambda_api
-from . import behaviour, limits
+from . import behaviour, http_apis, limits
 from .credentials import SandboxCredentials
 from .operations import Call, identify
 from .revisions import ANSWERS as REVISION_ANSWERS
@@ -80,6 +82,7 @@ class Guard:
         self.keys = keys
         self.clock = clock
         self.revisions = Revisions()
+        self.api_token = http_apis.token_for(keys.owner)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         refusal = screen(environ)
@@ -87,6 +90,8 @@ class Guard:
             return refusal.start(start_response)
         if environ.get("PATH_INFO") == PROBE_PATH and environ.get("REQUEST_METHOD") == "GET":
             return self._probe().start(start_response)
+        if http_apis.is_api_request(environ):
+            return http_apis.serve(environ, start_response, self.api_token, self.keys.lookup)
         request, too_large = _read(environ)
         if too_large is not None:
             return error("rest-json", too_large).start(start_response)

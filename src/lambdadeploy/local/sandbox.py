@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import InvalidInputError
-from . import endpoints
+from . import endpoints, http_apis
 from .credentials import (
     CREDENTIALS_ENV,
     SandboxCredentials,
@@ -82,6 +82,7 @@ class Sandbox:
             return self
         install_invoke_seam()
         install_metric_delays()
+        http_apis.install()
         _like_aws()
         if not self.log_requests:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -97,6 +98,7 @@ class Sandbox:
                                         name=f"sandbox-{self.port}", daemon=True)
         self._thread.start()
         endpoints.register(self.url, keys.functions)
+        http_apis.register(self.url, app.api_token)
         return self
 
     def stop(self) -> None:
@@ -105,6 +107,7 @@ class Sandbox:
         if server is None:
             return
         endpoints.unregister(self.url)
+        http_apis.unregister(self.url)
         server.shutdown()
         server.server_close()
         if self._thread is not None:

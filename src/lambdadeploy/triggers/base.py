@@ -187,6 +187,31 @@ class PreflightItem:
 
 
 @dataclass(frozen=True)
+class TriggerUse:
+    """One trigger of one function in the file as rendered for one alias: what a kind's check across
+    functions and aliases (`check_uses`) sees."""
+
+    alias: str  # the alias the file was rendered for
+    function: str  # the function's key in lambda.yaml
+    index: int  # its place in the function's triggers
+    trigger: Trigger
+
+    @property
+    def field(self) -> str:
+        return f"functions.{self.function}.triggers.{self.index}.{self.trigger.kind}"
+
+
+@dataclass(frozen=True)
+class UseProblem:
+    """What `check_uses` found wrong, reported at the use's line and field."""
+
+    use: TriggerUse
+    message: str
+    hint: str | None = None
+    at: str = ""  # a setting inside the trigger, e.g. "routes"
+
+
+@dataclass(frozen=True)
 class Problem:
     """What AWS would refuse (error) or advise against (warning), found before anything is written."""
 
@@ -263,6 +288,18 @@ class TriggerKind(ABC):
     def wired(self, target: Target, observed: Any) -> list[Wired]:
         """What status shows, from an observation."""
 
+    def check_uses(self, uses: list[TriggerUse]) -> list[UseProblem]:
+        """Rules across functions and aliases, at `validate` (e.g. one route of a shared API claimed
+        by two functions): `uses` are this kind's triggers in every rendering of the file, the
+        targeted alias first. Optional."""
+        return []
+
+    def owns_statement(self, sid: str) -> bool:
+        """True for the resource-policy statements this kind plans and applies itself (in its own
+        steps) instead of through `grants`, e.g. because a statement names a resource that exists
+        only once an earlier step of the kind has created it."""
+        return False
+
     def preflight(self, items: list[PreflightItem], region: str) -> list[Problem]:
         """Problems AWS would refuse a write for, over every function of the push (so two functions
         sharing a source are checked together); `region` is where the functions live."""
@@ -271,6 +308,11 @@ class TriggerKind(ABC):
     def sam_event(self, trigger: Trigger, function: str, alias: str) -> SamEvent | None:
         """The trigger as a SAM event; None when the export wires it otherwise."""
         return None
+
+    def sam_events(self, trigger: Trigger, function: str, alias: str) -> list[SamEvent]:
+        """Every SAM event of the trigger (one per route for an HTTP API); by default `sam_event`."""
+        event = self.sam_event(trigger, function, alias)
+        return [event] if event is not None else []
 
     def sam_function_properties(self, trigger: Trigger) -> dict[str, Any]:
         """Properties of AWS::Serverless::Function this trigger sets (e.g. FunctionUrlConfig)."""

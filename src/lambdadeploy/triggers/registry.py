@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..fields import INVALID, Reporter
 from .base import Trigger, TriggerKind
+from .http import HttpKind
 from .s3 import S3Kind
 from .schedule import ScheduleKind
 from .sns import SnsKind
@@ -22,6 +23,7 @@ KINDS: list[TriggerKind] = [
     KinesisKind(),
     ScheduleKind(),
     UrlKind(),
+    HttpKind(),
 ]
 
 

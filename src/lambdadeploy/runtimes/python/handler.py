@@ -10,11 +10,17 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from ...errors import PackagingInputError
 
+# Older CPython (e.g. 3.11.7; gh-106905) keeps the AST converter's recursion depth per
+# interpreter, not per thread: two functions checked in parallel could fail ast.parse with
+# "SystemError: AST constructor recursion depth mismatch". Our parses go one at a time (another
+# library parsing in another thread at that moment, as werkzeug does once per URL rule, still could).
+_AST_LOCK = threading.Lock()
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -66,7 +72,8 @@ def check_package(function: str, handler: str, runtime: str, read: Callable[[str
     try:
         if runtime_minor is not None and runtime_minor < sys.version_info.minor:
             # Catch syntax newer than the runtime understands (best effort, per ast docs).
-            ast.parse(source, name, feature_version=(3, runtime_minor))
+            with _AST_LOCK:
+                ast.parse(source, name, feature_version=(3, runtime_minor))
         compile(source, name, "exec", dont_inherit=True)
     except SyntaxError as exc:
         where = f"{name}, line {exc.lineno}" if exc.lineno else name
@@ -84,7 +91,9 @@ def check_package(function: str, handler: str, runtime: str, read: Callable[[str
     except ValueError as exc:  # e.g. null bytes in the source
         raise PackagingInputError(f"{function}: handler {handler!r}: {name}: {exc}") from None
     wanted = split_handler(handler)[1]
-    bound = module_level_names(ast.parse(source, name))
+    with _AST_LOCK:
+        tree = ast.parse(source, name)
+    bound = module_level_names(tree)
     if bound is not None and wanted not in bound:
         defined = sorted(n for n in bound if not n.startswith("_"))
         raise PackagingInputError(
