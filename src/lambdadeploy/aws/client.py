@@ -5,7 +5,8 @@ limiter (ratelimit.py) into botocore's `before-send` event, so every HTTP reques
 token from the bucket of its quota, botocore's own retries included, and tells the limiter
 what AWS answered (`response-received`), so throttling slows the bucket down. A call that
 is still throttled after botocore's retries is tried again under retry.THROTTLED, for
-minutes (THROTTLED here is what tests shorten). Any botocore exception is translated into the typed errors of errors.py.
+minutes (THROTTLED here is what tests shorten), unless the user set AWS_MAX_ATTEMPTS: then
+that is every request's limit, as with any AWS tool (`patient=False`). Any botocore exception is translated into the typed errors of errors.py.
 Paginators are wrapped the same way, so a caller can iterate pages without ever
 importing botocore.
 """
@@ -52,10 +53,10 @@ def _typed(operation: str, call: Callable[[], Any]) -> Any:
         raise
 
 
-def _patient(operation: str, call: Callable[[], Any]) -> Any:
-    """`call()` with typed errors, tried again while AWS throttles it (retry.THROTTLED)."""
+def _patient(operation: str, call: Callable[[], Any], patient: bool = True) -> Any:
+    """`call()` with typed errors, tried again while AWS throttles it (retry.THROTTLED) if `patient`."""
     try:
-        return retry(lambda: _typed(operation, call), THROTTLED)
+        return retry(lambda: _typed(operation, call), THROTTLED) if patient else _typed(operation, call)
     except AwsThrottled as error:
         error.hint = error.hint or THROTTLE_HINT
         raise
@@ -64,10 +65,11 @@ def _patient(operation: str, call: Callable[[], Any]) -> Any:
 class Client:
     """A service client whose requests are limited and whose errors are typed."""
 
-    def __init__(self, raw: Any, service: str, limiter: RateLimiter) -> None:
+    def __init__(self, raw: Any, service: str, limiter: RateLimiter, patient: bool = True) -> None:
         self._raw = raw
         self._service = service
         self._limiter = limiter
+        self._patient = patient
 
     @property
     def raw(self) -> Any:
@@ -85,13 +87,13 @@ class Client:
         operation = _operation_name(name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            return _patient(operation, lambda: method(*args, **kwargs))
+            return _patient(operation, lambda: method(*args, **kwargs), self._patient)
 
         call.__name__ = name
         return call
 
     def get_paginator(self, name: str) -> Paginator:
-        return Paginator(self._raw.get_paginator(name), _operation_name(name))
+        return Paginator(self._raw.get_paginator(name), _operation_name(name), self._patient)
 
     def pages(self, name: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every page of a paginated operation, e.g. pages("list_aliases", FunctionName=...)."""
@@ -99,9 +101,10 @@ class Client:
 
 
 class Paginator:
-    def __init__(self, raw: Any, operation: str) -> None:
+    def __init__(self, raw: Any, operation: str, patient: bool = True) -> None:
         self._raw = raw
         self._operation = operation
+        self._patient = patient
 
     def paginate(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """The pages in order; a page AWS keeps throttling is asked for again from where it stopped."""
@@ -126,7 +129,7 @@ class Paginator:
                     pages = start() if _is_botocore(error) else pages
                     raise
 
-            page = _patient(self._operation, next_page)
+            page = _patient(self._operation, next_page, self._patient)
             if page is None:
                 return
             yield page

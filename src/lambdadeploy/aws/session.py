@@ -37,10 +37,15 @@ class AwsSettings:
     static_credentials: tuple[str, str] | None = None
 
 
-def retry_attempts() -> int:
-    """AWS_MAX_ATTEMPTS when the user set it (the standard AWS setting), else RETRY_ATTEMPTS."""
+def attempts_set_by_user() -> int | None:
+    """AWS_MAX_ATTEMPTS (the standard AWS setting) when the user set it to a positive number."""
     value = os.environ.get("AWS_MAX_ATTEMPTS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else RETRY_ATTEMPTS
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def retry_attempts() -> int:
+    """AWS_MAX_ATTEMPTS when the user set it, else RETRY_ATTEMPTS."""
+    return attempts_set_by_user() or RETRY_ATTEMPTS
 
 
 class AwsSession:
@@ -108,7 +113,10 @@ class AwsSession:
                     kwargs["aws_secret_access_key"] = secret
                 raw = self._session.client(service, **kwargs)
                 limit_requests(raw, service, self.limiter)
-                self._clients[(service, region)] = Client(raw, service, self.limiter)
+                # A user who set AWS_MAX_ATTEMPTS gets exactly that many attempts per request;
+                # otherwise throttles are ridden out for minutes (retry.THROTTLED).
+                patient = attempts_set_by_user() is None
+                self._clients[(service, region)] = Client(raw, service, self.limiter, patient=patient)
             return self._clients[(service, region)]
 
     def account_id(self) -> str:

@@ -11,8 +11,8 @@ per second, every other control-plane API 15 per second for the whole account):
   returns the version the alias serves with its configuration and code sha, the
   function's tags and its reserved concurrency, at the 100-per-second quota: all an
   unchanged function needs (the fast path). `read_for_change` adds $LATEST (GetFunction),
-  the alias (GetAlias: its history and weights) and the versions worth reusing (those the
-  project's other aliases serve and those the alias recorded before, by GetFunction);
+  the aliases (one ListAliases: their versions, histories, weights and RevisionIds) and the
+  versions worth reusing (those any alias serves or recorded before, by GetFunction);
   `with_all_versions` lists every version, only when $LATEST already holds what lambda.yaml
   asks for and no known version does (a push interrupted between upload and alias move).
 
@@ -204,21 +204,22 @@ def _extra(client: Client, fn: FunctionConfig, alias: str, tags: Mapping[str, st
 def read_for_change(session: AwsSession, remote: RemoteFunction, alias: str, other_aliases: tuple[str, ...]
                     ) -> RemoteFunction:
     """What a push that changes something needs beyond `read_served`: $LATEST (its RevisionId
-    guards the writes), the alias (history, weights, RevisionId: one GetAlias, the only call
-    here on the 15-per-second budget), and the versions worth reusing, each by GetFunction:
-    those the project's other aliases serve and the last REUSE_HISTORY the alias recorded."""
+    guards the writes), the aliases (ListAliases: each one's version, weights, history and
+    RevisionId in one request, the only one here on the 15-per-second budget), and the
+    versions worth reusing, each by GetFunction: those any alias serves or routes to and the
+    last REUSE_HISTORY each alias recorded. Every alias's history counts, not only the pushed
+    one's: a new prod asking for what dev served before reuses that version (README
+    guarantee 5). `other_aliases` is kept for callers; every alias is listed anyway."""
     client = session.client("lambda")
     name = remote.name
     latest = remote if remote.code_sha256 is not None else _from_get_function(
         name, client.get_function(FunctionName=name), Depth.CHANGE)
-    aliases = dict(remote.aliases)
-    if alias in aliases:
-        aliases[alias] = _alias_state(client.get_alias(FunctionName=name, Name=alias))
-    current = aliases.get(alias)
+    aliases = {**remote.aliases, **read_aliases(session, name)}
     known = {v.version for v in remote.versions}
-    wanted = [a for a in other_aliases if a != alias]
-    wanted += [v for v in (*current.weights, *current.history.previous[:REUSE_HISTORY])
-               if v not in known] if current else []
+    wanted: list[str] = []
+    for state in aliases.values():
+        wanted += [v for v in (state.version, *state.weights, *state.history.previous[:REUSE_HISTORY])
+                   if v not in known and v != "$LATEST"]
 
     def version(qualifier: str) -> VersionState | None:
         try:
