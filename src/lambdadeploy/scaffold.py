@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jinja2
 
+from . import __version__
 from .errors import InvalidInputError
 
 TEMPLATE_SUFFIX = ".j2"
@@ -41,7 +42,8 @@ def render_files(scaffold: Scaffold) -> dict[Path, str]:
     """Relative path -> content of every file the scaffold creates."""
     root = templates_root(scaffold.templates)
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    variables = {"project": scaffold.project, "function": scaffold.function, "runtime": scaffold.runtime}
+    variables = {"project": scaffold.project, "function": scaffold.function, "runtime": scaffold.runtime,
+                 "version": __version__}  # the CI workflow installs the version that wrote it
     files = {}
     for template in sorted(root.rglob("*" + TEMPLATE_SUFFIX)):
         relative = template.relative_to(root).as_posix()[: -len(TEMPLATE_SUFFIX)]

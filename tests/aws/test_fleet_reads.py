@@ -9,12 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
 
 from lambdadeploy.aws import AwsSession
-from lambdadeploy.engine import remote as remote_module
 from lambdadeploy.engine.deploy import Deployer
-from lambdadeploy.engine.remote import ExtraRead, read_function
+from lambdadeploy.engine.remote import read_function
 
 from .conftest import write_project
 
@@ -148,25 +146,17 @@ def _zip_of(root: Path) -> bytes:
     return build_artifact(fn).zip_bytes
 
 
-def test_an_extra_read_runs_only_when_lambda_yaml_sets_it_or_the_remote_has_it(
-        session: AwsSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The seam for alias-level settings (provisioned concurrency, event invoke config...)."""
-    project = write_project(tmp_path, "return 1")
-    push(session, project)
-    asked: list[tuple[str, str]] = []
-    wanted = {"yes": False}
-    extra = ExtraRead("throwaway", wanted=lambda fn, alias: wanted["yes"],
-                      present=lambda tags, alias: tags.get(f"lambdadeploy:throwaway:{alias}") == "set",
-                      read=lambda client, name, alias: asked.append((name, alias)) or {"value": 1})
-    monkeypatch.setattr(remote_module, "EXTRA_READS", [extra])
+def test_a_setting_outside_the_version_is_read_on_the_fast_path_only_while_lambda_yaml_or_the_marker_names_it(
+        session: AwsSession, tmp_path: Path) -> None:
+    """remote.read_settings on the fast path: an unchanged function with `async` set costs one
+    GetFunction and its GetFunctionEventInvokeConfig; once removed from lambda.yaml, the marker
+    tag still makes the next push read it (to remove it), and after that nothing more is read."""
+    with_async = write_project(tmp_path, "return 1", "async: {retries: 1}")
+    push(session, with_async)
     calls = record(session)
-    push(session, project)
-    assert asked == [] and names(calls) == ["GetFunction"]
-    wanted["yes"] = True
-    push(session, project)
-    assert asked == [("t-worker", "dev")]
-    wanted["yes"] = False
-    boto3.client("lambda", region_name="us-east-1").tag_resource(
-        Resource=read_function(session, "t-worker").arn, Tags={"lambdadeploy:throwaway:dev": "set"})
-    push(session, project)
-    assert asked == [("t-worker", "dev")] * 2
+    push(session, with_async)
+    assert names(calls) == ["GetFunction", "GetFunctionEventInvokeConfig"]
+    push(session, write_project(tmp_path, "return 1"))  # removed: read, then deleted
+    calls.clear()
+    push(session, write_project(tmp_path, "return 1"))
+    assert names(calls) == ["GetFunction"]

@@ -10,6 +10,7 @@ evaluator does that job."""
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import io
 import zipfile
@@ -90,6 +91,14 @@ class Recorder:
         if service == "lambda" and name in ("CreateFunction", "UpdateFunctionConfiguration"):
             # ... and lambda:GetLayerVersion on each layer it is given.
             self.requests += [Request(operation, "lambda:GetLayerVersion", arn) for arn in params.get("Layers") or []]
+            # ... the subnets and security groups of a VPC, a KMS key's grant, a file system's mount targets.
+            if (params.get("VpcConfig") or {}).get("SubnetIds"):
+                self.requests += [Request(operation, action, "*") for action in (
+                    "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs")]
+            if params.get("KMSKeyArn"):
+                self.requests.append(Request(operation, "kms:CreateGrant", params["KMSKeyArn"]))
+            if params.get("FileSystemConfigs"):
+                self.requests.append(Request(operation, "elasticfilesystem:DescribeMountTargets", "*"))
 
     def after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         for mapping in [parsed, *(parsed.get("EventSourceMappings") or [])]:
@@ -134,6 +143,9 @@ class Recorder:
             return f"arn:aws:apigateway:{self.region}::{uri.removeprefix('/v2')}"
         if service == "iam" and "RoleName" in params:
             return f"arn:aws:iam::{self.account}:role/{params['RoleName']}"
+        if service == "logs":
+            group = params.get("logGroupName")
+            return f"arn:aws:logs:{self.region}:{self.account}:log-group:{group or '*'}"
         return "*"
 
 
@@ -316,3 +328,77 @@ def test_every_call_wiring_http_apis_is_allowed_by_the_ci_policy(session: AwsSes
     denied = sorted({(r.operation, r.action, r.resource) for r in recorder.requests if not allows(policy, r)})
     assert denied == []
     assert not allows(policy, Request("apigateway:DeleteApi", "apigateway:DELETE", "arn:aws:apigateway:eu-west-1::/apis/x"))
+
+
+def test_every_call_of_the_settings_is_allowed_by_the_ci_policy(session: AwsSession, tmp_path: Path) -> None:
+    """Push, change, promote, roll back and remove every function setting, as the CI user."""
+    ec2 = session.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="fn", Description="functions", VpcId=vpc)["GroupId"]
+    sqs = session.client("sqs")
+    queue = sqs.get_queue_attributes(QueueUrl=sqs.create_queue(QueueName="failed")["QueueUrl"],
+                                     AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    iam = session.client("iam")
+    iam.create_role(RoleName="mine", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')
+    iam.attach_role_policy(RoleName="mine", PolicyArn=(
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"))
+    iam.put_role_policy(RoleName="mine", PolicyName="dlq", PolicyDocument=(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}'))
+
+    def settings(retention: int, provisioned: int, second: bool = True, body: str = "return 1") -> Project:
+        common = f"""
+        vpc: {{subnets: [{subnet}], security_groups: [{group}]}}
+        tracing: active
+        logging: {{format: json, retention_days: {retention}}}
+        dead_letter: {queue}
+        async: {{retries: 0, on_failure: {queue}}}
+        reserved_concurrency: 5
+        provisioned_concurrency: {{prod: {provisioned}, dev: 1}}
+        kms_key: arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
+        runtime_management: {{update: function_update}}"""
+        first = write_project(tmp_path, body, common + """
+        policies: [{Action: [dynamodb:GetItem], Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/t"}]""",
+                              functions=("a",))
+        if not second:
+            return first
+        both = write_project(tmp_path, "return 1", common + "\n        role: mine", functions=("b",))
+        return dataclasses.replace(first, functions=first.functions + both.functions)
+
+    with_settings = settings(7, 2)
+    assert [fn.role for fn in with_settings.functions] == [None, "mine"]
+    recorder = Recorder("", session.region)
+    recorder.install(session)
+    recorder.account = session.account_id()
+
+    def deployer(project: Project) -> Deployer:
+        return Deployer(session, project, [].append)
+
+    assert deployer(with_settings).plan(with_settings.functions, "dev").ok
+    first = deployer(with_settings).push(with_settings.functions, "dev")
+    assert all(r.ok for r in first), [r.error for r in first]
+    assert all(r.ok for r in deployer(with_settings).push(with_settings.functions, "dev")), "unchanged push"
+    assert all(r.ok for r in deployer(with_settings).promote(with_settings.functions, "dev", "prod")), "promote"
+    # New code too, so prod gets a version it can be rolled back from.
+    changed = settings(14, 3, second=False, body="return 3")
+    assert all(r.ok for r in deployer(changed).push(changed.functions, "prod")), "changed push"
+    back = deployer(changed).rollback(changed.functions, "prod", None)
+    assert all(r.ok for r in back), [r.error for r in back]
+    # Its own policies stay, so its role is kept in step: VPC and X-Ray access detached.
+    without = write_project(tmp_path, "return 2", """
+        policies: [{Action: [dynamodb:GetItem], Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/t"}]""",
+                            functions=("a",))
+    assert all(r.ok for r in deployer(without).push(without.functions, "prod")), "settings removed"
+
+    operations = {r.operation for r in recorder.requests}
+    assert {
+        "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency", "lambda:PutProvisionedConcurrencyConfig",
+        "lambda:GetProvisionedConcurrencyConfig", "lambda:DeleteProvisionedConcurrencyConfig",
+        "lambda:PutFunctionEventInvokeConfig", "lambda:GetFunctionEventInvokeConfig",
+        "lambda:DeleteFunctionEventInvokeConfig", "lambda:PutRuntimeManagementConfig",
+        "lambda:GetRuntimeManagementConfig", "logs:DescribeLogGroups", "logs:CreateLogGroup",
+        "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "iam:ListRolePolicies", "iam:DetachRolePolicy",
+    } <= operations, operations
+    policy = ci_policy(with_settings, session.account_id(), session.region)
+    denied = sorted({(r.operation, r.action, r.resource) for r in recorder.requests if not allows(policy, r)})
+    assert denied == []

@@ -122,8 +122,9 @@ def publish_directly(sandbox: Sandbox, root: Path, project: str, codes: list[str
 def quick_start_command() -> list[str]:
     """The command the README's quick start runs, read from README.md itself."""
     section = (REPO / "README.md").read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    match = re.search(r"^pip install \. && (lambdadeploy .+)$", section, re.MULTILINE)
-    assert match, "the quick start no longer reads `pip install . && lambdadeploy ...`"
+    match = re.search(r"^pip install '\.\[sandbox\]' && (lambdadeploy .+)$", section, re.MULTILINE)
+    assert match, "the quick start no longer reads `pip install '.[sandbox]' && lambdadeploy ...`"
+    assert re.search(r"^pip install '\.\[test\]' && pytest$", section, re.MULTILINE), "the test command moved"
     return shlex.split(match.group(1))
 
 

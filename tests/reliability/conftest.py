@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from lambdadeploy.aws import AwsSession, AwsSettings
+from lambdadeploy.engine.history import AliasHistory
 from lambdadeploy.local.sandbox import Sandbox
 
 from ..aws.conftest import session  # noqa: F401  (moto in-process, with real invokes)
@@ -93,14 +94,14 @@ def pushed(result: CliResult) -> dict[str, Any]:
 
 def alias_state(server: SandboxServer, function: str, alias: str) -> dict[str, Any]:
     """Where an alias points, its canary weights, and the history recorded in its description
-    (`lambdadeploy {"previous": [...], "smoke": ...}`), read with a client of our own."""
+    (engine/history.py), read with a client of our own."""
     found = server.client("lambda").get_alias(FunctionName=function, Name=alias)
     description = found.get("Description") or ""
     assert description.startswith("lambdadeploy "), description
-    history = json.loads(description.removeprefix("lambdadeploy "))
+    history = AliasHistory.decode(description)
     return {"version": found["FunctionVersion"],
             "weights": (found.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {},
-            "previous": history.get("previous"), "smoke": history.get("smoke")}
+            "previous": list(history.previous), "smoke": history.smoke}
 
 
 def published(server: SandboxServer, function: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lambdadeploy.engine.history import HISTORY_LIMIT, AliasHistory, pushed
+from lambdadeploy.engine.history import HISTORY_LIMIT, AliasHistory, Move, pushed
 
 
 def test_encoding_is_the_mark_then_compact_json() -> None:
@@ -77,3 +77,47 @@ def test_a_history_of_exactly_256_characters_is_kept_whole() -> None:
     versions = ("a" * 41, "b" * 40, "c" * 40, "d" * 40, "e" * 40)
     assert len(AliasHistory(versions).encode()) == 256
     assert AliasHistory.decode(AliasHistory((*versions, "f")).encode()) == AliasHistory(versions)
+
+
+# -- what each move records -------------------------------------------------------------------
+
+MOVE = Move("8", "20250610T1234Z", "push", "ok", "alice")
+
+
+def test_a_move_is_one_compact_string_and_reads_back() -> None:
+    assert MOVE.encode() == "8 20250610T1234Z push ok alice"
+    assert Move.decode(MOVE.encode()) == MOVE
+    assert Move.decode("8 20250610T1234Z rollback -") == Move("8", "20250610T1234Z", "rollback", "-")
+    assert Move.decode("7") == Move("7") and not Move("7").detailed
+    assert Move("8", "20250610T1234Z", "push", "ok", "mary ann").encode().endswith(" maryann")
+
+
+def test_the_move_to_the_current_version_comes_first_then_the_earlier_ones() -> None:
+    history = AliasHistory((Move("7", "20250609T0900Z", "push", "ok", "bob"), "6"), "v8 passed in 3 ms", MOVE)
+    assert AliasHistory.decode(history.encode()) == history
+    assert history.previous == ("7", "6")
+    assert history.moves("8") == (MOVE, Move("7", "20250609T0900Z", "push", "ok", "bob"), Move("6"))
+    # Moved by something else since: that move has no record, the earlier ones still stand.
+    assert history.moves("9")[:2] == (Move("9"), Move("7", "20250609T0900Z", "push", "ok", "bob"))
+    assert history.record_of("8") == MOVE and history.record_of("6") == Move("6")
+    assert history.record_of("3") == Move("3")
+
+
+def test_histories_written_before_moves_had_details_still_read() -> None:
+    old = AliasHistory.decode('lambdadeploy {"previous":["3","2"],"smoke":"v4 passed in 5 ms"}')
+    assert (old.previous, old.now, old.smoke) == (("3", "2"), None, "v4 passed in 5 ms")
+    assert old.moves("4") == (Move("4"), Move("3"), Move("2"))
+
+
+def test_cutting_to_256_drops_the_oldest_details_before_any_version() -> None:
+    moves = tuple(Move(str(100000 - i), "20250610T1234Z", "promote", "ok", "someone-with-a-long-name")
+                  for i in range(1, 11))
+    history = AliasHistory(moves, "canary v100000 100%, passed in 9999 ms", MOVE)
+    text = history.encode()
+    kept = AliasHistory.decode(text)
+    assert len(text) <= 256
+    assert kept.previous == history.previous  # all ten versions: rollback still goes ten moves back
+    assert kept.now == MOVE and kept.earlier[0] == moves[0]  # the newest details survive
+    assert not kept.earlier[-1].detailed
+    details = [m.detailed for m in kept.earlier]
+    assert details == sorted(details, reverse=True)  # details are dropped oldest first

@@ -29,7 +29,7 @@ from lambdadeploy.fields import (
     closest,
 )
 from lambdadeploy.triggers.base import Trigger
-from lambdadeploy.triggers.registry import kind, make_trigger
+from lambdadeploy.triggers.registry import kind, make_trigger, names
 from lambdadeploy.triggers.s3 import S3Settings
 from lambdadeploy.triggers.schedule import ScheduleSettings
 from lambdadeploy.triggers.sqs import SqsSettings
@@ -206,7 +206,7 @@ def test_a_required_field_without_help_has_no_hint() -> None:
 
 AT = ("functions", "api", "triggers")
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:jobs"
-KINDS = "kinds: s3, sns, sqs, dynamodb, kinesis, schedule, url"
+KINDS = "kinds: " + ", ".join(names())
 CORS_HINT = 'e.g. cors: {allow_origins: ["https://example.com"], allow_methods: [GET]}'
 
 
@@ -244,7 +244,8 @@ def test_valid_triggers_become_typed_settings_with_alias_and_line() -> None:
         ({"s3": {"bucket": "b12"}, "sqs": {"queue": QUEUE}}, "0", "each trigger is a mapping with one kind", KINDS),
         ({"alias": "dev"}, "0", "each trigger is a mapping with one kind", KINDS),
         ({"sqss": {"queue": QUEUE}}, "0.sqss", "unknown trigger kind 'sqss'", "did you mean sqs?"),
-        ({"ftp": {}}, "0.ftp", "unknown trigger kind 'ftp'", KINDS),
+        ({"pigeon": {}}, "0.pigeon", "unknown trigger kind 'pigeon'", KINDS),
+        ({"ftp": {}}, "0.ftp", "unknown trigger kind 'ftp'", "did you mean http?"),
         ({"sqs": {"queue": QUEUE}, "alias": "qa"}, "0.alias", "alias 'qa' is not one of the project's aliases",
          "aliases: dev, prod"),
         ({"sqs": {"queue": QUEUE, "alias": "qa"}}, "0.alias", "alias 'qa' is not one of the project's aliases",

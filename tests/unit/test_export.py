@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from lambdadeploy.config import load
+from lambdadeploy.config import RenderContext, load
 from lambdadeploy.config.model import FunctionConfig, Project, Trigger
 from lambdadeploy.errors import InvalidInputError
 from lambdadeploy.export import CODE_DIR_NAME, CanarySettings, dump_yaml, sam_template, write_export
@@ -459,3 +459,73 @@ def test_a_secret_used_as_a_name_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError) as caught:
         sam_template(p, "dev", uris(p))
     assert "Tags" in caught.value.message and "k3y-5ecr3t-value" not in caught.value.render()
+
+
+SETTINGS_YAML = f"""\
+project: shop
+aliases: [dev, prod]
+defaults:
+  environment: {{STAGE: "{{{{ alias }}}}", LOG: info}}
+  tracing: active
+functions:
+  api:
+    handler: app.handler
+    environment: {{LOG: debug}}
+    vpc: {{subnets: [subnet-0123456789abcdef0, subnet-0123456789abcdef1], security_groups: [sg-0123456789abcdef0]}}
+    ephemeral_storage: 2048
+    logging: {{format: json, level: warn, system_level: info, retention_days: 14}}
+    dead_letter: "{QUEUE}"
+    async: {{retries: 0, max_event_age: 3600, on_success: "{TOPIC}", on_failure: "{QUEUE}"}}
+    reserved_concurrency: 10
+    provisioned_concurrency: {{prod: 2}}
+    kms_key: arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab
+    file_system: {{arn: "arn:aws:elasticfilesystem:us-east-1:{ACCOUNT}:access-point/fsap-0123456789abcdef0", \
+mount: /mnt/data}}
+    runtime_management: {{update: function_update}}
+    policies:
+      - {{Effect: Allow, Action: [dynamodb:GetItem], Resource: "arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders"}}
+  cold:
+    handler: app.handler
+    runtime: python3.12
+    snap_start: true
+    tracing: passthrough
+    logging: {{format: text, group: /shop/cold, retention_days: 7}}
+"""
+
+
+@pytest.mark.parametrize("alias", ["dev", "prod"])
+def test_every_function_setting_is_exported_and_passes_the_transform_and_cfn_lint(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, alias: str) -> None:
+    monkeypatch.setenv("LAMBDADEPLOY_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("api", "cold"):
+        (tmp_path / "functions" / name).mkdir(parents=True)
+        (tmp_path / "functions" / name / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (tmp_path / "lambda.yaml").write_text(SETTINGS_YAML)
+    out = tmp_path / "deploy" / "template.yaml"
+    template = yaml.safe_load(write_export(load(tmp_path / "lambda.yaml", RenderContext(alias=alias)), alias, out))
+    assert lint_all(out) == []
+    resources = sam_transform(template)["Resources"]
+    api = resources["ApiFunction"]["Properties"]
+    assert api["Environment"]["Variables"] == {"STAGE": alias, "LOG": "debug"}  # defaults merged, the function wins
+    assert api["VpcConfig"]["SubnetIds"] == ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+    assert (api["EphemeralStorage"], api["TracingConfig"]) == ({"Size": 2048}, {"Mode": "Active"})
+    assert api["LoggingConfig"] == {"LogFormat": "JSON", "ApplicationLogLevel": "WARN", "SystemLogLevel": "INFO"}
+    assert api["DeadLetterConfig"] == {"TargetArn": QUEUE}
+    assert api["ReservedConcurrentExecutions"] == 10
+    assert api["KmsKeyArn"].endswith(":key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    assert api["FileSystemConfigs"][0]["LocalMountPath"] == "/mnt/data"
+    assert api["RuntimeManagementConfig"] == {"UpdateRuntimeOn": "FunctionUpdate"}
+    assert api["Role"] == {"Fn::GetAtt": ["ApiFunctionExecutionRole", "Arn"]}
+    statements = [s for p in resources["ApiFunctionExecutionRole"]["Properties"]["Policies"]
+                  for s in p["PolicyDocument"]["Statement"]]
+    assert any(s["Action"] == ["dynamodb:GetItem"] for s in statements), statements
+    provisioned = resources[f"ApiFunctionAlias{alias}"]["Properties"].get("ProvisionedConcurrencyConfig")
+    assert provisioned == ({"ProvisionedConcurrentExecutions": 2} if alias == "prod" else None)
+    (invoke,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
+    assert (invoke["Qualifier"], invoke["MaximumRetryAttempts"]) == (alias, 0)
+    assert invoke["DestinationConfig"] == {"OnSuccess": {"Destination": TOPIC}, "OnFailure": {"Destination": QUEUE}}
+    cold = resources["ColdFunction"]["Properties"]
+    assert cold["SnapStart"] == {"ApplyOn": "PublishedVersions"} and "TracingConfig" not in cold
+    groups = {r["Properties"]["RetentionInDays"]: r["Properties"]["LogGroupName"] for r in resources.values()
+              if r["Type"] == "AWS::Logs::LogGroup"}
+    assert groups == {14: "/aws/lambda/shop-api", 7: "/shop/cold"}

@@ -44,6 +44,7 @@ from lambdadeploy.engine.remote import (
     VersionState,
     managed_config,
 )
+from lambdadeploy.engine.settings_config import managed_settings
 from lambdadeploy.errors import InvalidInputError
 
 ROLE = "arn:aws:iam::123456789012:role/app"
@@ -82,6 +83,7 @@ def test_desired_config_is_shaped_like_the_configuration_read_back() -> None:
         "Runtime": "python3.13", "Handler": "app.handler", "Role": ROLE, "MemorySize": 512, "Timeout": 30,
         "Description": "orders", "Environment": {"STAGE": "dev"},
         "Layers": ["arn:aws:lambda:us-east-1:123456789012:layer:deps:3"], "Architectures": ["arm64"],
+        **managed_settings({"FunctionName": "shop-api"}),  # VPC, logging, ... at AWS's defaults
     }
     assert desired_config(fn, ROLE) == expected
     # What GetFunction returns for that function reads back as the same thing: no spurious diff.
@@ -99,7 +101,7 @@ def test_managed_config_fills_what_aws_leaves_out() -> None:
     assert managed_config({"Runtime": "python3.12", "Handler": "a.b", "Role": ROLE, "MemorySize": 128,
                            "Timeout": 3}) == {
         "Runtime": "python3.12", "Handler": "a.b", "Role": ROLE, "MemorySize": 128, "Timeout": 3,
-        "Description": "", "Environment": {}, "Layers": [], "Architectures": ["x86_64"],
+        "Description": "", "Environment": {}, "Layers": [], "Architectures": ["x86_64"], **managed_settings({}),
     }
     # Present but empty or null is the same as absent; layers may come as plain ARNs.
     blank = managed_config({"Description": None, "Environment": {"Variables": None}, "Layers": ["arn:l:1"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import signal
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -21,6 +22,24 @@ from ..output import MASKER, Output
 if TYPE_CHECKING:  # imported on use: `package`, `validate` and `init` start faster without it
     from ..engine.deploy import Deployer
     from ..engine.report import FunctionReport
+
+
+# What `lambdadeploy[sandbox]` brings that the sandbox imports (moto's server is a Flask app).
+SANDBOX_MODULES = ("moto", "flask", "flask_cors")
+SANDBOX_INSTALL = "pip install 'lambdadeploy[sandbox]'"
+
+
+def require_sandbox() -> None:
+    """Exit 2 with the install command when the sandbox extra is missing: checked before any
+    work (finding a module does not import it, so commands without --sandbox pay nothing)."""
+    def found(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
+            return False
+
+    if not all(found(name) for name in SANDBOX_MODULES):
+        raise InvalidInputError(f"the sandbox is not installed: {SANDBOX_INSTALL}")
 
 
 @dataclass
@@ -47,6 +66,7 @@ class App:
         return self._session
 
     def _sandbox_settings(self) -> AwsSettings:
+        require_sandbox()
         from ..local.sandbox import sandbox_endpoint
 
         access = self.resources.enter_context(sandbox_endpoint())

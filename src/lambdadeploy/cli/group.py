@@ -12,14 +12,15 @@ from .. import __version__
 from ..aws import AwsSettings, has_credentials
 from ..errors import EXIT_FAILED, EXIT_INVALID_INPUT, ConfigError, LambdaDeployError
 from ..output import MASKER, Output, documents_printed, error_document, print_document
-from . import deploying, inspecting, project
-from .app import App
+from . import deploying, inspecting, lineage, project
+from .app import App, require_sandbox
 
 GLOBAL_HELP = """Deploy Python and Node.js AWS Lambda functions from lambda.yaml: package, publish a
 version, smoke-test it, and only then move the alias.
 
 \b
 Quick start, no AWS account needed:
+  pip install 'lambdadeploy[sandbox]'
   lambdadeploy --sandbox -c lambda.yaml.example push --alias dev
 """
 
@@ -47,14 +48,16 @@ def cli(ctx: click.Context, config_path: Path, profile: str | None, region: str 
         # A local AWS-compatible endpoint accepts any credentials; don't demand real ones.
         credentials = ("lambdadeploy", "lambdadeploy")
     settings = AwsSettings(profile=profile, region=region, endpoint_url=endpoint_url, static_credentials=credentials)
+    if sandbox:
+        require_sandbox()  # before any work, even for commands that never reach AWS
     ctx.obj = App(config_path=config_path, settings=settings, out=out, sandbox=sandbox)
     ctx.call_on_close(ctx.obj.resources.close)
 
 
 for command in (project.init, project.validate, project.package, deploying.plan, deploying.push,
                 deploying.promote, deploying.rollback, inspecting.invoke, inspecting.status,
-                inspecting.logs, inspecting.prune, project.policy, project.export, project.schema,
-                project.sandbox):
+                lineage.history, lineage.diff, inspecting.logs, inspecting.prune, project.policy,
+                project.export, project.schema, project.sandbox):
     cli.add_command(command)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +14,10 @@ from ..errors import EXIT_FAILED, InvalidInputError
 from ..output import human_size
 from .app import App, check_alias, functions_argument
 from .durations import parse_duration
+from .lineage import move_document, move_text, source_document, source_text
+
+if TYPE_CHECKING:
+    from ..engine.remote import AliasState, RemoteFunction
 
 
 def _read_payload(payload: str | None, fn: FunctionConfig) -> Any:
@@ -140,7 +144,7 @@ def invoke(app: App, name: str, alias: str | None, version: str | None, payload:
 @functions_argument
 @click.pass_obj
 def status(app: App, names: tuple[str, ...]) -> None:
-    """Versions, aliases, code size, last modified and last smoke result per function."""
+    """Versions, aliases (version, its commit, when it moved), code size, last modified, last smoke."""
     from ..engine.status import read_status
 
     project = app.project()
@@ -160,7 +164,11 @@ def status(app: App, names: tuple[str, ...]) -> None:
         )
         for alias in remote.aliases.values():
             weights = "".join(f", {w:.0%} on version {v}" for v, w in alias.weights.items())
-            app.out.result(f"  {alias.name} -> {alias.version}{weights}  last smoke: {alias.history.smoke or '-'}"
+            serving = remote.version(alias.version)
+            commit = source_text(serving.source if serving else None, serving is not None or alias.version == "$LATEST")
+            app.out.result(f"  {alias.name} -> {alias.version}{weights} ({commit}), "
+                           f"{move_text(alias.history.moves(alias.version)[0])}  "
+                           f"last smoke: {alias.history.smoke or '-'}"
                            + (f"  previous: {', '.join(alias.history.previous)}" if alias.history.previous else ""))
         for wired in found.triggers:
             detail = f" ({wired.detail})" if wired.detail and wired.kind in ("url", "http") else ""
@@ -171,10 +179,16 @@ def status(app: App, names: tuple[str, ...]) -> None:
             "triggers": [{"kind": w.kind, "alias": w.alias, "resource": w.resource, "description": w.description,
                           "managed": w.managed, "state": w.state, "detail": w.detail} for w in found.triggers],
             "code_size": remote.code_size, "last_modified": remote.last_modified,
-            "aliases": {a.name: {"version": a.version, "weights": dict(a.weights), "last_smoke": a.history.smoke,
-                                 "previous": list(a.history.previous)} for a in remote.aliases.values()},
+            "aliases": {a.name: _alias_document(remote, a) for a in remote.aliases.values()},
         })
     app.out.document({"command": "status", "ok": True, "functions": documents})
+
+
+def _alias_document(remote: RemoteFunction, alias: AliasState) -> dict[str, Any]:
+    serving = remote.version(alias.version)
+    return {"version": alias.version, "weights": dict(alias.weights), "last_smoke": alias.history.smoke,
+            "previous": list(alias.history.previous), **source_document(serving.source if serving else None),
+            "moved": move_document(alias.history.moves(alias.version)[0])}
 
 
 @click.command()

@@ -15,7 +15,7 @@ from ..errors import InvalidInputError
 from ..fields import as_mapping
 from ..output import human_size
 from ..runtimes import DEFAULT_RUNTIME, RUNTIMES, family_of
-from .app import App, check_alias, functions_argument
+from .app import App, check_alias, functions_argument, require_sandbox
 from .durations import parse_duration
 
 
@@ -73,7 +73,7 @@ def project_document(project: Project) -> dict[str, Any]:
                 "role": fn.role, "description": fn.description, "environment": dict(fn.environment),
                 "layers": list(fn.layers), "tags": dict(fn.tags), "exclude": list(fn.exclude),
                 "requirements": str(fn.requirements) if fn.requirements else None,
-                "s3_bucket": fn.s3_bucket,
+                "s3_bucket": fn.s3_bucket, **fn.settings.document(),
                 "test": None if fn.test is None else {"payload": fn.test.payload, "expect": fn.test.expect},
                 "triggers": [{"kind": t.kind, "alias": t.alias, **as_mapping(t.settings)} for t in fn.triggers],
             }
@@ -214,6 +214,7 @@ def sandbox(app: App, port: int, timing: str | None, credentials_file: Path | No
       - IAM permissions: any request signed by you is allowed
       - quotas, concurrency and throttling; S3's own model limits; CloudWatch's CBOR protocol
     """
+    require_sandbox()
     from ..local.credentials import CREDENTIALS_ENV, credentials_path, read_credentials
     from ..local.sandbox import probe, serve_forever
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..triggers.base import Trigger
+from .settings import FunctionSettings
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class FunctionConfig:
     s3_bucket: str | None = None
     test: SmokeTest | None = None
     triggers: tuple[Trigger, ...] = ()
+    settings: FunctionSettings = field(default_factory=FunctionSettings)  # vpc, logging, concurrency, ...
     line: int | None = None  # where the function is defined, for messages
 
     def triggers_for(self, alias: str) -> tuple[Trigger, ...]:
@@ -78,4 +80,4 @@ class Project:
         return tuple(known[k] for k in dict.fromkeys(keys) if k in known)
 
 
-__all__ = ["FunctionConfig", "Project", "SmokeTest", "Trigger"]
+__all__ = ["FunctionConfig", "FunctionSettings", "Project", "SmokeTest", "Trigger"]

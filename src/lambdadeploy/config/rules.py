@@ -24,6 +24,7 @@ from ..fields import (
     record_schema,
 )
 from ..triggers import registry
+from .settings import SETTING_FIELDS
 
 TOP_LEVEL_FIELDS = ("project", "region", "defaults", "aliases", "functions")
 ARCHITECTURES = ("x86_64", "arm64")
@@ -101,6 +102,7 @@ FUNCTION_FIELDS: tuple[Field, ...] = (
     Field("include_runtime_packages", Boolean(), doc="also pack what the runtime provides (boto3, @aws-sdk/*, ...)"),
     Field("strip", TextList(OneOf(STRIP_OPTIONS), single=True), doc="drop dependencies' test folders"),
     Field("s3_bucket", Text(), doc="upload packages over the direct-upload limit through this bucket"),
+    *SETTING_FIELDS,  # vpc, logging, concurrency, ... (config/settings.py)
 )
 # test and triggers have their own structure, checked by validate.py.
 FUNCTION_FIELD_NAMES: tuple[str, ...] = (*(f.name for f in FUNCTION_FIELDS), "test", "triggers")

@@ -26,6 +26,13 @@ from .rules import (
     NAME,
     TOP_LEVEL_FIELDS,
 )
+from .settings import (
+    SETTING_NAMES,
+    SETTINGS_MARKER_PREFIX,
+    FunctionSettings,
+    check_settings,
+    merge_environment,
+)
 
 FUNCTION_NAME_LIMIT = 64
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous invoke payload limit
@@ -133,6 +140,13 @@ class Validator:
         values: dict[str, Any] = {}
         before = len(self.issues)
         for field in FUNCTION_FIELDS:
+            if field.name == "environment":  # merged, not replaced: each side checked where it is written
+                environment = merge_environment([(defaults.get("environment"), Reporter(self._sink, ("defaults", field.name))),
+                                                 (spec.get("environment"), Reporter(self._sink, (*where, field.name)))],
+                                                field.rule)
+                if environment is not None and environment is not INVALID:
+                    values[field.name] = environment
+                continue
             if merged.get(field.name) is None:
                 continue
             checked = field.rule.check(merged[field.name], Reporter(self._sink, origin(field.name)))
@@ -154,7 +168,8 @@ class Validator:
             self._handler(runtime, handler, source, origin("handler"))
             if source.is_dir():
                 self.warnings += [f"{key}: {w}" for w in runtime.handler_warnings(source, handler, runtime_name)]
-        self._aws_limits(values, origin, aliases)
+        settings = self._settings(values, merged, runtime_name, origin, aliases)
+        self._aws_limits(values, origin, aliases, settings)
         manifest = self._manifest(values.get("requirements"), source,
                                   origin("requirements") if "requirements" in merged else where, runtime)
         test = self._test(merged.get("test"), where if "test" in spec else ("defaults",))
@@ -162,11 +177,22 @@ class Validator:
         if len(self.issues) > before or handler is None:
             return None
         # Fields whose value the model takes as checked (FunctionConfig has the defaults).
-        plain = {name: value for name, value in values.items() if name not in DERIVED_FIELDS}
+        plain = {name: value for name, value in values.items() if name not in DERIVED_FIELDS + SETTING_NAMES}
         return FunctionConfig(key=key, name=full_name, source=source.resolve(), handler=handler, runtime=runtime_name,
-                              requirements=manifest, test=test, triggers=triggers, line=self.lines.get(where), **plain)
+                              requirements=manifest, test=test, triggers=triggers, line=self.lines.get(where),
+                              settings=settings, **plain)
 
-    def _aws_limits(self, values: dict[str, Any], origin: Any, aliases: tuple[str, ...]) -> None:
+    def _settings(self, values: dict[str, Any], merged: dict, runtime: str, origin: Any,
+                  aliases: tuple[str, ...]) -> FunctionSettings:
+        """The function's settings (config/settings.py), checked across fields once each field is valid."""
+        settings = FunctionSettings.from_fields(values)
+        if all(name in values for name in SETTING_NAMES if merged.get(name) is not None):
+            check_settings(settings, runtime, values.get("role"), aliases,
+                           lambda field, *path: Reporter(self._sink, (*origin(field), *path)))
+        return settings
+
+    def _aws_limits(self, values: dict[str, Any], origin: Any, aliases: tuple[str, ...],
+                    settings: FunctionSettings) -> None:
         """Limits Lambda applies to a whole field (botocore's models do not state them)."""
         environment = values.get("environment") or {}
         if environment_size(environment) > ENVIRONMENT_LIMIT:
@@ -175,6 +201,8 @@ class Validator:
                        f"{ENVIRONMENT_LIMIT} in all", "move large values to SSM Parameter Store or Secrets Manager")
         # The tool's own tags count too: managed-by, and one trigger marker per alias.
         own = {"managed-by": "lambdadeploy", **{f"lambdadeploy:triggers:{alias}": "none" for alias in aliases}}
+        if settings.marked:  # the settings the tool reconciles per alias (engine/settings_plan.py)
+            own.update({SETTINGS_MARKER_PREFIX + alias: "none" for alias in aliases})
         for problem in tag_violations({**values.get("tags", {}), **own}):
             self.error(origin("tags"), problem, f"lambdadeploy keeps {len(own)} tags of its own")
 

@@ -10,9 +10,10 @@ A push runs in phases, so nothing is written before everything knowable is known
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -24,6 +25,7 @@ from ..iam.execution_role import function_role_arn
 from ..packaging import Artifact, build_artifact
 from .events import Emit, FunctionDone, Notice, StepStarted
 from .execute import Executor
+from .git import function_state
 from .plan import (
     NEW_VERSION,
     FunctionPlan,
@@ -36,12 +38,18 @@ from .plan import (
     plan_rollback,
 )
 from .preflight import check_rollout, check_triggers
+from .preflight_settings import check_vpc_roles
+from .provenance import Source, ci_run, source_of, who
 from .remote import (
     Depth,
     RemoteFunction,
+    SettingsState,
+    marked_kinds,
     read_for_change,
     read_function,
     read_served,
+    read_settings,
+    wanted_kinds,
     with_all_versions,
 )
 from .report import (
@@ -53,9 +61,11 @@ from .report import (
     FunctionReport,
     ProjectPlan,
 )
-from .roles import apply_role_step, plan_role, read_role
+from .roles import apply_role_step, plan_function_roles, plan_role, read_function_roles, read_role
+from .settings_config import log_group_of
+from .settings_plan import alias_follow_steps
 from .steps import MoveAlias, RoleStep
-from .triggers import TriggerState, plan_triggers, read_triggers
+from .triggers import TriggerState, function_arn, plan_triggers, read_triggers
 
 T = TypeVar("T")
 
@@ -101,11 +111,15 @@ def _failure(error: Exception, fn: FunctionConfig) -> Failure:
 class Deployer:
     """Runs a workflow over the selected functions, in parallel."""
 
-    def __init__(self, session: AwsSession, project: Project, emit: Emit, *, parallel: int = DEFAULT_PARALLEL) -> None:
+    def __init__(self, session: AwsSession, project: Project, emit: Emit, *, parallel: int = DEFAULT_PARALLEL,
+                 env: Mapping[str, str] | None = None) -> None:
         self.session = session
         self.project = project
         self.emit = emit
         self.parallel = max(1, parallel)
+        # Where versions come from and who moves aliases: CI variables and the user (provenance.py).
+        self.env = dict(os.environ if env is None else env)
+        self.by = who(self.env, ci_run(self.env))
         # Set by the CLI's SIGINT/SIGTERM handler: workers stop before their next step.
         self.cancel = threading.Event()
         # push --smoke-arch host (sandbox only): smoke-test native code rebuilt for the sandbox's machine.
@@ -127,8 +141,19 @@ class Deployer:
         with ThreadPoolExecutor(max_workers=min(self.parallel, len(functions)) or 1) as pool:
             return list(pool.map(counted, functions))
 
+    def _source(self, fn: FunctionConfig) -> Source:
+        """The commit the function's package is built from; dirty when what it is built from (the
+        files it packs, its dependency files, lambda.yaml) has uncommitted changes."""
+        state = function_state(fn, self.project.config_file)
+        return source_of(state.commit if state else None, state.dirty if state else False, self.env)
+
     def _role_arn(self, fn: FunctionConfig) -> str:
         return function_role_arn(self.project, fn, self.session.account_id(), self.session.partition)
+
+    def _settings(self, fn: FunctionConfig, remote: RemoteFunction, alias: str) -> SettingsState:
+        """The settings outside the version, as AWS has them for `alias` (remote.read_settings)."""
+        return read_settings(self.session, fn, remote, alias, function_arn(self.session, remote, fn.name),
+                             log_group_of(fn))
 
     # --- planning ---------------------------------------------------------------------
 
@@ -137,9 +162,12 @@ class Deployer:
         """Plan on the fast path's one read, and read deeper only while the plan needs it
         (remote.py: an unchanged function costs one GetFunction, at AWS's 100-per-second quota)."""
         role_arn = self._role_arn(fn)
+        # The settings outside the version and the commit do not depend on how deep the read went.
+        settings, source = self._settings(fn, remote, alias), self._source(fn)
 
         def planned(snapshot: RemoteFunction) -> FunctionPlan:
-            return plan_push(fn, sha256, role_arn, snapshot, alias, skip_smoke=skip_smoke, rollout=rollout)
+            return plan_push(fn, sha256, role_arn, snapshot, alias, skip_smoke=skip_smoke, rollout=rollout,
+                             settings=settings, source=source)
 
         plan = planned(remote)
         if remote.depth is Depth.SERVED and plan.steps:
@@ -170,12 +198,16 @@ class Deployer:
                       rollout: Rollout | None) -> tuple[ProjectPlan, dict[str, RemoteFunction]]:
         with ThreadPoolExecutor(max_workers=1) as pool:
             role_read = pool.submit(read_role, self.session, self.project)
+            own_roles = pool.submit(read_function_roles, self.session, self.project)  # functions with policies:
             planned = self._map(lambda fn: self._plan_function(fn, alias, skip_smoke, rollout), functions, "planned")
             role = role_read.result()
         findings: list[Finding] = check_rollout(self.session, rollout)
         findings += check_triggers([(report.function, report.plan, state) for report, _, state in planned
                                     if report.plan is not None and state is not None], alias, self.session.region)
-        plan = ProjectPlan(alias, plan_role(self.project, role, self.session.partition),
+        findings += check_vpc_roles(self.session, self.project, functions)
+        role_steps = (plan_role(self.project, role, self.session.partition)
+                      + plan_function_roles(self.project, own_roles.result(), self.session.partition))
+        plan = ProjectPlan(alias, role_steps,
                            tuple(report for report, _, _ in planned), tuple(findings))
         return plan, {report.function.key: remote for report, remote, _ in planned if remote is not None}
 
@@ -213,7 +245,8 @@ class Deployer:
             report = by_key[fn.key]
             assert report.plan is not None
             remote = remotes[fn.key]
-            return self._execute(report.plan, report.artifact, remote, skip_smoke=skip_smoke)
+            return self._execute(report.plan, report.artifact, remote,
+                                 skip_smoke=skip_smoke or report.function.settings.throttled)
 
         reports = self._map(run, [report.function for report in plan.functions], "deployed")
         return PushResult(plan, tuple(role_done), tuple(reports))
@@ -229,8 +262,9 @@ class Deployer:
             if not plan.steps:
                 self.emit(Notice(fn.key, f"up to date: alias {plan.alias} -> version {plan.target_version}"))
             alias = remote.aliases.get(plan.alias)
-            execution = Executor(self.session, self.emit, self.cancel, self.smoke_arch).run(
-                plan, artifact, revision_id=remote.revision_id, alias_revision=alias.revision_id if alias else None)
+            execution = Executor(self.session, self.emit, self.cancel, self.smoke_arch, self.by).run(
+                plan, artifact, revision_id=remote.revision_id, alias_revision=alias.revision_id if alias else None,
+                alias_history=alias.history if alias and alias.revision_id else None)
         return report_of(plan, execution, artifact, skip_smoke, time.monotonic() - started)
 
     # --- other workflows --------------------------------------------------------------
@@ -264,10 +298,19 @@ class Deployer:
     def promote(self, functions: tuple[FunctionConfig, ...], source: str, target: str,
                 *, force: bool = False) -> list[FunctionReport]:
         return self._each_remote(functions, target, lambda fn, remote: plan_promote(
-            fn, self._role_arn(fn), remote, source, target, force=force))
+            fn, self._role_arn(fn), remote, source, target, force=force,
+            settings=self._settings(fn, remote, target) if remote.exists else None))
+
+    def _followed(self, fn: FunctionConfig, remote: RemoteFunction, planned: FunctionPlan) -> FunctionPlan:
+        """A rollback or finish that moves the alias also waits for its provisioned concurrency."""
+        kinds = marked_kinds(remote.tags, planned.alias) | wanted_kinds(fn, planned.alias)
+        if not planned.steps or "provisioned" not in kinds:
+            return planned
+        return planned.with_steps(alias_follow_steps(fn, self._settings(fn, remote, planned.alias), planned.alias))
 
     def rollback(self, functions: tuple[FunctionConfig, ...], alias: str, to_version: str | None) -> list[FunctionReport]:
-        return self._each_remote(functions, alias, lambda fn, remote: plan_rollback(fn, remote, alias, to_version))
+        return self._each_remote(functions, alias, lambda fn, remote: self._followed(
+            fn, remote, plan_rollback(fn, remote, alias, to_version)))
 
     def finish(self, functions: tuple[FunctionConfig, ...], alias: str) -> list[FunctionReport]:
         """Complete canaries left in place by `push --canary` without --watch."""
@@ -275,7 +318,7 @@ class Deployer:
             planned = plan_finish(fn, remote, alias)
             if not planned.steps:
                 self.emit(Notice(fn.key, f"no canary in progress on {alias}"))
-            return planned
+            return self._followed(fn, remote, planned)
         return self._each_remote(functions, alias, make)
 
     def prunable(self, functions: tuple[FunctionConfig, ...], keep: int) -> dict[str, tuple[str, ...]]:

@@ -9,7 +9,9 @@ done, what was not, and why it stopped), never a half-filled result.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from ..aws import AwsCallError, AwsConflict, AwsPreconditionFailed, AwsSession, retry, wait_until
@@ -25,11 +27,14 @@ from ..errors import (
 from ..packaging import Artifact, limits
 from ..triggers import registry
 from ..triggers.permissions import apply_permission
+from .apply_settings import apply_setting, wait_snap_start
 from .events import Emit, Notice, StepStarted
-from .history import AliasHistory
+from .history import TIME_FORMAT, AliasHistory, Move
 from .plan import FunctionPlan, desired_tags
 from .report import Execution, Failure, StepRecord
 from .rollout import watch_canary
+from .setting_steps import SETTING_STEPS
+from .settings_config import settings_params
 from .smoke import SmokeResult, smoke_invoke
 from .steps import (
     NEW_VERSION,
@@ -53,8 +58,11 @@ class Executor:
     """Executes one function's plan; one instance per plan, so no state is shared between threads."""
 
     def __init__(self, session: AwsSession, emit: Emit, cancel: threading.Event | None = None,
-                 smoke_arch: str = "function") -> None:
+                 smoke_arch: str = "function", by: str | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.session = session
+        self.by = by  # who moves aliases, recorded with each move
+        self.clock = clock
         self.smoke_arch = smoke_arch  # "host": the sandbox runs native code rebuilt for its machine
         self.client = session.client("lambda")
         self.emit = emit
@@ -67,17 +75,20 @@ class Executor:
         self._smoke: SmokeResult | None = None
         self._weight: float | None = None
         self._alias_revision: str | None = None  # the alias's RevisionId as last read or written
+        self._alias_recorded: AliasHistory | None = None  # its description (history) with that RevisionId
 
     def run(self, plan: FunctionPlan, artifact: Artifact | None, *, revision_id: str | None = None,
-            alias_revision: str | None = None) -> Execution:
+            alias_revision: str | None = None, alias_history: AliasHistory | None = None) -> Execution:
         """Run the steps in order; stop at the first failure or interruption.
 
-        `revision_id` is $LATEST's and `alias_revision` the alias's, as the plan read them: the
-        writes are guarded by them, so a change someone else made since fails its precondition."""
+        `revision_id` is $LATEST's and `alias_revision` the alias's (with `alias_history`, what its
+        description recorded), as the plan read them: the writes are guarded by them, so a change
+        someone else made since fails its precondition."""
         fn = plan.function
         self._version = None if plan.target_version == NEW_VERSION else plan.target_version
         self._revision = revision_id
         self._alias_revision = alias_revision
+        self._alias_recorded = alias_history
         done: list[StepRecord] = []
         failure: Failure | None = None
         index = 0
@@ -117,9 +128,10 @@ class Executor:
                 self._create(fn, config, self._code(fn, artifact))
                 self._uploaded = True  # even if the function then fails to become Active
                 self._wait(fn)
-            case UpdateConfig(config=config):
+            case UpdateConfig(config=config, changes=changes):
+                changed = frozenset(change.field.split(".")[0] for change in changes)
                 response = self._guarded(fn, "configuration", lambda: self.client.update_function_configuration(
-                    FunctionName=fn.name, **_config_params(config), **self._revision_guard()))
+                    FunctionName=fn.name, **_config_params(config, changed), **self._revision_guard()))
                 self._revision = response.get("RevisionId")
                 self._wait(fn)
             case UploadCode(architecture=architecture):
@@ -138,10 +150,12 @@ class Executor:
                 # precondition on the next write does not trip over our own change.
                 if self._revision:
                     self._wait(fn)
-            case Publish(code_sha256=sha):
-                # CodeSha256 guards against publishing code someone else uploaded meanwhile.
+            case Publish(code_sha256=sha, source=source):
+                # CodeSha256 guards against publishing code someone else uploaded meanwhile. The
+                # description records where the version came from (status, history, diff read it).
+                described = {"Description": source.describe()} if source is not None else {}
                 response = self._guarded(fn, "code", lambda: self.client.publish_version(
-                    FunctionName=fn.name, CodeSha256=sha, **self._revision_guard()))
+                    FunctionName=fn.name, CodeSha256=sha, **described, **self._revision_guard()))
                 if response.get("CodeSha256") not in (None, sha):
                     # Another deploy uploaded other code between our upload and publish
                     # (an endpoint that ignores the CodeSha256 precondition published it).
@@ -150,6 +164,8 @@ class Executor:
                 self._published = True
                 if response.get("State", "Active") != "Active":
                     self._wait_version(fn, self._version)  # Lambda refuses to invoke a Pending version
+                if fn.settings.snap_start:  # the snapshot is taken at publish: smoke-test the optimized version
+                    wait_snap_start(self, fn, self._version)
             case UseVersion(version=version):
                 self._version = version
             case Smoke():
@@ -174,6 +190,8 @@ class Executor:
                 apply_permission(self.session, change)
             case MarkTriggers(arn=arn, alias=alias_name, state=state):
                 self.client.tag_resource(Resource=arn, Tags={f"lambdadeploy:triggers:{alias_name}": state})
+            case _ if isinstance(step, SETTING_STEPS):  # concurrency, async, retention, ... (apply_settings.py)
+                return apply_setting(self, step, fn)
             case _:  # pragma: no cover - every FunctionStep kind is matched above
                 raise TypeError(step)
         return None
@@ -254,33 +272,45 @@ class Executor:
         wait_until(lambda: self.client.get_function(FunctionName=fn.name, Qualifier=version)["Configuration"], active,
                    FUNCTION_SETTLED, lambda c: str(c.get("State")))
 
+    def _history(self, step: MoveAlias, version: str, recorded: AliasHistory) -> str:
+        """The alias description after this move: the move itself (when, how, smoke, by), then the
+        earlier versions the plan keeps, with what `recorded` (the description now) says of each."""
+        smoke = self._smoke.describe() if self._smoke else "skipped"
+        tested = "ok" if self._smoke and self._smoke.passed else "skip" if step.how in ("push", "promote") else "-"
+        at = time.strftime(TIME_FORMAT, time.gmtime(self.clock()))
+        now = Move(version, at, step.how, tested, self.by)
+        return AliasHistory(tuple(recorded.record_of(v) for v in step.previous), f"v{version} {smoke}", now).encode()
+
     def _move_alias(self, fn: FunctionConfig, step: MoveAlias) -> None:
         version = self._version if step.to_version == NEW_VERSION else step.to_version
-        smoke = self._smoke.describe() if self._smoke else "skipped"
         params = {
             "FunctionName": fn.name,
             "Name": step.alias,
             "FunctionVersion": version,
-            "Description": AliasHistory(step.previous, f"v{version} {smoke}").encode(),
             "RoutingConfig": {"AdditionalVersionWeights": {}},
         }
         if step.from_version is None:
             try:
-                self.client.create_alias(**params)
+                self.client.create_alias(**params, Description=self._history(step, version, AliasHistory()))
             except AwsConflict as error:
                 raise ConcurrentDeployError(fn.name, f"alias {step.alias}") from error
             return
-        if self._alias_revision is None:
-            # No RevisionId from the plan's read: read the alias, and check it is where the plan found it.
+        if self._alias_revision is None or self._alias_recorded is None:
+            # Nothing from the plan's read: read the alias, and check it is where the plan found it.
             current = self.client.get_alias(FunctionName=fn.name, Name=step.alias)
             if current["FunctionVersion"] != step.from_version:
                 raise ConcurrentDeployError(fn.name, f"alias {step.alias}")
             self._alias_revision = current.get("RevisionId")
+            self._alias_recorded = AliasHistory.decode(current.get("Description"))
         # The RevisionId precondition: AWS refuses the move if anyone changed the alias since it
-        # was read (412, "someone else deployed"); no second read of the alias on the 15/s budget.
+        # was read (412, "someone else deployed"), so the history read with it is still the
+        # alias's; no second read of the alias on the 15/s budget.
         guard = {"RevisionId": self._alias_revision} if self._alias_revision else {}
-        response = self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(**params, **guard))
+        description = self._history(step, version, self._alias_recorded)
+        response = self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(
+            **params, Description=description, **guard))
         self._alias_revision = response.get("RevisionId")
+        self._alias_recorded = AliasHistory.decode(description)
 
     def _shift(self, fn: FunctionConfig, step: ShiftTraffic) -> None:
         canary = self._version if step.canary == NEW_VERSION else step.canary
@@ -290,25 +320,25 @@ class Executor:
         history = AliasHistory.decode(current.get("Description"))
         smoke = self._smoke.describe() if self._smoke else "skipped"
         guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
+        written = AliasHistory(history.earlier, f"canary v{canary} {step.weight:.0%}, {smoke}", history.now)
         response = self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(
-            FunctionName=fn.name, Name=step.alias, FunctionVersion=step.stable,
-            Description=AliasHistory(history.previous, f"canary v{canary} {step.weight:.0%}, {smoke}").encode(),
+            FunctionName=fn.name, Name=step.alias, FunctionVersion=step.stable, Description=written.encode(),
             RoutingConfig={"AdditionalVersionWeights": {canary: step.weight}}, **guard))
-        self._alias_revision = response.get("RevisionId")
+        self._alias_revision, self._alias_recorded = response.get("RevisionId"), AliasHistory.decode(written.encode())
 
     def clear_weights(self, fn: FunctionConfig, alias: str, note: str) -> None:
         """All traffic back on the version the alias kept serving (a failed or stopped canary)."""
         current = self.client.get_alias(FunctionName=fn.name, Name=alias)
         history = AliasHistory.decode(current.get("Description"))
         guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
+        written = AliasHistory(history.earlier, note, history.now)
         response = self._guarded(fn, f"alias {alias}", lambda: self.client.update_alias(
             FunctionName=fn.name, Name=alias, FunctionVersion=current["FunctionVersion"],
-            Description=AliasHistory(history.previous, note).encode(),
-            RoutingConfig={"AdditionalVersionWeights": {}}, **guard))
-        self._alias_revision = response.get("RevisionId")
+            Description=written.encode(), RoutingConfig={"AdditionalVersionWeights": {}}, **guard))
+        self._alias_revision, self._alias_recorded = response.get("RevisionId"), AliasHistory.decode(written.encode())
 
 
-def _config_params(config: Any) -> dict[str, Any]:
+def _config_params(config: Any, changed: frozenset[str] | None = None) -> dict[str, Any]:
     return {
         "Runtime": config["Runtime"],
         "Handler": config["Handler"],
@@ -318,4 +348,5 @@ def _config_params(config: Any) -> dict[str, Any]:
         "Description": config["Description"],
         "Environment": {"Variables": dict(config["Environment"])},
         "Layers": list(config["Layers"]),
+        **settings_params(config, changed),  # vpc, storage, tracing, logging, ... (settings_config.py)
     }

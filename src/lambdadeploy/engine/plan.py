@@ -15,7 +15,10 @@ from ..config.model import FunctionConfig
 from ..diff import FieldChange, diff_fields
 from ..errors import InvalidInputError
 from .history import pushed
-from .remote import RemoteFunction
+from .provenance import Source
+from .remote import Depth, RemoteFunction, SettingsState, version_config
+from .settings_config import EXPANDED_SETTINGS, desired_settings
+from .settings_plan import alias_moves, plan_settings, weave
 from .steps import (
     NEW_VERSION,
     CreateFunction,
@@ -112,12 +115,13 @@ def desired_config(fn: FunctionConfig, role_arn: str) -> dict[str, Any]:
         "Environment": dict(fn.environment),
         "Layers": list(fn.layers),
         "Architectures": [fn.architecture],
+        **desired_settings(fn),  # vpc, storage, tracing, logging, ... (settings_config.py)
     }
 
 
 def diff_config(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[FieldChange, ...]:
-    """Field-by-field differences; environment variables are compared one by one."""
-    return diff_fields(old, new, expand=("Environment",))
+    """Field-by-field differences; environment variables (and VPC and logging fields) one by one."""
+    return diff_fields(old, new, expand=("Environment", *EXPANDED_SETTINGS))
 
 
 def plan_push(
@@ -129,31 +133,26 @@ def plan_push(
     *,
     skip_smoke: bool = False,
     rollout: Rollout | None = None,
+    settings: SettingsState | None = None,
+    source: Source | None = None,
 ) -> FunctionPlan:
-    """What `push --alias ALIAS` must do so ALIAS serves this code and configuration.
+    """What `push --alias ALIAS` must do so ALIAS serves this code and configuration; a version
+    it publishes records `source` (the commit) as its description.
 
     With a rollout, an existing alias keeps serving its version while a share of its
     traffic goes to the new one (a first deploy has nothing to compare against, so its
-    alias is simply created)."""
-    desired = desired_config(fn, role_arn)
-    steps: list[FunctionStep] = []
+    alias is simply created). `settings`: what remote.read_settings found, for the
+    settings outside the version (settings_plan.py); a function throttled to 0 is not
+    smoke-tested (no invoke could run)."""
+    skip_smoke = skip_smoke or fn.settings.throttled
+
+    def planned(steps: list[FunctionStep]) -> FunctionPlan:
+        extra = plan_settings(fn, remote, settings, alias, alias_moves=alias_moves(steps))
+        return FunctionPlan(fn, weave(steps, extra), alias, current_version, target)
+
     current = remote.aliases.get(alias)
-    if remote.exists and (tags := tag_changes(fn, remote)):
-        steps.append(tags)
-    if not remote.exists:
-        steps += [CreateFunction(fn.name, desired), Publish(fn.name, code_sha256)]
-        target = NEW_VERSION
-    elif existing := remote.matching_version(code_sha256, desired, prefer=current.version if current else None):
-        # Reusing the version avoids a new upload and publish; $LATEST is only a draft.
-        target = existing
-    else:
-        config_changes = tuple(c for c in diff_config(remote.config, desired) if c.field != "Architectures")
-        if config_changes:
-            steps.append(UpdateConfig(fn.name, config_changes, desired))
-        if remote.code_sha256 != code_sha256 or remote.config.get("Architectures") != desired["Architectures"]:
-            steps.append(UploadCode(fn.name, remote.code_sha256, code_sha256, fn.architecture))
-        steps.append(Publish(fn.name, code_sha256))
-        target = NEW_VERSION
+    steps, target = _version_steps(fn, code_sha256, desired_config(fn, role_arn), remote, source,
+                                   prefer=current.version if current else None)
     current_version = current.version if current else None
     if current is None or current.version != target or current.weights:
         if target != NEW_VERSION:
@@ -164,9 +163,40 @@ def plan_push(
         if rollout is not None and current is not None and current.version != target:
             steps += _rollout_steps(fn.name, alias, current.version, target, rollout)
             if not rollout.watch_seconds:  # the canary stays in place until `push --finish`
-                return FunctionPlan(fn, tuple(steps), alias, current_version, target)
+                return planned(steps)
         steps.append(MoveAlias(fn.name, alias, current_version, target, previous))
-    return FunctionPlan(fn, tuple(steps), alias, current_version, target)
+    return planned(steps)
+
+
+def _version_steps(fn: FunctionConfig, code_sha256: str, desired: dict[str, Any], remote: RemoteFunction,
+                   source: Source | None, prefer: str | None = None) -> tuple[list[FunctionStep], str]:
+    """The steps that give the function a version with this code and configuration, and that
+    version (NEW_VERSION when it is yet to be published); `prefer` (the version the alias
+    serves) wins among equal versions, so an alias already there does not move."""
+    steps: list[FunctionStep] = []
+    if remote.exists and (tags := tag_changes(fn, remote)):
+        steps.append(tags)
+    if not remote.exists:
+        steps += [CreateFunction(fn.name, desired), Publish(fn.name, code_sha256, source)]
+        target = NEW_VERSION
+    elif existing := remote.matching_version(code_sha256, desired, prefer=prefer):
+        # Reusing the version avoids a new upload and publish; $LATEST is only a draft. The
+        # description is not part of a version: a new one goes to the function alone (from
+        # the depth that has read $LATEST: the fast path's one read has not, remote.py).
+        target = existing
+        described = () if remote.depth is Depth.SERVED else tuple(
+            c for c in diff_config(remote.config, desired) if c.field == "Description")
+        if described:
+            steps.append(UpdateConfig(fn.name, described, desired))
+    else:
+        config_changes = tuple(c for c in diff_config(remote.config, desired) if c.field != "Architectures")
+        if config_changes:
+            steps.append(UpdateConfig(fn.name, config_changes, desired))
+        if remote.code_sha256 != code_sha256 or remote.config.get("Architectures") != desired["Architectures"]:
+            steps.append(UploadCode(fn.name, remote.code_sha256, code_sha256, fn.architecture))
+        steps.append(Publish(fn.name, code_sha256, source))
+        target = NEW_VERSION
+    return steps, target
 
 
 def _rollout_steps(function: str, alias: str, stable: str, canary: str, rollout: Rollout) -> list[FunctionStep]:
@@ -190,7 +220,8 @@ def plan_finish(fn: FunctionConfig, remote: RemoteFunction, alias: str) -> Funct
         version = current.version if current else None
         return FunctionPlan(fn, (), alias, version, version or "")
     canary = max(current.weights, key=int)
-    steps = (MoveAlias(fn.name, alias, current.version, canary, pushed(current.version, current.history.previous)),)
+    steps = (MoveAlias(fn.name, alias, current.version, canary, pushed(current.version, current.history.previous),
+                       "finish"),)
     return FunctionPlan(fn, steps, alias, current.version, canary)
 
 
@@ -202,8 +233,10 @@ def plan_promote(
     target_alias: str,
     *,
     force: bool = False,
+    settings: SettingsState | None = None,
 ) -> FunctionPlan | PromoteConflict:
-    """Point target_alias at the version source_alias serves, if that version's configuration fits."""
+    """Point target_alias at the version source_alias serves, if that version's configuration fits;
+    the settings outside the version (`settings`, read for target_alias) are applied as push does."""
     source = remote.aliases.get(source_alias) if remote.exists else None
     if source is None:
         raise InvalidInputError(
@@ -211,20 +244,21 @@ def plan_promote(
             hint=f"push it first: lambdadeploy push --alias {source_alias}",
         )
     version = remote.version(source.version)
-    frozen = version.config if version else {}
-    changes = tuple(c for c in diff_config(frozen, desired_config(fn, role_arn)) if c.field != "Architectures")
+    frozen = version_config(version.config) if version else {}
+    changes = tuple(c for c in diff_config(frozen, version_config(desired_config(fn, role_arn)))
+                    if c.field != "Architectures")
     if changes and not force:
         return PromoteConflict(fn.name, source.version, changes)
     current = remote.aliases.get(target_alias)
     current_version = current.version if current else None
-    if current is not None and current.version == source.version and not current.weights:
-        return FunctionPlan(fn, (), target_alias, current_version, source.version)
-    previous = pushed(current.version, current.history.previous) if current else ()
-    steps: tuple[FunctionStep, ...] = (
-        Smoke(fn.name, source.version),
-        MoveAlias(fn.name, target_alias, current_version, source.version, previous),
-    )
-    return FunctionPlan(fn, steps, target_alias, current_version, source.version)
+    steps: list[FunctionStep] = []
+    if current is None or current.version != source.version or current.weights:
+        previous = pushed(current.version, current.history.previous) if current else ()
+        if not fn.settings.throttled:
+            steps.append(Smoke(fn.name, source.version))
+        steps.append(MoveAlias(fn.name, target_alias, current_version, source.version, previous, "promote"))
+    extra = plan_settings(fn, remote, settings, target_alias, alias_moves=alias_moves(steps))
+    return FunctionPlan(fn, weave(steps, extra), target_alias, current_version, source.version)
 
 
 def plan_rollback(
@@ -242,7 +276,7 @@ def plan_rollback(
     history = current.history.previous
     if current.weights and to_version is None:
         # Rolling back a canary: all traffic back on the version the alias kept serving.
-        steps = (MoveAlias(fn.name, alias, current.version, current.version, history),)
+        steps = (MoveAlias(fn.name, alias, current.version, current.version, history, "cancel"),)
         return FunctionPlan(fn, steps, alias, current.version, current.version)
     if to_version is not None:
         if remote.version(to_version) is None:
@@ -260,7 +294,7 @@ def plan_rollback(
         target, previous = lower[-1], ()
     if target == current.version and not current.weights:
         return FunctionPlan(fn, (), alias, current.version, target)
-    steps = (MoveAlias(fn.name, alias, current.version, target, previous),)
+    steps = (MoveAlias(fn.name, alias, current.version, target, previous, "rollback"),)
     return FunctionPlan(fn, steps, alias, current.version, target)
 
 

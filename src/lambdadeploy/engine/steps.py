@@ -10,11 +10,13 @@ with the alias they wire.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..diff import FieldChange
 from ..triggers.base import PermissionStep, Target, TriggerStep
+from .provenance import Source
+from .setting_steps import SettingStep
 
 NEW_VERSION = "(new)"
 
@@ -55,6 +57,7 @@ class UpdateTags:
 class Publish:
     function: str
     code_sha256: str
+    source: Source | None = None  # what it is built from, written as the version's description
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,9 @@ class MoveAlias:
     from_version: str | None  # None: the alias does not exist yet
     to_version: str
     previous: tuple[str, ...]  # the alias history to record, newest first
+    # What the move is recorded as (push | promote | rollback | finish | cancel): a label in the
+    # alias history, not part of what the step does, so it does not take part in comparisons.
+    how: str = field(default="push", compare=False)
 
 
 @dataclass(frozen=True)
@@ -161,9 +167,17 @@ class DeleteRolePolicy:
     policy_name: str
 
 
+@dataclass(frozen=True)
+class DetachRolePolicy:
+    """A managed policy the tool attached for a setting no function of the role uses any more."""
+
+    role: str
+    policy_arn: str
+
+
 FunctionStep = (CreateFunction | UpdateConfig | UploadCode | UpdateTags | Publish | UseVersion | Smoke | MoveAlias
-                | ShiftTraffic | Watch | WireTrigger | SetPermission | MarkTriggers)
-RoleStep = CreateRole | AttachRolePolicy | PutRolePolicy | DeleteRolePolicy
+                | ShiftTraffic | Watch | WireTrigger | SetPermission | MarkTriggers | SettingStep)
+RoleStep = CreateRole | AttachRolePolicy | PutRolePolicy | DeleteRolePolicy | DetachRolePolicy
 Step = FunctionStep | RoleStep
 
 

@@ -19,14 +19,21 @@ from typing import Any
 from ..config.model import FunctionConfig, Project, Trigger
 from ..errors import InvalidInputError
 from ..iam.execution_role import (
-    TRIGGER_POLICY_NAME,
-    TRUST_POLICY,
-    basic_execution_policy,
-    trigger_sources_policy,
+    default_role_functions,
+    default_role_name,
+    role_spec,
+    uses_default_role,
 )
 from ..triggers import registry
 from . import http_apis, s3_notifications
-from .cfn import logical_name, partition_arn, role_arn, unique
+from .cfn import logical_name, role_arn, unique
+from .sam_settings import (
+    own_role_id,
+    own_roles,
+    role_resource,
+    settings_properties,
+    settings_resources,
+)
 from .secrets import hide_secrets
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
@@ -89,25 +96,20 @@ def sam_template(
     ids = function_ids(project)
     resources: dict[str, Any] = {}
     outputs: dict[str, Any] = {}
-    if any(fn.role is None for fn in project.functions):
+    if uses_default_role(project):
         resources[EXECUTION_ROLE_ID] = execution_role(project)
+    resources.update(own_roles(project, ids))  # functions with policies: (sam_settings.py)
     if canary is not None and canary.predefined is None:
         resources[CANARY_CONFIG_ID] = canary_config(canary)
     for fn in project.functions:
-        logical_id = ids[fn.key]
-        resources[logical_id] = function_resource(fn, alias, code_uris[fn.key], canary, keep_names)
-        outputs[f"{logical_id}AliasArn"] = {
-            "Description": f"{fn.name}:{alias}",
-            "Value": {"Ref": f"{logical_id}.Alias"},
-        }
-        if any(t.kind == "url" for t in fn.triggers):
-            outputs[f"{logical_id}UrlEndpoint"] = {
-                "Description": f"function URL of {fn.name}:{alias}",
-                "Value": {"Fn::GetAtt": [f"{logical_id}Url", "FunctionUrl"]},
-            }
+        resources[ids[fn.key]] = function_resource(fn, alias, code_uris[fn.key], canary, keep_names)
+        if fn.role is None and fn.settings.policies:
+            resources[ids[fn.key]]["Properties"]["Role"] = {"Fn::GetAtt": [own_role_id(ids[fn.key]), "Arn"]}
+        outputs.update(function_outputs(fn, ids[fn.key], alias))
     resources.update(s3_notifications.resources(project, alias, ids))
     resources.update(http_apis.resources(project, alias))
     outputs.update(http_apis.outputs(project, alias))
+    resources.update(settings_resources(project, ids, keep_names))  # log groups with a retention
     where = f"project {project.project}" if project.project else str(project.config_file.name)
     info = metadata(project, alias, ids)
     for key, sha in (code_sha256 or {}).items():
@@ -122,6 +124,17 @@ def sam_template(
     }
     # Secrets (read from `env`, or under a *_TOKEN-like name) become NoEcho parameters.
     return hide_secrets(template, project.secret_values)
+
+
+def function_outputs(fn: FunctionConfig, logical_id: str, alias: str) -> dict[str, Any]:
+    """The stack's outputs for one function: its alias ARN, and its URL when it has one."""
+    outputs = {f"{logical_id}AliasArn": {"Description": f"{fn.name}:{alias}", "Value": {"Ref": f"{logical_id}.Alias"}}}
+    if any(t.kind == "url" for t in fn.triggers):
+        outputs[f"{logical_id}UrlEndpoint"] = {
+            "Description": f"function URL of {fn.name}:{alias}",
+            "Value": {"Fn::GetAtt": [f"{logical_id}Url", "FunctionUrl"]},
+        }
+    return outputs
 
 
 def require_alias(project: Project, alias: str) -> None:
@@ -143,18 +156,10 @@ def function_ids(project: Project) -> dict[str, str]:
 
 
 def execution_role(project: Project) -> dict[str, Any]:
-    """The project's role, as the CLI's PROJECT-lambda-exec: basic logging plus reading queues/streams.
-    CloudFormation names it (a fixed name would clash with the role the CLI created)."""
-    properties: dict[str, Any] = {
-        "AssumeRolePolicyDocument": TRUST_POLICY,
-        "ManagedPolicyArns": [partition_arn(basic_execution_policy())],
-    }
-    sources = trigger_sources_policy(project)
-    if sources is not None:
-        properties["Policies"] = [{"PolicyName": TRIGGER_POLICY_NAME, "PolicyDocument": sources}]
-    properties["Tags"] = [{"Key": "managed-by", "Value": "cloudformation"},
-                          {"Key": "lambdadeploy-project", "Value": project.project or "lambdadeploy"}]
-    return {"Type": "AWS::IAM::Role", "Properties": properties}
+    """The project's role, as the CLI's PROJECT-lambda-exec: basic logging plus reading queues/streams
+    (and what its functions' settings need). CloudFormation names it (a fixed name would clash with
+    the role the CLI created)."""
+    return role_resource(role_spec(default_role_name(project), default_role_functions(project)), project)
 
 
 def role_of(fn: FunctionConfig) -> Any:
@@ -215,6 +220,7 @@ def function_resource(fn: FunctionConfig, alias: str, code_uri: str, canary: Can
         properties["Events"] = events
     for trigger in fn.triggers:
         properties.update(registry.kind(trigger.kind).sam_function_properties(trigger))
+    properties.update(settings_properties(fn, alias))  # vpc, logging, concurrency, ... (sam_settings.py)
     return {"Type": "AWS::Serverless::Function", "Properties": properties}
 
 

@@ -25,7 +25,14 @@ from ..aws import partition_of
 from ..config.model import Project
 from ..triggers import registry
 from ..triggers.base import PolicyScope
-from .execution_role import default_role_name, role_arn_for, uses_default_role
+from .ci_settings import settings_statements
+from .execution_role import (
+    default_role_name,
+    own_role_functions,
+    role_arn_for,
+    role_name_of,
+    uses_default_role,
+)
 
 # Read and deploy a function, its versions and aliases (push, plan, promote, rollback, smoke).
 DEPLOY_ACTIONS = [
@@ -57,9 +64,11 @@ ROLE_ACTIONS = [
     "iam:AttachRolePolicy",
     "iam:CreateRole",
     "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",  # VPC or X-Ray access no function of the role needs any more
     "iam:GetRole",
     "iam:GetRolePolicy",
     "iam:ListAttachedRolePolicies",  # the basic logging policy is checked on every push
+    "iam:ListRolePolicies",  # which of the tool's inline policies the role has
     "iam:PutRolePolicy",
     "iam:TagRole",  # CreateRole with Tags
 ]
@@ -78,9 +87,11 @@ def ci_policy(project: Project, account_id: str, region: str) -> dict[str, Any]:
         _allow("PassExecutionRole", ["iam:PassRole"], _role_arns(project, account_id, partition),
                {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}),
     ]
-    if uses_default_role(project):
-        role = role_arn_for(default_role_name(project), account_id, partition)
-        statements.append(_allow("ManageDefaultExecutionRole", ROLE_ACTIONS, role))
+    managed = ([default_role_name(project)] if uses_default_role(project) else []) + [
+        role_name_of(project, fn) for fn in own_role_functions(project)]  # the functions with policies:
+    if managed:
+        arns = [role_arn_for(name, account_id, partition) for name in managed]
+        statements.append(_allow("ManageDefaultExecutionRole", ROLE_ACTIONS, arns[0] if len(arns) == 1 else arns))
     # push --canary --watch reads the new version's metrics and the named alarms; CloudWatch cannot
     # scope GetMetricStatistics by resource, and alarm names are not in lambda.yaml.
     statements.append(_allow("WatchCanaries", ["cloudwatch:DescribeAlarms", "cloudwatch:GetMetricStatistics"], "*"))
@@ -101,6 +112,8 @@ def ci_policy(project: Project, account_id: str, region: str) -> dict[str, Any]:
     for kind in registry.kinds():
         for statement in kind.ci_statements([t for t in triggers if t.kind == kind.name], scope):
             _merge(statements, statement)
+    # vpc, concurrency, async, retention, KMS, ... (ci_settings.py)
+    statements += settings_statements(project, function_resources, account_id, region, partition)
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -122,5 +135,5 @@ def _allow(sid: str, actions: list[str], resources: str | list[str],
 
 
 def _role_arns(project: Project, account_id: str, partition: str) -> list[str]:
-    names = {fn.role or default_role_name(project) for fn in project.functions}
+    names = {role_name_of(project, fn) for fn in project.functions}
     return sorted(role_arn_for(name, account_id, partition) for name in names)

@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import LambdaDeployError
 from ..runtimes import HOST_BUILD_HEADER, SMOKE_ARCH_CONTEXT_KEY
-from . import deliveries, revisions
+from . import deliveries, lambda_settings, revisions
 from .artifacts import RunnerError
 from .endpoints import callback_environment
 from .runner import run_handler
@@ -40,6 +40,11 @@ _SEAM_MARKER = "_lambdadeploy_seam"
 _install_lock = threading.Lock()
 _current = threading.local()  # the invocation in flight on this thread: event, ARN, error
 _ORIGINALS: dict[str, Callable[..., Any]] = {}  # moto's methods, as found before patching
+
+
+def requested_qualifier() -> str | None:
+    """The ?Qualifier= of the Invoke request this thread is serving (moto 5.2 does not pass it on)."""
+    return getattr(_current, "qualifier", None)
 
 
 def install_invoke_seam() -> None:
@@ -136,6 +141,8 @@ def install_invoke_seam() -> None:
         LambdaFunction.update_function_code = update_function_code
         deliveries.install()
         revisions.install_alias_revisions()
+        lambda_settings.requested_qualifier = requested_qualifier
+        lambda_settings.install()  # VPC, logging, concurrency, ... as AWS keeps them (lambda_settings.py)
         setattr(LambdaFunction, _SEAM_MARKER, True)
 
 

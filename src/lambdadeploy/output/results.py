@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..engine.report import AliasOutcome, Finding, FunctionPlanReport, FunctionReport, ProjectPlan
+from ..engine.setting_steps import SETTING_STEPS
 from ..engine.smoke import PRICES_DATE, SmokeResult, cost_per_million, right_sizing_hint
 from ..engine.steps import SetPermission, WireTrigger
 from ..packaging import left_out_text
@@ -86,7 +87,7 @@ def render_reports(out: Output, command: str, reports: Sequence[FunctionReport],
         if report.artifact and report.artifact.left_out:
             out.result(f"    {left_out_text(report.artifact.left_out)}")
         for record in report.done:
-            if isinstance(record.step, WireTrigger | SetPermission):
+            if isinstance(record.step, (WireTrigger, SetPermission, *SETTING_STEPS)):
                 line = step_view.one_line(record.step, record.version)
                 out.result(f"    {line}" + (f" ({record.detail})" if record.detail else ""))
         if report.conflict:
@@ -115,7 +116,8 @@ def summary_line(out: Output, r: FunctionReport) -> str:
     if r.artifact:
         parts.append(f"package {human_size(r.artifact.zipped_size)}" + ("" if r.uploaded else " (not uploaded)"))
     if r.smoke_skipped:
-        parts.append("smoke SKIPPED (--skip-smoke)")
+        parts.append("smoke SKIPPED (" + ("reserved_concurrency 0 throttles every invoke" if r.function.settings.throttled
+                                          else "--skip-smoke") + ")")
     elif r.smoke:
         parts.append("smoke " + smoke_text(r.smoke, r.function.architecture))
     line = "  ".join(parts)

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..diff import FieldChange
+from ..engine.setting_steps import SETTING_STEPS
 from ..engine.steps import (
     NEW_VERSION,
     AttachRolePolicy,
     CreateFunction,
     CreateRole,
     DeleteRolePolicy,
+    DetachRolePolicy,
     MarkTriggers,
     MoveAlias,
     Publish,
@@ -36,8 +38,15 @@ from ..engine.steps import (
     WireTrigger,
     step_kind,
 )
+from .setting_views import setting_document, setting_view
 
 MARKERS = {"create": "+", "update": "~", "delete": "-"}
+# What each inline policy of an execution role is for (iam/execution_role.py names them).
+POLICY_PURPOSES = {
+    "lambdadeploy-trigger-sources": "read access to the triggers' queues and streams",
+    "lambdadeploy-function-settings": "dead-letter queue, destinations and file system",
+    "lambdadeploy-function-policies": "the function's own policies",
+}
 COUNTED = {"+": "add", "~": "change", "-": "remove"}
 
 
@@ -66,8 +75,9 @@ def view(step: Step, version: str | None = None) -> StepView:
             changes = tuple(FieldChange(k, old.get(k), v) for k, v in set_tags.items())
             changes += tuple(FieldChange(k, old.get(k), None) for k in remove)
             return StepView("~", "tags", changes)
-        case Publish():
-            return StepView("+", f"version {_version(NEW_VERSION, version)}")
+        case Publish(source=source):
+            built = f" from {source.label}" if source is not None else ""
+            return StepView("+", f"version {_version(NEW_VERSION, version)}{built}")
         case UseVersion(version=number):
             return StepView(">", f"reuse version {number} (same code and configuration)")
         case Smoke(version=number):
@@ -100,10 +110,13 @@ def view(step: Step, version: str | None = None) -> StepView:
         case AttachRolePolicy(role=role, policy_arn=arn):
             return StepView("+", f"role {role}: attach {arn}")
         case PutRolePolicy(role=role, policy_name=name, old=old):
-            return StepView("+" if old is None else "~", f"role {role}: policy {name} (read access to the "
-                                                          "triggers' queues and streams)")
+            return StepView("+" if old is None else "~", f"role {role}: policy {name} ({POLICY_PURPOSES.get(name, '')})")
         case DeleteRolePolicy(role=role, policy_name=name):
             return StepView("-", f"role {role}: policy {name}")
+        case DetachRolePolicy(role=role, policy_arn=arn):
+            return StepView("-", f"role {role}: detach {arn}")
+        case _ if isinstance(step, SETTING_STEPS):  # concurrency, async, retention, ... (setting_views.py)
+            return StepView(*setting_view(step))
     raise TypeError(step)  # pragma: no cover - every Step kind is matched above
 
 
@@ -158,6 +171,8 @@ def document(step: Step, version: str | None = None, detail: str | None = None) 
             doc.update(old_sha256=old, new_sha256=new)
         case Publish() | UseVersion() | Smoke():
             doc["version"] = _version(getattr(step, "version", NEW_VERSION), version)
+            if isinstance(step, Publish) and step.source is not None:
+                doc["source"] = {"commit": step.source.commit, "dirty": step.source.dirty, "ci": step.source.ci}
         case MoveAlias(alias=alias, from_version=old, to_version=new):
             doc.update(alias=alias, **{"from": old, "to": _version(new, version)})
         case ShiftTraffic(alias=alias, stable=stable, canary=canary, weight=weight):
@@ -168,6 +183,8 @@ def document(step: Step, version: str | None = None, detail: str | None = None) 
             doc.update(trigger=change.kind, action=change.action, resource=change.resource, alias=target.alias)
         case SetPermission(target=target, change=change):
             doc.update(trigger=change.kind, action=change.action, sid=change.sid, alias=target.alias)
+        case _ if isinstance(step, SETTING_STEPS):
+            doc.update(setting_document(step))
     if shown.changes:
         doc["changes"] = [change_document(c) for c in shown.changes]
     if detail:

@@ -21,7 +21,7 @@ from ..errors import PackagingError
 from ..paths import default_cache_dir
 from ..runtimes.cache import discard_entry, release_entry, verify_entry
 from . import archive, limits, zipfmt
-from .files import IGNORE_FILE, SourceFile, select_files
+from .files import IGNORE_FILE, SourceFile, exclusion_spec, select_files
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,26 @@ def build_artifact(
         seconds=seconds,
         needs_s3=needs_s3,
     )
+
+
+def build_inputs(fn: FunctionConfig) -> tuple[tuple[Path, ...], Callable[[Path, bool], bool]]:
+    """What the function's package is built from, for provenance: the source folder and the
+    dependency files (wherever they are), and whether a path (a folder when the flag says so)
+    would be packed. A path the package leaves out (`__pycache__/`, Node.js's own node_modules,
+    .npmrc, `exclude`) is not part of what a version was built from."""
+    runtime = runtimes.family_of(fn.runtime)
+    dependency_files = runtime.dependency_files(fn.requirements) if fn.requirements is not None else ()
+    spec = exclusion_spec(dataclasses.replace(fn, exclude=(*fn.exclude, *runtime.source_excludes(fn.requirements))))
+    source = fn.source.resolve()
+    always = {p.resolve() for p in dependency_files}
+
+    def packed(path: Path, is_folder: bool) -> bool:
+        if path in always or not path.is_relative_to(source):
+            return True
+        relative = path.relative_to(source).as_posix()
+        return relative == "." or not spec.match_file(relative + ("/" if is_folder else ""))
+
+    return (fn.source, *dependency_files), packed
 
 
 def _own_files(fn: FunctionConfig, runtime: runtimes.Runtime, report: Callable[[str], None],

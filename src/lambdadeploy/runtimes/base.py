@@ -117,6 +117,11 @@ class Runtime(ABC):
         manifest, or None when the function has none."""
         return ()
 
+    def dependency_files(self, manifest: Path) -> tuple[Path, ...]:
+        """The files that decide what the dependency install puts in the package (the manifest,
+        and a lockfile where the runtime reads one): provenance counts their changes."""
+        return (manifest,)
+
     @abstractmethod
     def declares_nothing(self, manifest: Path) -> bool:
         """True when the manifest lists no dependency (nothing to install)."""

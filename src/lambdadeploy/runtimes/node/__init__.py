@@ -59,6 +59,9 @@ class NodeRuntime(Runtime):
     def manifest_problem(self, manifest: Path) -> tuple[str, str] | None:
         return deps.manifest_problem(manifest)
 
+    def dependency_files(self, manifest: Path) -> tuple[Path, ...]:
+        return (manifest, *(manifest.parent / name for name in deps.LOCKFILES))  # npm ci installs the lockfile
+
     def declares_nothing(self, manifest: Path) -> bool:
         return deps.declares_nothing(manifest)
 
