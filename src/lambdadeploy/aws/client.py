@@ -21,6 +21,7 @@ from .quotas import RATE_ENV
 from .ratelimit import RateLimiter
 from .retry import THROTTLED, retry
 
+UNQUOTED_OPERATIONS = frozenset({"Invoke", "InvokeWithResponseStream", "InvokeAsync"})
 THROTTLE_HINT = (f"another deploy or tool may be spending this account's Lambda API quota; {RATE_ENV}=5 "
                  "(requests per second) leaves it more room, or retry later")
 
@@ -55,6 +56,9 @@ def _typed(operation: str, call: Callable[[], Any]) -> Any:
 
 def _patient(operation: str, call: Callable[[], Any], patient: bool = True) -> Any:
     """`call()` with typed errors, tried again while AWS throttles it (retry.THROTTLED) if `patient`."""
+    # Invoke is limited by concurrency, not by a request quota: a 429 there (reserved concurrency
+    # 0, the function's limit reached) is botocore's to retry, not ours for minutes.
+    patient = patient and operation not in UNQUOTED_OPERATIONS
     try:
         return retry(lambda: _typed(operation, call), THROTTLED) if patient else _typed(operation, call)
     except AwsThrottled as error:
