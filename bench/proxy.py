@@ -1,4 +1,4 @@
-"""A loopback HTTP proxy in front of the sandbox that adds a fixed delay to every request.
+"""Loopback HTTP proxies in front of the sandbox: a fixed delay per request, and AWS's quotas.
 
 What a distant AWS region costs a deploy tool is round trips: 150 ms each from
 here to there and back. The proxy listens on 127.0.0.1 only, forwards each
@@ -6,6 +6,11 @@ request to the sandbox (also on 127.0.0.1) after sleeping `delay` seconds, and
 records which API operation it was, for which function, and when, so the bench
 can show how many round trips a push makes and which of them run one after
 another.
+
+`QuotaProxy` also enforces Lambda's request-rate quotas the way AWS does, with a token
+bucket per quota at AWS's published rates (see QUOTA_RATES), and answers a request over
+quota with 429 TooManyRequestsException "Rate exceeded", as Lambda does; it logs what it
+accepted and what it refused per API, so the bench can print the floor the quotas impose.
 
 Everything is bounded: the server shuts itself down after `max_seconds`; a
 connection serves at most MAX_REQUESTS_PER_CONNECTION requests and idles out
@@ -21,6 +26,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -50,7 +56,33 @@ _LAMBDA_OPS = [
     ("GET", re.compile(_FN + r"$"), "GetFunction"),
     ("POST", re.compile(r"/20\d\d-\d\d-\d\d/functions/?$"), "CreateFunction"),
     ("GET", re.compile(r"/20\d\d-\d\d-\d\d/event-source-mappings/?$"), "ListEventSourceMappings"),
+    ("POST", re.compile(r"/20\d\d-\d\d-\d\d/tags/(?P<fn>[^/]+)$"), "TagResource"),
+    ("DELETE", re.compile(r"/20\d\d-\d\d-\d\d/tags/(?P<fn>[^/]+)$"), "UntagResource"),
+    ("GET", re.compile(r"/20\d\d-\d\d-\d\d/tags/(?P<fn>[^/]+)$"), "ListTags"),
 ]
+
+
+# AWS Lambda Developer Guide, "Lambda quotas", "Lambda API requests" (per account and Region):
+# GetFunction 100 requests per second; GetPolicy 15; "Remainder of the control plane API
+# requests (excludes invocation, GetFunction, and GetPolicy requests): 15 requests per second
+# across all APIs (not 15 requests per second per API)". Invoke is limited by concurrency.
+# Kept here apart from lambdadeploy's own table (src/lambdadeploy/aws/quotas.py) on purpose:
+# the bench models AWS, it does not take the tool's word for it.
+QUOTA_RATES = {"GetFunction": 100.0, "GetPolicy": 15.0, "control plane": 15.0}
+UNMETERED = frozenset({"Invoke"})
+# AWS publishes no bucket size; one second's worth is what a "requests per second" quota
+# suggests, and what the bench assumes.
+QUOTA_BURST_SECONDS = 1.0
+
+
+def quota_of(operation: str, lambda_api: bool, per_api: bool = False) -> str | None:
+    """The quota a request draws on: GetFunction, GetPolicy, the shared control plane (or, with
+    per_api, a bucket per API, the other reading of the quota page), or None (not Lambda, Invoke)."""
+    if not lambda_api or operation in UNMETERED:
+        return None
+    if operation in QUOTA_RATES:
+        return operation
+    return operation if per_api else "control plane"
 
 
 @dataclass(frozen=True)
@@ -61,6 +93,8 @@ class Call:
     operation: str
     start: float  # time.monotonic() when it arrived
     end: float
+    throttled: bool = False  # the quota proxy answered 429 instead of forwarding
+    quota: str | None = None  # the quota it drew on
 
 
 def classify(method: str, path: str, body: bytes, target: str | None) -> tuple[str, str]:
@@ -133,6 +167,13 @@ class LatencyProxy:
     def operations(self, calls: list[Call]) -> Counter[str]:
         return Counter(c.operation for c in calls)
 
+    def quota(self, operation: str, lambda_api: bool) -> str | None:
+        """No quotas here; QuotaProxy has them."""
+        return None
+
+    def admit(self, quota: str) -> bool:
+        return True
+
     def _record(self, call: Call) -> None:
         with self._lock:
             if len(self.calls) < MAX_REQUESTS:
@@ -165,6 +206,15 @@ class LatencyProxy:
                     return
                 body = self.rfile.read(length) if length else b""
                 time.sleep(proxy.delay)
+                function, operation = classify(self.command, self.path, body, self.headers.get("X-Amz-Target"))
+                quota = proxy.quota(operation, urlsplit(self.path).path.startswith("/20"))
+                if quota is not None and not proxy.admit(quota):
+                    payload = b'{"Type":"User","message":"Rate exceeded"}'
+                    self.wfile.write(("HTTP/1.1 429 Too Many Requests\r\nx-amzn-ErrorType: TooManyRequestsException"
+                                      "\r\nContent-Type: application/json\r\n"
+                                      f"Content-Length: {len(payload)}\r\n\r\n").encode("latin-1") + payload)
+                    proxy._record(Call(function, operation, arrived, time.monotonic(), True, quota))
+                    return
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in ("connection", "keep-alive", "proxy-connection")}
                 upstream = http.client.HTTPConnection(LOOPBACK, proxy.upstream_port, timeout=UPSTREAM_TIMEOUT)
@@ -189,8 +239,7 @@ class LatencyProxy:
                     self.close_connection = True
                 finally:
                     upstream.close()
-                function, operation = classify(self.command, self.path, body, self.headers.get("X-Amz-Target"))
-                proxy._record(Call(function, operation, arrived, time.monotonic()))
+                proxy._record(Call(function, operation, arrived, time.monotonic(), False, quota))
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _forward
 
@@ -200,3 +249,48 @@ class LatencyProxy:
 def serial_chain(calls: list[Call], function: str) -> str:
     """A function's calls in order, e.g. 'GetFunction -> ListVersionsByFunction -> ...'."""
     return " -> ".join(c.operation for c in calls if c.function == function)
+
+
+class QuotaProxy(LatencyProxy):
+    """A LatencyProxy that also refuses what AWS would: a token bucket per quota, 429 over it.
+
+    The bucket is checked after the delay, i.e. when the request reaches "AWS"."""
+
+    def __init__(self, upstream_port: int, delay: float, max_seconds: float, *, per_api: bool = False,
+                 rates: dict[str, float] | None = None) -> None:
+        super().__init__(upstream_port, delay, max_seconds)
+        self.per_api = per_api
+        self.rates = dict(rates or QUOTA_RATES)
+        self._buckets: dict[str, list[float]] = {}  # quota -> [tokens, stamp]
+        self._bucket_lock = threading.Lock()
+
+    def rate(self, quota: str) -> float:
+        return self.rates.get(quota, self.rates["control plane"])
+
+    def quota(self, operation: str, lambda_api: bool) -> str | None:
+        return quota_of(operation, lambda_api, self.per_api)
+
+    def admit(self, quota: str) -> bool:
+        rate = self.rate(quota)
+        burst = max(1.0, rate * QUOTA_BURST_SECONDS)
+        with self._bucket_lock:
+            now = time.monotonic()
+            tokens, stamp = self._buckets.get(quota, [burst, now])
+            tokens = min(burst, tokens + (now - stamp) * rate)
+            admitted = tokens >= 1
+            self._buckets[quota] = [tokens - 1 if admitted else tokens, now]
+            return admitted
+
+
+def floor_seconds(calls: list[Call], rate: Callable[[str], float]) -> tuple[float, str]:
+    """The least time the quotas allow for the accepted requests of one push: for the busiest
+    quota, its count less the second's worth its bucket saves up, over its rate."""
+    counts = Counter(c.quota for c in calls if c.quota and not c.throttled)
+    if not counts:
+        return 0.0, "-"
+
+    def seconds(quota: str, count: int) -> float:
+        return max(0.0, count - max(1.0, rate(quota) * QUOTA_BURST_SECONDS)) / rate(quota)
+
+    quota, count = max(counts.items(), key=lambda item: seconds(*item))
+    return seconds(quota, count), f"{count} {quota} requests at {rate(quota):.0f}/s"

@@ -241,7 +241,7 @@ def push_table(r: PushResults) -> str:
     n = len(fanout_keys())
     median = r.noop_fanout.median
     goal = "goal < 2 s: " + ("met" if median is not None and median < 2 else "MISSED")
-    rows.append([f"no-op push, {n} functions (default --parallel 4)", fmt_seconds(median),
+    rows.append([f"no-op push, {n} functions (default --parallel)", fmt_seconds(median),
                  f"no upload, no publish; {goal}"])
     return markdown_table(headers, rows)
 

@@ -11,6 +11,8 @@ Sections (--only takes one, or several separated by commas):
   memory    peak RSS of `lambdadeploy package` (from the cold and rebuild runs)
   push      full and no-op pushes through the sandbox
   parallel  10 functions through a loopback proxy adding 150 ms per request, --parallel 1 vs 10
+  fleet     100 and 300 functions behind a proxy enforcing Lambda's request quotas (50 ms per
+            request), vs a baseline lambdadeploy (--baseline-python) and a boto3 script
 
 It measures the lambdadeploy installed in this interpreter (`python -m lambdadeploy`),
 builds its sample projects and the aws-sam-cli venv under bench/.work/, and prints
@@ -33,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import WORK, BenchError, fmt_mb, fmt_ratio, fresh_dir, ratio
+from fleet_bench import FleetBench
 from packaging_bench import (
     LD,
     SAM,
@@ -46,7 +49,8 @@ from packaging_bench import (
 from projects import SAMPLE_BY_KEY, SAMPLES, fanout_keys, write_projects
 from push_bench import PushBench, chains_text, latency_table, phases_text, push_table
 
-SECTIONS = ("cold", "rebuild", "memory", "push", "parallel")
+SECTIONS = ("cold", "rebuild", "memory", "push", "parallel", "fleet")
+DEFAULT_SECTIONS = ("cold", "rebuild", "memory", "push", "parallel")  # fleet takes its own ~15 minutes
 FULL_RUNS = 5
 QUICK_RUNS = 1
 GOAL_FUNCTION = "data"  # the pandas function the packaging goals name
@@ -63,8 +67,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="sample functions for the packaging and single-function push rows "
                         "(default: tiny,web,data)")
     parser.add_argument("--markdown", metavar="PATH", type=Path, help="also write the report to PATH")
+    parser.add_argument("--fleet-sizes", default="100,300", help="fleet section: functions per fleet (default 100,300)")
+    parser.add_argument("--baseline-python", metavar="PYTHON",
+                        help="fleet section: the interpreter of another lambdadeploy install, measured side by side "
+                        "(e.g. a venv with main installed)")
+    parser.add_argument("--fleet-parallel", type=int, metavar="N", help="fleet section: --parallel for every push "
+                        "(default: lambdadeploy's own default; the boto3 script uses 10 workers)")
+    parser.add_argument("--per-api", action="store_true", help="fleet section: a 15/s bucket per API instead of one "
+                        "shared by all control-plane APIs (the other reading of AWS's quota page)")
+    parser.add_argument("--no-script", action="store_true", help="fleet section: leave out the boto3 script")
     args = parser.parse_args(argv)
-    sections = set(SECTIONS) if not args.only else {s.strip() for s in args.only.split(",") if s.strip()}
+    sections = set(DEFAULT_SECTIONS) if not args.only else {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = sections - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
@@ -190,6 +203,31 @@ def goals(pk: PackagingBench | None, pb: PushBench | None) -> list[str]:
     return lines
 
 
+def fleet_goals(fleets: list[FleetBench]) -> list[str]:
+    lines = []
+    for fleet in fleets:
+        ours = fleet.contenders[0].rows
+        if "noop" in ours and fleet.count == 100:
+            row = ours["noop"]
+            met = row.seconds <= 3 and row.throttled == 0
+            lines.append(f"- no-op push of 100 functions <= 3 s with no request throttled: {row.seconds:.2f} s, "
+                         f"{row.throttled} throttled -> {'met' if met else 'MISSED'}")
+        if "full" in ours:
+            row = ours["full"]
+            floor = row.floor(fleet.proxy)[0]
+            value = row.seconds / floor if floor else None
+            lines.append(f"- full push of {fleet.count} functions <= 1.3x the quota floor: {row.seconds:.2f} s over "
+                         f"{floor:.2f} s = {value:.2f}x, {row.throttled} throttled -> "
+                         f"{'met' if value is not None and value <= 1.3 else 'MISSED'}")
+        many = [fleet.history.get(("lambdadeploy", key, kind)) for key in ("many", "few") for kind in ("noop", "full")]
+        if all(many):
+            same = sum(many[0].values()) <= sum(many[2].values()) and sum(many[1].values()) <= sum(many[3].values())
+            lines.append(f"- a function with 1,000 versions costs no more per push than one with 5 ({fleet.count} "
+                         f"fleet): no-op {sum(many[0].values())} vs {sum(many[2].values())} requests, full "
+                         f"{sum(many[1].values())} vs {sum(many[3].values())} -> {'met' if same else 'MISSED'}")
+    return lines
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     started = time.monotonic()
@@ -203,6 +241,7 @@ def main(argv: list[str]) -> int:
         f"samples: {', '.join(s.key for s in args.sample_list)}")
 
     pk = pb = None
+    fleets: list[FleetBench] = []
     try:
         if args.sections & {"cold", "rebuild", "memory"}:
             pk = PackagingBench(project, args.runs, args.sample_list, log)
@@ -214,6 +253,13 @@ def main(argv: list[str]) -> int:
         if args.sections & {"push", "parallel"}:
             pb = PushBench(project, args.runs, args.sample_list, log, quick=args.quick)
             pb.all(args.sections)
+        if "fleet" in args.sections:
+            for size in (int(n) for n in args.fleet_sizes.split(",") if n.strip()):
+                fleet = FleetBench(size, log, baseline_python=args.baseline_python, parallel=args.fleet_parallel,
+                                   per_api=args.per_api, script=not args.no_script and size <= 100,
+                                   history=not fleets)  # the history rows once, with the first fleet
+                fleets.append(fleet)
+                fleet.run()
     except BenchError as error:
         log(f"bench failed: {error}")
         return 1
@@ -248,14 +294,21 @@ def main(argv: list[str]) -> int:
         r = pb.results
         if r.first_push is not None:
             out += ["", f"First push (creates all {len(r.samples) + len(fanout_keys())} functions, "
-                        f"--parallel 4, sandbox): {r.first_push:.2f} s"]
+                        f"default --parallel, sandbox): {r.first_push:.2f} s"]
         if "push" in args.sections:
             out += ["", "## Pushes through the sandbox", "", push_table(r)]
         if "parallel" in args.sections:
             out += ["", "## Parallel pushes behind a loopback proxy adding 150 ms per request", "",
                     latency_table(r), "", "Where the time went (medians):", phases_text(r), "",
                     "Requests (from the proxy's log of the first run):", chains_text(r)]
-    goal_lines = goals(pk, pb)
+    for fleet in fleets:
+        model = "a 15/s bucket per API" if args.per_api else "one 15/s bucket shared by the control-plane APIs"
+        out += ["", f"## Fleet of {fleet.count} functions: 50 ms per request, Lambda's quotas enforced ({model}, "
+                    "GetFunction 100/s)", "", fleet.table(), "", "Requests per push:", fleet.requests_text()]
+        if fleet.history:
+            out += ["", "Cost of history (one function pushed alone; requests on its path):", "",
+                    fleet.history_table()]
+    goal_lines = goals(pk, pb) + fleet_goals(fleets)
     if goal_lines:
         out += ["", "## Goals", "", *goal_lines]
     report = "\n".join(out) + "\n"

@@ -44,7 +44,8 @@ def write_project(root: Path, handler_body: str, extra: str = "", functions: tup
 
 def event_texts(events: list) -> list[str]:
     """Progress events as the terminal shows them (steps with their marker, notices as they are)."""
-    from lambdadeploy.engine.events import StepStarted
+    from lambdadeploy.engine.events import FunctionDone, StepStarted
     from lambdadeploy.output.steps import one_line
 
-    return [one_line(e.step, e.version) if isinstance(e, StepStarted) else e.message for e in events]
+    return [one_line(e.step, e.version) if isinstance(e, StepStarted) else e.message for e in events
+            if not isinstance(e, FunctionDone)]  # the counter of finished functions is not a line of text

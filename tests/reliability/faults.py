@@ -5,6 +5,11 @@ rule, which get a throttling error, a 5xx, a conflict, any AWS error, a dropped
 connection, a delay, a rewritten answer (e.g. an update still in progress), or
 the client process killed once the server has done the work but before the
 client hears of it. botocore and our code see exactly what a flaky AWS would send.
+
+With `quotas`, it is also stateful the way AWS is about request rates: a token bucket per
+quota (Lambda's: GetFunction 100/s, GetPolicy 15/s, every other control-plane API 15/s
+together; Invoke none), and a request over its quota gets 429 TooManyRequestsException
+"Rate exceeded" instead of an answer. `admitted` and `throttled` record what happened.
 """
 
 from __future__ import annotations
@@ -37,9 +42,38 @@ PATHS = {
     "UpdateAlias": ("PUT", r"^/2015-03-31/functions/[^/]+/aliases/[^/]+$"),
     "CreateEventSourceMapping": ("POST", r"^/2015-03-31/event-source-mappings/?$"),
     "AddPermission": ("POST", r"^/2015-03-31/functions/[^/]+/policy$"),
+    "GetPolicy": ("GET", r"^/2015-03-31/functions/[^/]+/policy$"),
+    "ListAliases": ("GET", r"^/2015-03-31/functions/[^/]+/aliases$"),
+    "ListVersionsByFunction": ("GET", r"^/2015-03-31/functions/[^/]+/versions$"),
     "TagResource": ("POST", r"^/2017-03-31/tags/.+$"),
     "UntagResource": ("DELETE", r"^/2017-03-31/tags/.+$"),
 }
+# AWS Lambda Developer Guide, "Lambda quotas", "Lambda API requests", per account and Region.
+AWS_QUOTAS = {"GetFunction": 100.0, "GetPolicy": 15.0, "control plane": 15.0}
+
+
+def quota_of(method: str, path: str) -> str | None:
+    """The Lambda quota a request draws on (None: not Lambda's control plane, e.g. Invoke, IAM)."""
+    if not re.match(r"^/20\d\d-\d\d-\d\d/", path) or path.rstrip("/").endswith("/invocations"):
+        return None
+    operation = operation_of(method, path)
+    return operation if operation in ("GetFunction", "GetPolicy") else "control plane"
+
+
+class Bucket:
+    """AWS's side of a quota: `rate` tokens a second, a second's worth saved up at most."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate, self.tokens, self.stamp = rate, rate, time.monotonic()
+
+    def admit(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 ERRORS = {
     "throttle": (429, "TooManyRequestsException", "Rate exceeded"),
@@ -105,6 +139,10 @@ class FaultProxy:
     answers: list[str] = field(default_factory=list)
     # The SigV4 credential scope of every request: ACCESS_KEY/DATE/REGION/SERVICE/aws4_request.
     credentials: list[str] = field(default_factory=list)
+    quotas: dict[str, float] | None = None  # quota -> requests per second (AWS_QUOTAS), None: no limits
+    admitted: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, quota)
+    throttled: list[str] = field(default_factory=list)  # the operation of each request refused for its quota
+    _buckets: dict[str, Bucket] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> FaultProxy:
@@ -139,6 +177,9 @@ class FaultProxy:
                 signed = re.search(r"Credential=([^,\s]+)", self.headers.get("Authorization") or "")
                 if signed:
                     proxy.credentials.append(signed.group(1))
+                if not proxy._admit(self.command, path):
+                    self._error(429, "TooManyRequestsException", "Rate exceeded")
+                    return
                 rule = proxy._take(self.command, path)
                 if rule is not None:
                     if rule.fault == "drop":  # the request arrived; the answer never does
@@ -180,6 +221,18 @@ class FaultProxy:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
+
+    def _admit(self, method: str, path: str) -> bool:
+        quota = quota_of(method, path) if self.quotas is not None else None
+        if quota is None:
+            return True
+        with self._lock:
+            bucket = self._buckets.setdefault(quota, Bucket(self.quotas[quota]))  # type: ignore[index]
+            if bucket.admit():
+                self.admitted.append((time.monotonic(), quota))
+                return True
+            self.throttled.append(operation_of(method, path) or path)
+            return False
 
     def _take(self, method: str, path: str) -> Rule | None:
         with self._lock:

@@ -50,30 +50,44 @@ def rewrite(**fields: Any):
     return lambda answer: {**answer, **fields}
 
 
+def polls_answer(proxy: FaultProxy, after: str, times: int, **fields: Any) -> None:
+    """Once `after` has been answered, the next `times` GetFunction answers (the executor's
+    polls: GetFunction, on its own 100/s quota) report the configuration with `fields`."""
+    def arm() -> None:
+        proxy.rules.append(Rule("GetFunction", "rewrite", times=times, rewrite=lambda answer: {
+            **answer, "Configuration": {**answer["Configuration"], **fields}}))
+    proxy.rules.append(Rule(after, "after", action=arm))
+
+
+def tail_from(proxy: FaultProxy, first: str, *operations: str) -> list[str]:
+    seen = calls(proxy, first, *operations)
+    return seen[seen.index(first):]
+
+
 def test_push_waits_while_an_update_is_in_progress(tmp_path: Path, sandbox_server: Sandbox,
                                                    server_proxy: FaultProxy) -> None:
     function = deployed_v1(tmp_path, sandbox_server, "ansprog")
-    server_proxy.rules.append(Rule("GetFunctionConfiguration", "rewrite", times=3, rewrite=rewrite(
-        LastUpdateStatus="InProgress", LastUpdateStatusReason="The function is being updated.")))
+    polls_answer(server_proxy, "UpdateFunctionConfiguration", 3, LastUpdateStatus="InProgress",
+                 LastUpdateStatusReason="The function is being updated.")
     result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
     assert result.code == 0, result.stdout + result.stderr
-    assert server_proxy.seen.count("rewrite:GetFunctionConfiguration") == 3
+    assert server_proxy.seen.count("rewrite:GetFunction") == 3
     # Each update is waited out (three InProgress answers, then Successful) before the next write.
-    assert calls(server_proxy, "UpdateFunctionConfiguration", "UpdateFunctionCode", "GetFunctionConfiguration",
-                 "PublishVersion") == ["UpdateFunctionConfiguration", *["GetFunctionConfiguration"] * 4,
-                                       "UpdateFunctionCode", "GetFunctionConfiguration", "PublishVersion"]
+    assert tail_from(server_proxy, "UpdateFunctionConfiguration", "UpdateFunctionCode", "GetFunction",
+                     "PublishVersion") == ["UpdateFunctionConfiguration", *["GetFunction"] * 4,
+                                           "UpdateFunctionCode", "GetFunction", "PublishVersion"]
     assert alias_state(sandbox_server, function, "dev")["version"] == "2"
 
 
 def test_create_waits_while_the_function_is_pending(tmp_path: Path, sandbox_server: Sandbox,
                                                     server_proxy: FaultProxy) -> None:
     function = write(tmp_path, "anspend", "v1")
-    server_proxy.rules.append(Rule("GetFunctionConfiguration", "rewrite", times=2, rewrite=rewrite(
-        State="Pending", StateReason="The function is being created.", StateReasonCode="Creating")))
+    polls_answer(server_proxy, "CreateFunction", 2, State="Pending", StateReason="The function is being created.",
+                 StateReasonCode="Creating")
     result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
     assert result.code == 0, result.stdout + result.stderr
-    assert calls(server_proxy, "CreateFunction", "GetFunctionConfiguration", "PublishVersion") == [
-        "CreateFunction", *["GetFunctionConfiguration"] * 3, "PublishVersion"]
+    assert tail_from(server_proxy, "CreateFunction", "GetFunction", "PublishVersion") == [
+        "CreateFunction", *["GetFunction"] * 3, "PublishVersion"]
     assert published(sandbox_server, function) == ["1"]
     assert alias_state(sandbox_server, function, "dev")["version"] == "1"
 
@@ -164,13 +178,13 @@ def test_function_in_failed_state_fails_the_push_with_its_reason(tmp_path: Path,
     name = f"ansfail{'c' if first else 'u'}"
     if first:
         function = write(tmp_path, name, "v1")
-        failed = rewrite(State="Failed", StateReason=REASON, StateReasonCode="KMSKeyNotFound")
+        polls_answer(server_proxy, "CreateFunction", 1, State="Failed", StateReason=REASON,
+                     StateReasonCode="KMSKeyNotFound")
     else:
         function = deployed_v1(tmp_path, sandbox_server, name)
         before = alias_state(sandbox_server, function, "dev")
-        failed = rewrite(LastUpdateStatus="Failed", LastUpdateStatusReason=REASON,
-                         LastUpdateStatusReasonCode="KMSKeyNotFound")
-    server_proxy.rules.append(Rule("GetFunctionConfiguration", "rewrite", rewrite=failed))
+        polls_answer(server_proxy, "UpdateFunctionConfiguration", 1, LastUpdateStatus="Failed",
+                     LastUpdateStatusReason=REASON, LastUpdateStatusReasonCode="KMSKeyNotFound")
     result = cli(["--json", "push", "--alias", "dev"], tmp_path, server_proxy.url)
     output = result.stdout + result.stderr
     assert result.code == 1, output
@@ -209,15 +223,15 @@ def test_a_published_version_still_pending_is_waited_for_before_its_smoke_invoke
 
     def pending_for_a_while(answer: dict[str, Any]) -> dict[str, Any]:
         # From now on the new version reads Pending twice, as AWS reports a version being optimised.
-        server_proxy.rules.append(Rule("GetFunctionConfiguration", "rewrite", times=2, rewrite=rewrite(
-            State="Pending", StateReasonCode="Creating")))
+        server_proxy.rules.append(Rule("GetFunction", "rewrite", times=2, rewrite=lambda got: {
+            **got, "Configuration": {**got["Configuration"], "State": "Pending", "StateReasonCode": "Creating"}}))
         return {**answer, "State": "Pending"}
 
     server_proxy.rules.append(Rule("PublishVersion", "rewrite", rewrite=pending_for_a_while))
     result = cli(["push", "--alias", "dev"], tmp_path, server_proxy.url)
     assert result.code == 0, result.stdout + result.stderr
-    tail = calls(server_proxy, "PublishVersion", "GetFunctionConfiguration", "Invoke")
-    assert tail[tail.index("PublishVersion"):] == ["PublishVersion", *["GetFunctionConfiguration"] * 3, "Invoke"]
+    assert tail_from(server_proxy, "PublishVersion", "GetFunction", "Invoke") == [
+        "PublishVersion", *["GetFunction"] * 3, "Invoke"]
     assert alias_state(sandbox_server, function, "dev")["version"] == "2"
 
 

@@ -1,7 +1,9 @@
 """The one retry helper and the one wait helper, each driven by a named policy.
 
-botocore already retries throttling, 5xx and dropped connections (standard mode).
-What it does not retry are AWS's "not yet" answers: a write refused while an update
+botocore already retries throttling, 5xx and dropped connections (standard mode), but
+only so often: its retry quota runs dry in a throttling storm. So client.py retries a
+throttled call again under THROTTLED, for minutes: a push that would succeed more slowly
+never fails for being throttled. What botocore does not retry at all are AWS's "not yet" answers: a write refused while an update
 is still being applied, a role IAM has not propagated yet, an event source the
 execution role cannot read yet. `retry` rides those out with backoff; `wait_until`
 polls a read until a condition holds. Both give up after the policy's time budget.
@@ -9,13 +11,14 @@ polls a read until a condition holds. Both give up after the policy's time budge
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from ..errors import AwsError
-from .errors import AwsCallError, AwsConflict
+from .errors import AwsCallError, AwsConflict, AwsThrottled
 
 T = TypeVar("T")
 
@@ -29,6 +32,7 @@ class RetryPolicy:
     seconds: float
     first_delay: float = 0.5
     max_delay: float = 8.0
+    jitter: bool = False  # wait a random 50-100% of each delay, so many waiting threads spread out
 
 
 def _update_in_progress(error: AwsCallError) -> bool:
@@ -54,6 +58,10 @@ def _source_not_ready(error: AwsCallError) -> bool:
 UPDATE_IN_PROGRESS = RetryPolicy("an update is in progress", _update_in_progress, seconds=120)
 ROLE_PROPAGATION = RetryPolicy("the execution role is not assumable yet", _role_not_assumable, seconds=60,
                                first_delay=2.0, max_delay=4.0)
+# Ten minutes of 429s means something else is spending the account's quota hard; by then the
+# user is better told (with the hint) than kept waiting.
+THROTTLED = RetryPolicy("AWS is throttling", lambda error: isinstance(error, AwsThrottled), seconds=600,
+                        first_delay=1.0, max_delay=20.0, jitter=True)
 EVENT_SOURCE_NOT_READY = RetryPolicy("the event source mapping is not ready", _source_not_ready, seconds=60,
                                      first_delay=2.0, max_delay=4.0)
 
@@ -71,7 +79,7 @@ def retry(call: Callable[[], T], policy: RetryPolicy, *,
                 raise
             if before_retry is not None:
                 before_retry(error, delay)
-            time.sleep(delay)
+            time.sleep(delay * random.uniform(0.5, 1.0) if policy.jitter else delay)
             delay = min(delay * 2, policy.max_delay)
 
 

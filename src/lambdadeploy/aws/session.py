@@ -14,8 +14,9 @@ from typing import Any
 
 from .. import __version__
 from ..errors import InvalidInputError
-from .client import Client
+from .client import Client, limit_requests
 from .errors import AwsNoCredentials
+from .quotas import configured_rates
 from .ratelimit import RateLimiter
 
 ENDPOINT_ENV = "LAMBDADEPLOY_ENDPOINT_URL"
@@ -36,10 +37,15 @@ class AwsSettings:
     static_credentials: tuple[str, str] | None = None
 
 
-def retry_attempts() -> int:
-    """AWS_MAX_ATTEMPTS when the user set it (the standard AWS setting), else RETRY_ATTEMPTS."""
+def attempts_set_by_user() -> int | None:
+    """AWS_MAX_ATTEMPTS (the standard AWS setting) when the user set it to a positive number."""
     value = os.environ.get("AWS_MAX_ATTEMPTS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else RETRY_ATTEMPTS
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def retry_attempts() -> int:
+    """AWS_MAX_ATTEMPTS when the user set it, else RETRY_ATTEMPTS."""
+    return attempts_set_by_user() or RETRY_ATTEMPTS
 
 
 class AwsSession:
@@ -69,7 +75,9 @@ class AwsSession:
             or DEFAULT_REGION
         )
         self.endpoint_url = settings.endpoint_url or os.environ.get(ENDPOINT_ENV) or None
-        self.limiter = limiter or RateLimiter()
+        # AWS's published quotas (quotas.py), or LAMBDADEPLOY_API_RATE's; one limiter for every
+        # client and thread of this process, since the quota is the account's.
+        self.limiter = limiter if limiter is not None else RateLimiter(configured_rates())
         self._clients: dict[tuple[str, str], Client] = {}
         self._lock = threading.Lock()
         self._account_lock = threading.Lock()
@@ -104,7 +112,11 @@ class AwsSession:
                     kwargs["aws_access_key_id"] = key
                     kwargs["aws_secret_access_key"] = secret
                 raw = self._session.client(service, **kwargs)
-                self._clients[(service, region)] = Client(raw, service, self.limiter)
+                limit_requests(raw, service, self.limiter)
+                # A user who set AWS_MAX_ATTEMPTS gets exactly that many attempts per request;
+                # otherwise throttles are ridden out for minutes (retry.THROTTLED).
+                patient = attempts_set_by_user() is None
+                self._clients[(service, region)] = Client(raw, service, self.limiter, patient=patient)
             return self._clients[(service, region)]
 
     def account_id(self) -> str:

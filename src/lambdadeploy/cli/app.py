@@ -118,10 +118,10 @@ class App:
             )
         return project.select(names)
 
-    def deployer(self, project: Project, parallel: int = 4) -> Deployer:
-        from ..engine.deploy import Deployer
+    def deployer(self, project: Project, parallel: int | None = None) -> Deployer:
+        from ..engine.deploy import DEFAULT_PARALLEL, Deployer
 
-        return Deployer(self.session(project), project, self.out.event, parallel=parallel)
+        return Deployer(self.session(project), project, self.out.event, parallel=parallel or DEFAULT_PARALLEL)
 
 
 def check_alias(project: Project, alias: str, option: str = "--alias") -> str:

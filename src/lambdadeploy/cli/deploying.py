@@ -83,7 +83,8 @@ def parse_rollout(canary: float | None, watch: str | None, alarms: tuple[str, ..
 @functions_argument
 @click.option("--alias", required=True, help="The alias to move once the smoke test passes.")
 @click.option("--skip-smoke", is_flag=True, help="Move the alias without a smoke invoke (shown in the summary).")
-@click.option("--parallel", type=click.IntRange(1, 64), default=4, show_default=True, help="Functions deployed at once.")
+@click.option("--parallel", type=click.IntRange(1, 64), default=None,
+              help="Functions deployed at once (default 16; AWS's request quotas are kept whatever the number).")
 @click.option("--canary", type=click.FloatRange(0, 100, min_open=True, max_open=True),
               help="Send PCT percent of the alias's traffic to the new version; the rest stays.")
 @click.option("--watch", help="With --canary: watch the new version's errors and the alarms this long (e.g. 5m), "
@@ -96,7 +97,7 @@ def parse_rollout(canary: float | None, watch: str | None, alarms: tuple[str, ..
               "machine's CPU when it cannot run the function's (labelled in the summary).")
 @click.option("--yes", is_flag=True, help="Accepted for scripts; push never asks.")
 @click.pass_obj
-def push(app: App, names: tuple[str, ...], alias: str, skip_smoke: bool, parallel: int, canary: float | None,
+def push(app: App, names: tuple[str, ...], alias: str, skip_smoke: bool, parallel: int | None, canary: float | None,
          watch: str | None, alarms: tuple[str, ...], linear: str | None, finish: bool, smoke_arch: str,
          yes: bool) -> None:
     """Package, update, publish, smoke-test, then move the alias (or start a canary)."""

@@ -25,7 +25,7 @@ from ..errors import EXIT_INVALID_INPUT, Interrupted, LambdaDeployError
 from ..iam.execution_role import function_role_arn
 from ..packaging import Artifact, build_artifact, build_layer, check_function_with_layers
 from . import layers as project_layers
-from .events import Emit, Notice, StepStarted
+from .events import Emit, FunctionDone, Notice, StepStarted
 from .execute import Executor
 from .git import function_state
 from .plan import (
@@ -43,12 +43,16 @@ from .preflight import check_rollout, check_triggers
 from .preflight_settings import check_vpc_roles
 from .provenance import Source, ci_run, source_of, who
 from .remote import (
+    Depth,
     RemoteFunction,
     SettingsState,
     marked_kinds,
+    read_for_change,
     read_function,
+    read_served,
     read_settings,
     wanted_kinds,
+    with_all_versions,
 )
 from .report import (
     AliasOutcome,
@@ -68,6 +72,12 @@ from .steps import MoveAlias, RoleStep
 from .triggers import TriggerState, function_arn, plan_triggers, read_triggers
 
 T = TypeVar("T")
+
+# Functions worked on at once. The client-side limiter (aws/ratelimit.py) keeps any number of
+# workers within AWS's quotas, so this only needs to be high enough to keep the quota busy
+# while each function waits on round trips, smoke invokes and packaging: bench/README.md
+# ("Fleet") measured 100 functions at 4 and at 16.
+DEFAULT_PARALLEL = 16
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,7 @@ def _failure(error: Exception, fn: FunctionConfig) -> Failure:
 class Deployer:
     """Runs a workflow over the selected functions, in parallel."""
 
-    def __init__(self, session: AwsSession, project: Project, emit: Emit, *, parallel: int = 4,
+    def __init__(self, session: AwsSession, project: Project, emit: Emit, *, parallel: int = DEFAULT_PARALLEL,
                  env: Mapping[str, str] | None = None) -> None:
         self.session = session
         self.project = project
@@ -120,9 +130,21 @@ class Deployer:
         # push --smoke-arch host (sandbox only): smoke-test native code rebuilt for the sandbox's machine.
         self.smoke_arch = "function"
 
-    def _map(self, work: Callable[[FunctionConfig], T], functions: Sequence[FunctionConfig]) -> list[T]:
+    def _map(self, work: Callable[[FunctionConfig], T], functions: Sequence[FunctionConfig],
+             phase: str = "done") -> list[T]:
+        """`work` on every function, `parallel` at a time, counting them off (FunctionDone)."""
+        lock, finished = threading.Lock(), [0]
+
+        def counted(fn: FunctionConfig) -> T:
+            result = work(fn)
+            with lock:
+                finished[0] += 1
+                done = finished[0]
+            self.emit(FunctionDone(fn.key, phase, done, len(functions)))
+            return result
+
         with ThreadPoolExecutor(max_workers=min(self.parallel, len(functions)) or 1) as pool:
-            return list(pool.map(work, functions))
+            return list(pool.map(counted, functions))
 
     def _source(self, fn: FunctionConfig) -> Source:
         """The commit the function's package is built from; dirty when what it is built from (the
@@ -155,6 +177,27 @@ class Deployer:
                        Failure(f"layer {layer.key}: internal error: {type(error).__name__}: {error}", 1))
             return LayerPlanReport(layer, None, failure)
 
+    def _read_and_plan(self, fn: FunctionConfig, sha256: str, remote: RemoteFunction, alias: str,
+                       skip_smoke: bool, rollout: Rollout | None) -> tuple[RemoteFunction, FunctionPlan]:
+        """Plan on the fast path's one read, and read deeper only while the plan needs it
+        (remote.py: an unchanged function costs one GetFunction, at AWS's 100-per-second quota)."""
+        role_arn = self._role_arn(fn)
+        # The settings outside the version and the commit do not depend on how deep the read went.
+        settings, source = self._settings(fn, remote, alias), self._source(fn)
+
+        def planned(snapshot: RemoteFunction) -> FunctionPlan:
+            return plan_push(fn, sha256, role_arn, snapshot, alias, skip_smoke=skip_smoke, rollout=rollout,
+                             settings=settings, source=source)
+
+        plan = planned(remote)
+        if remote.depth is Depth.SERVED and plan.steps:
+            remote = read_for_change(self.session, remote, alias, self.project.aliases)
+            plan = planned(remote)
+        if remote.depth is Depth.CHANGE and plan.publishes_latest_as_is:
+            remote = with_all_versions(self.session, remote)
+            plan = planned(remote)
+        return remote, plan
+
     def _plan_function(self, fn: FunctionConfig, alias: str, skip_smoke: bool, rollout: Rollout | None,
                        layers: dict[str, LayerPlanReport] | None = None,
                        ) -> tuple[FunctionPlanReport, RemoteFunction | None, TriggerState | None]:
@@ -167,14 +210,13 @@ class Deployer:
         try:
             # Packaging is CPU, reading state is network: overlap them.
             with ThreadPoolExecutor(max_workers=1) as pool:
-                remote_read = pool.submit(read_function, self.session, fn.name)
+                remote_read = pool.submit(read_served, self.session, fn, alias)
                 artifact = build_artifact(fn, on_progress=lambda message: self.emit(Notice(fn.key, message)))
                 remote = remote_read.result()
             built = {key: report.plan for key, report in layers.items() if report.plan is not None}
             check_function_with_layers(fn, artifact, {key: p.artifact for key, p in built.items()})
-            plan = plan_push(project_layers.resolve(fn, {key: p.arn for key, p in built.items()}), artifact.sha256,
-                             self._role_arn(fn), remote, alias, skip_smoke=skip_smoke, rollout=rollout,
-                             settings=self._settings(fn, remote, alias), source=self._source(fn))
+            resolved = project_layers.resolve(fn, {key: p.arn for key, p in built.items()})
+            remote, plan = self._read_and_plan(resolved, artifact.sha256, remote, alias, skip_smoke, rollout)
             state = read_triggers(self.session, fn, remote, alias)
             triggers = plan_triggers(fn, alias, state, remote.tags)
             return FunctionPlanReport(fn, alias, plan.with_steps(triggers), artifact), remote, state
@@ -189,7 +231,8 @@ class Deployer:
             # Layers first: a function's plan names the layer version it will use.
             layer_reports = self._map_layers(self.project.layers_of(functions))
             by_key = {report.layer.key: report for report in layer_reports}
-            planned = self._map(lambda fn: self._plan_function(fn, alias, skip_smoke, rollout, by_key), functions)
+            planned = self._map(lambda fn: self._plan_function(fn, alias, skip_smoke, rollout, by_key), functions,
+                                "planned")
             role = role_read.result()
         findings: list[Finding] = check_rollout(self.session, rollout)
         findings += check_triggers([(report.function, report.plan, state) for report, _, state in planned
@@ -236,13 +279,16 @@ class Deployer:
             reports = tuple(_held_back(r, f"not deployed: {failure.message}", failure.exit_code) for r in plan.functions)
             return PushResult(plan, tuple(role_done), reports, outcomes)
 
-        def run(report: FunctionPlanReport) -> FunctionReport:
-            assert report.plan is not None
-            remote = remotes[report.function.key]
-            return self._execute(project_layers.with_published(report.plan, published), report.artifact,
-                                 remote.revision_id, skip_smoke=skip_smoke or report.function.settings.throttled)
+        by_key = {report.function.key: report for report in plan.functions}
 
-        return PushResult(plan, tuple(role_done), tuple(self._map_reports(run, plan.functions)), outcomes)
+        def run(fn: FunctionConfig) -> FunctionReport:
+            report = by_key[fn.key]
+            assert report.plan is not None
+            return self._execute(project_layers.with_published(report.plan, published), report.artifact,
+                                 remotes[fn.key], skip_smoke=skip_smoke or report.function.settings.throttled)
+
+        reports = self._map(run, [report.function for report in plan.functions], "deployed")
+        return PushResult(plan, tuple(role_done), tuple(reports), outcomes)
 
     def _map_layers(self, layers: tuple[LayerConfig, ...]) -> list[LayerPlanReport]:
         with ThreadPoolExecutor(max_workers=min(self.parallel, len(layers)) or 1) as pool:
@@ -272,12 +318,7 @@ class Deployer:
             outcomes.append(LayerOutcome(report.layer, arn, True, layer_plan.artifact))
         return tuple(outcomes), published, None
 
-    def _map_reports(self, run: Callable[[FunctionPlanReport], FunctionReport],
-                     planned: Sequence[FunctionPlanReport]) -> list[FunctionReport]:
-        with ThreadPoolExecutor(max_workers=min(self.parallel, len(planned)) or 1) as pool:
-            return list(pool.map(run, planned))
-
-    def _execute(self, plan: FunctionPlan, artifact: Artifact | None, revision: str | None, *,
+    def _execute(self, plan: FunctionPlan, artifact: Artifact | None, remote: RemoteFunction, *,
                  skip_smoke: bool = False, conflict: PromoteConflict | None = None) -> FunctionReport:
         started = time.monotonic()
         fn = plan.function
@@ -287,8 +328,10 @@ class Deployer:
         else:
             if not plan.steps:
                 self.emit(Notice(fn.key, f"up to date: alias {plan.alias} -> version {plan.target_version}"))
+            alias = remote.aliases.get(plan.alias)
             execution = Executor(self.session, self.emit, self.cancel, self.smoke_arch, self.by).run(
-                plan, artifact, revision_id=revision)
+                plan, artifact, revision_id=remote.revision_id, alias_revision=alias.revision_id if alias else None,
+                alias_history=alias.history if alias and alias.revision_id else None)
         return report_of(plan, execution, artifact, skip_smoke, time.monotonic() - started)
 
     # --- other workflows --------------------------------------------------------------
@@ -313,12 +356,12 @@ class Deployer:
                     # The alias exists, or will: keep its triggers in step with lambda.yaml.
                     planned = planned.with_steps(
                         plan_triggers(fn, alias, read_triggers(self.session, fn, remote, alias), remote.tags))
-                return self._execute(planned, None, remote.revision_id, skip_smoke=skip_smoke)
+                return self._execute(planned, None, remote, skip_smoke=skip_smoke)
             except Exception as error:
                 return FunctionReport(fn, alias, AliasOutcome.NOT_MOVED, None, None, failure=_failure(error, fn),
                                       seconds=time.monotonic() - started)
 
-        return self._map(one, functions)
+        return self._map(one, functions, "done")
 
     def promote(self, functions: tuple[FunctionConfig, ...], source: str, target: str,
                 *, force: bool = False, skip_smoke: bool = False) -> list[FunctionReport]:
@@ -356,7 +399,7 @@ class Deployer:
 
     def prunable(self, functions: tuple[FunctionConfig, ...], keep: int) -> dict[str, tuple[str, ...]]:
         """Function key -> the versions `prune --keep` would delete."""
-        remotes = self._map(lambda fn: read_function(self.session, fn.name), functions)
+        remotes = self._map(lambda fn: read_function(self.session, fn.name), functions, "read")
         return {fn.key: versions for fn, remote in zip(functions, remotes, strict=True)
                 if (versions := plan_prune(remote, keep))}
 

@@ -26,5 +26,16 @@ class Notice:
     level: str = "info"  # info | warning | error
 
 
-Event = StepStarted | Notice
+@dataclass(frozen=True)
+class FunctionDone:
+    """One more function finished a phase of the command ("planned", "deployed"): for the
+    counter that keeps progress readable when a push has hundreds of functions."""
+
+    function: str
+    phase: str
+    done: int
+    total: int
+
+
+Event = StepStarted | Notice | FunctionDone
 Emit = Callable[[Event], None]

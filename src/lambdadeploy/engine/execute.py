@@ -74,12 +74,21 @@ class Executor:
         self._uploaded = False
         self._smoke: SmokeResult | None = None
         self._weight: float | None = None
+        self._alias_revision: str | None = None  # the alias's RevisionId as last read or written
+        self._alias_recorded: AliasHistory | None = None  # its description (history) with that RevisionId
 
-    def run(self, plan: FunctionPlan, artifact: Artifact | None, *, revision_id: str | None = None) -> Execution:
-        """Run the steps in order; stop at the first failure or interruption."""
+    def run(self, plan: FunctionPlan, artifact: Artifact | None, *, revision_id: str | None = None,
+            alias_revision: str | None = None, alias_history: AliasHistory | None = None) -> Execution:
+        """Run the steps in order; stop at the first failure or interruption.
+
+        `revision_id` is $LATEST's and `alias_revision` the alias's (with `alias_history`, what its
+        description recorded), as the plan read them: the writes are guarded by them, so a change
+        someone else made since fails its precondition."""
         fn = plan.function
         self._version = None if plan.target_version == NEW_VERSION else plan.target_version
         self._revision = revision_id
+        self._alias_revision = alias_revision
+        self._alias_recorded = alias_history
         done: list[StepRecord] = []
         failure: Failure | None = None
         index = 0
@@ -239,7 +248,10 @@ class Executor:
                 raise AwsError(f"{fn.name}: Lambda could not apply the change ({state}/{update}): {reason}")
             return state == "Active" and update == "Successful"
 
-        configuration = wait_until(lambda: self.client.get_function_configuration(FunctionName=fn.name), settled,
+        # GetFunction, not GetFunctionConfiguration: the same configuration, but on its own quota
+        # of 100 requests per second, where polling does not slow down every write of the
+        # account's 15-per-second control-plane budget (aws/quotas.py).
+        configuration = wait_until(lambda: self.client.get_function(FunctionName=fn.name)["Configuration"], settled,
                                    FUNCTION_SETTLED,
                                    lambda c: f"{c.get('State')}/{c.get('LastUpdateStatus')}")
         if self._revision and refresh_revision:
@@ -256,7 +268,8 @@ class Executor:
                                f"{configuration.get('StateReason') or ''}")
             return configuration.get("State", "Active") == "Active"
 
-        wait_until(lambda: self.client.get_function_configuration(FunctionName=fn.name, Qualifier=version), active,
+        # GetFunction for the same reason as in _wait: its own 100/s quota.
+        wait_until(lambda: self.client.get_function(FunctionName=fn.name, Qualifier=version)["Configuration"], active,
                    FUNCTION_SETTLED, lambda c: str(c.get("State")))
 
     def _history(self, step: MoveAlias, version: str, recorded: AliasHistory) -> str:
@@ -282,13 +295,22 @@ class Executor:
             except AwsConflict as error:
                 raise ConcurrentDeployError(fn.name, f"alias {step.alias}") from error
             return
-        current = self.client.get_alias(FunctionName=fn.name, Name=step.alias)
-        if current["FunctionVersion"] != step.from_version:
-            raise ConcurrentDeployError(fn.name, f"alias {step.alias}")
-        guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
-        description = self._history(step, version, AliasHistory.decode(current.get("Description")))
-        self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(
+        if self._alias_revision is None or self._alias_recorded is None:
+            # Nothing from the plan's read: read the alias, and check it is where the plan found it.
+            current = self.client.get_alias(FunctionName=fn.name, Name=step.alias)
+            if current["FunctionVersion"] != step.from_version:
+                raise ConcurrentDeployError(fn.name, f"alias {step.alias}")
+            self._alias_revision = current.get("RevisionId")
+            self._alias_recorded = AliasHistory.decode(current.get("Description"))
+        # The RevisionId precondition: AWS refuses the move if anyone changed the alias since it
+        # was read (412, "someone else deployed"), so the history read with it is still the
+        # alias's; no second read of the alias on the 15/s budget.
+        guard = {"RevisionId": self._alias_revision} if self._alias_revision else {}
+        description = self._history(step, version, self._alias_recorded)
+        response = self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(
             **params, Description=description, **guard))
+        self._alias_revision = response.get("RevisionId")
+        self._alias_recorded = AliasHistory.decode(description)
 
     def _shift(self, fn: FunctionConfig, step: ShiftTraffic) -> None:
         canary = self._version if step.canary == NEW_VERSION else step.canary
@@ -298,21 +320,22 @@ class Executor:
         history = AliasHistory.decode(current.get("Description"))
         smoke = self._smoke.describe() if self._smoke else "skipped"
         guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
-        self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(
-            FunctionName=fn.name, Name=step.alias, FunctionVersion=step.stable,
-            Description=AliasHistory(history.earlier, f"canary v{canary} {step.weight:.0%}, {smoke}",
-                                     history.now).encode(),
+        written = AliasHistory(history.earlier, f"canary v{canary} {step.weight:.0%}, {smoke}", history.now)
+        response = self._guarded(fn, f"alias {step.alias}", lambda: self.client.update_alias(
+            FunctionName=fn.name, Name=step.alias, FunctionVersion=step.stable, Description=written.encode(),
             RoutingConfig={"AdditionalVersionWeights": {canary: step.weight}}, **guard))
+        self._alias_revision, self._alias_recorded = response.get("RevisionId"), AliasHistory.decode(written.encode())
 
     def clear_weights(self, fn: FunctionConfig, alias: str, note: str) -> None:
         """All traffic back on the version the alias kept serving (a failed or stopped canary)."""
         current = self.client.get_alias(FunctionName=fn.name, Name=alias)
         history = AliasHistory.decode(current.get("Description"))
         guard = {"RevisionId": current["RevisionId"]} if current.get("RevisionId") else {}
-        self._guarded(fn, f"alias {alias}", lambda: self.client.update_alias(
+        written = AliasHistory(history.earlier, note, history.now)
+        response = self._guarded(fn, f"alias {alias}", lambda: self.client.update_alias(
             FunctionName=fn.name, Name=alias, FunctionVersion=current["FunctionVersion"],
-            Description=AliasHistory(history.earlier, note, history.now).encode(),
-            RoutingConfig={"AdditionalVersionWeights": {}}, **guard))
+            Description=written.encode(), RoutingConfig={"AdditionalVersionWeights": {}}, **guard))
+        self._alias_revision, self._alias_recorded = response.get("RevisionId"), AliasHistory.decode(written.encode())
 
 
 def _config_params(config: Any, changed: frozenset[str] | None = None) -> dict[str, Any]:

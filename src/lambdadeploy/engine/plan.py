@@ -16,7 +16,7 @@ from ..diff import FieldChange, diff_fields
 from ..errors import InvalidInputError
 from .history import pushed
 from .provenance import Source
-from .remote import RemoteFunction, SettingsState, version_config
+from .remote import Depth, RemoteFunction, SettingsState, version_config
 from .settings_config import EXPANDED_SETTINGS, desired_settings
 from .settings_plan import alias_moves, plan_settings, weave
 from .steps import (
@@ -68,6 +68,12 @@ class FunctionPlan:
     @property
     def uploads(self) -> bool:
         return any(isinstance(step, CreateFunction | UploadCode) for step in self.steps)
+
+    @property
+    def publishes_latest_as_is(self) -> bool:
+        """It publishes $LATEST without changing it first: $LATEST already is what lambda.yaml
+        asks for, so it may have been published before (AWS then hands back that version)."""
+        return self.publishes and not self.uploads and not any(isinstance(s, UpdateConfig) for s in self.steps)
 
     def with_steps(self, extra: tuple[FunctionStep, ...]) -> FunctionPlan:
         return FunctionPlan(self.function, self.steps + extra, self.alias, self.current_version, self.target_version)
@@ -144,8 +150,9 @@ def plan_push(
         extra = plan_settings(fn, remote, settings, alias, alias_moves=alias_moves(steps))
         return FunctionPlan(fn, weave(steps, extra), alias, current_version, target)
 
-    steps, target = _version_steps(fn, code_sha256, desired_config(fn, role_arn), remote, source)
     current = remote.aliases.get(alias)
+    steps, target = _version_steps(fn, code_sha256, desired_config(fn, role_arn), remote, source,
+                                   prefer=current.version if current else None)
     current_version = current.version if current else None
     if current is None or current.version != target or current.weights:
         if target != NEW_VERSION:
@@ -162,20 +169,23 @@ def plan_push(
 
 
 def _version_steps(fn: FunctionConfig, code_sha256: str, desired: dict[str, Any], remote: RemoteFunction,
-                   source: Source | None) -> tuple[list[FunctionStep], str]:
+                   source: Source | None, prefer: str | None = None) -> tuple[list[FunctionStep], str]:
     """The steps that give the function a version with this code and configuration, and that
-    version (NEW_VERSION when it is yet to be published)."""
+    version (NEW_VERSION when it is yet to be published); `prefer` (the version the alias
+    serves) wins among equal versions, so an alias already there does not move."""
     steps: list[FunctionStep] = []
     if remote.exists and (tags := tag_changes(fn, remote)):
         steps.append(tags)
     if not remote.exists:
         steps += [CreateFunction(fn.name, desired), Publish(fn.name, code_sha256, source)]
         target = NEW_VERSION
-    elif existing := remote.matching_version(code_sha256, desired):
+    elif existing := remote.matching_version(code_sha256, desired, prefer=prefer):
         # Reusing the version avoids a new upload and publish; $LATEST is only a draft. The
-        # description is not part of a version: a new one goes to the function alone.
+        # description is not part of a version: a new one goes to the function alone (from
+        # the depth that has read $LATEST: the fast path's one read has not, remote.py).
         target = existing
-        described = tuple(c for c in diff_config(remote.config, desired) if c.field == "Description")
+        described = () if remote.depth is Depth.SERVED else tuple(
+            c for c in diff_config(remote.config, desired) if c.field == "Description")
         if described:
             steps.append(UpdateConfig(fn.name, described, desired))
     else:

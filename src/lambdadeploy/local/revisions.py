@@ -9,6 +9,14 @@ never exercised, because no RevisionId was ever read to be sent back.
 The sandbox also gives tagging a new revision. AWS does not document whether TagResource
 does; a tool that depends on it not doing so breaks when it does, so the sandbox takes the
 stricter side. Only `$LATEST` is tracked: a version's RevisionId never changes.
+
+Aliases have RevisionIds of their own, and there moto reports one but keeps it for life and
+ignores the one an UpdateAlias names. AWS gives the alias a new one on every update and
+refuses a stale one with 412, which is how a push learns that someone else moved the alias
+since the plan read it (engine/execute.py moves the alias on that RevisionId rather than
+reading the alias again on the 15-per-second budget). Since the alias's revision lives in
+moto's own object, ``install_alias_revisions`` patches moto (once, from
+seam.install_invoke_seam), so the rule holds in-process as well as in the sandbox server.
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from ..awsrules import Violation
 from .operations import Call
@@ -98,3 +108,34 @@ class Revisions:
             return None
         configuration["RevisionId"] = current
         return json.dumps(document).encode()
+
+
+ALIAS_ORIGINALS: dict[str, Callable[..., Any]] = {}  # what install_alias_revisions replaced
+
+
+def install_alias_revisions() -> None:
+    """moto's aliases: a new RevisionId on every update, a stale one in UpdateAlias refused with 412."""
+    from moto.awslambda.exceptions import PreconditionFailedException
+    from moto.awslambda.models import LambdaAlias
+    from moto.awslambda.responses import LambdaResponse
+
+    if ALIAS_ORIGINALS:
+        return
+    ALIAS_ORIGINALS["LambdaAlias.update"] = original_update = LambdaAlias.update
+    ALIAS_ORIGINALS["LambdaResponse.update_alias"] = original_response = LambdaResponse.update_alias
+
+    def update(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_update(self, *args, **kwargs)
+        self.revision_id = str(uuid.uuid4())
+
+    def update_alias(self: Any) -> Any:
+        wanted = (json.loads(self.body or "{}") or {}).get("RevisionId")
+        if wanted:
+            function_name = unquote(self.path.rsplit("/")[-3])
+            alias_name = unquote(self.path.rsplit("/", 2)[-1])
+            if self.backend.get_alias(alias_name, function_name).revision_id != wanted:
+                raise PreconditionFailedException(PRECONDITION_FAILED)
+        return original_response(self)
+
+    LambdaAlias.update = update
+    LambdaResponse.update_alias = update_alias

@@ -8,9 +8,9 @@ function's layers (moto keeps a layer version's content as ``code_bytes``). That
 private moto API: pyproject pins moto to the range that tests/aws/test_sandbox_seam.py
 covers, and that test fails loudly when the signatures move.
 
-Deliveries of events to aliases are fixed in deliveries.py; layers as AWS keeps them in
-layers.py (installed with the seam); an UpdateFunctionCode that changes ``Architectures``
-(moto ignores it) is applied here.
+Deliveries of events to aliases are fixed in deliveries.py, alias RevisionIds in
+revisions.py; layers as AWS keeps them in layers.py (installed with the seam); an
+UpdateFunctionCode that changes ``Architectures`` (moto ignores it) is applied here.
 
 A smoke invoke may ask for ``--smoke-arch host`` through its ClientContext
 (``{"custom": {"lambdadeploy-smoke-arch": "host"}}``, runtimes.SMOKE_ARCH_CONTEXT_KEY);
@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import LambdaDeployError
 from ..runtimes import HOST_BUILD_HEADER, SMOKE_ARCH_CONTEXT_KEY
-from . import deliveries, lambda_settings
+from . import deliveries, lambda_settings, revisions
 from .artifacts import RunnerError
 from .endpoints import callback_environment
 from .layers import install_layer_emulation, layer_content
@@ -142,6 +142,7 @@ def install_invoke_seam() -> None:
         LambdaFunction.update_function_code = update_function_code
         deliveries.install()
         install_layer_emulation()  # layers as AWS keeps them: what _layer_zips reads
+        revisions.install_alias_revisions()
         lambda_settings.requested_qualifier = requested_qualifier
         lambda_settings.install()  # VPC, logging, concurrency, ... as AWS keeps them (lambda_settings.py)
         setattr(LambdaFunction, _SEAM_MARKER, True)

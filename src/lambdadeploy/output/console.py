@@ -22,6 +22,9 @@ from .masking import MASKER
 if TYPE_CHECKING:  # the engine is imported only by commands that deploy (start-up time)
     from ..engine.events import Event
 
+COUNTER_FROM = 10  # functions in a phase from which plain output (CI) gets counter lines
+
+
 def human_size(size: int) -> str:
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):
@@ -39,8 +42,10 @@ def _in_ci() -> bool:
 class Output:
     """How this run talks: json or human, quiet or verbose, colour or not.
 
-    On a terminal (and not in CI), progress is one status line that rewrites itself
-    with each function's current step; elsewhere every step is a plain line.
+    On a terminal (and not in CI), progress is one status line that rewrites itself: how
+    many functions are through the current phase, the step the latest function started,
+    and how many more are in progress. Elsewhere every step is a plain line, and with
+    many functions (COUNTER_FROM) each finished one adds a counter line.
     """
 
     json_mode: bool = False
@@ -49,7 +54,8 @@ class Output:
     color: bool | None = None
     live: bool | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _status: dict[str, str] = field(default_factory=dict, repr=False)
+    _status: dict[str, str] = field(default_factory=dict, repr=False)  # in progress: function -> step
+    _counter: str = field(default="", repr=False)  # "[37/100 deployed]"
 
     def __post_init__(self) -> None:
         if self.color is None:
@@ -68,15 +74,21 @@ class Output:
     def _write(self, text: str, stream: TextIO | None = None) -> None:
         """Print a line, keeping the status line (if any) below it."""
         with self._lock:
-            if self._status:
+            if self._status or self._counter:
                 sys.stderr.write("\r\033[K")
             click.echo(MASKER(text), file=stream or sys.stderr)
             self._draw()
 
     def _draw(self) -> None:
-        if not self._status:
+        if not self._status and not self._counter:
             return
-        line = "  ".join(f"{name}: {step}" for name, step in self._status.items())
+        parts = [self._counter] if self._counter else []
+        if self._status:
+            name, step = next(reversed(self._status.items()))  # the latest to start a step
+            parts.append(f"{name}: {step}")
+            if len(self._status) > 1:
+                parts.append(f"(+{len(self._status) - 1} in progress)")
+        line = " ".join(parts)
         width = max(20, shutil.get_terminal_size().columns - 1)
         sys.stderr.write("\r\033[K" + MASKER(line)[:width])
         sys.stderr.flush()
@@ -84,16 +96,20 @@ class Output:
     def end_progress(self) -> None:
         """Remove the status line before results are printed."""
         with self._lock:
-            if self._status:
+            if self._status or self._counter:
                 sys.stderr.write("\r\033[K")
                 sys.stderr.flush()
                 self._status.clear()
+                self._counter = ""
 
     def event(self, event: Event) -> None:
         """A progress event; called from worker threads."""
-        from ..engine.events import StepStarted
+        from ..engine.events import FunctionDone, StepStarted
         from .steps import one_line
 
+        if isinstance(event, FunctionDone):
+            self._count(event)
+            return
         if isinstance(event, StepStarted):
             level, message = "info", one_line(event.step, event.version)
         else:
@@ -104,6 +120,7 @@ class Output:
             return
         if self.live and level == "info":
             with self._lock:
+                self._status.pop(event.function, None)  # re-inserted last: the latest
                 self._status[event.function] = message
                 self._draw()
             return
@@ -111,6 +128,16 @@ class Output:
         prefix = self.style(f"{event.function}:", bold=True)
         message = self.style(message, fg=colour) if colour else message
         self._write(f"{prefix} {message}")
+
+    def _count(self, event: Any) -> None:
+        counter = f"[{event.done}/{event.total} {event.phase}]"
+        if self.live:
+            with self._lock:
+                self._status.pop(event.function, None)
+                self._counter = counter if event.done < event.total else ""
+                self._draw()
+        elif not self.quiet and event.total >= COUNTER_FROM:
+            self._write(f"{counter} {event.function}")
 
     def info(self, message: str) -> None:
         if not self.quiet:
