@@ -160,3 +160,18 @@ def test_a_setting_outside_the_version_is_read_on_the_fast_path_only_while_lambd
     calls.clear()
     push(session, write_project(tmp_path, "return 1"))
     assert names(calls) == ["GetFunction"]
+
+
+def test_a_description_only_change_is_applied_and_the_next_push_is_a_no_op(session: AwsSession, tmp_path: Path) -> None:
+    """A version's description records where it came from (#19), so the fast path's one read
+    cannot see lambda.yaml's description; a tag carrying its digest can. Changing it (or
+    removing it) updates $LATEST without a version, and the push after that reads one thing."""
+    push(session, write_project(tmp_path, "return 1", "description: first"))
+    lambda_client = boto3.client("lambda", region_name="us-east-1")
+    for description, expected in (("description: second", "second"), ("", "")):
+        result = push(session, write_project(tmp_path, "return 1", description))
+        assert result.ok and not result.published and not result.uploaded
+        assert lambda_client.get_function(FunctionName="t-worker")["Configuration"].get("Description", "") == expected
+        calls = record(session)
+        again = push(session, write_project(tmp_path, "return 1", description))
+        assert not again.published and names(calls) == ["GetFunction"]

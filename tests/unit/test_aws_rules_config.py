@@ -75,7 +75,7 @@ def test_environment_over_4kb_is_refused(tmp_path: Path) -> None:
 
 
 def test_tags_over_aws_limits_are_refused_counting_the_tools_own(tmp_path: Path) -> None:
-    many = ", ".join(f"t{i}: v" for i in range(48))  # + managed-by + two trigger markers = 51
+    many = ", ".join(f"t{i}: v" for i in range(47))  # + managed-by, description digest, two trigger markers
     path = project(tmp_path, f"    tags: {{{many}}}\n")
     assert any("51 tags; a function may have at most 50" in i for i in issues(path))
     path = project(tmp_path, "    tags: {'aws:owner': me, k: " + "v" * 257 + "}\n")

@@ -182,7 +182,8 @@ def test_prune_keeps_newest_and_everything_an_alias_or_weight_points_to() -> Non
 
 def test_tags_follow_lambda_yaml_without_a_new_version() -> None:
     remote = RemoteFunction(**{**deployed(aliases={"dev": "1"}).__dict__,
-                               "tags": {"managed-by": "lambdadeploy", "team": "old", "stale": "x",
+                               "tags": {"managed-by": "lambdadeploy", "lambdadeploy:description": "none",
+                                        "team": "old", "stale": "x",
                                         "lambdadeploy:triggers:dev": "none", "aws:cloudformation:x": "y"}})
     tagged = FunctionConfig(**{**FN.__dict__, "tags": {"team": "media"}})
     plan = plan_push(tagged, "sha1", ROLE, remote, "dev")

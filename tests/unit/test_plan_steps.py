@@ -231,7 +231,12 @@ def test_tag_changes_sets_removes_or_does_nothing() -> None:
     stale = RemoteFunction(**{**base.__dict__, "tags": {**base.tags, "old": "x", "aws:cloudformation:stack": "s"}})
     assert tag_changes(FN, stale) == UpdateTags("shop-api", ARN, {}, ("old",), {"old": "x"})
     unmanaged = RemoteFunction(**{**base.__dict__, "tags": {}})
-    assert tag_changes(FN, unmanaged) == UpdateTags("shop-api", ARN, {"managed-by": "lambdadeploy"}, (), {})
+    assert tag_changes(FN, unmanaged) == UpdateTags(
+        "shop-api", ARN, {"managed-by": "lambdadeploy", "lambdadeploy:description": "none"}, (), {})
+    # A new description changes the digest tag, the one thing the fast path's read can see of it.
+    described = changed(description="resizes images")
+    (digest,) = tag_changes(described, base).set_tags.items()
+    assert digest[0] == "lambdadeploy:description" and digest[1] not in ("none", base.tags[digest[0]])
 
 
 def test_a_canary_without_watch_stops_after_shifting_traffic() -> None:

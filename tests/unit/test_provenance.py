@@ -14,7 +14,7 @@ from lambdadeploy.config import load
 from lambdadeploy.engine.git import GitState, commits_between, function_state, read_state
 from lambdadeploy.engine.provenance import Source, ci_run, source_of, who
 from lambdadeploy.engine.remote import RemoteFunction, VersionState
-from lambdadeploy.engine.steps import Publish, UpdateConfig
+from lambdadeploy.engine.steps import Publish, UpdateConfig, UpdateTags
 from lambdadeploy.output.steps import document, one_line
 
 from .test_plan import FN, ROLE, deployed, kinds, plan_push
@@ -98,8 +98,10 @@ def test_a_version_is_reused_whatever_its_description_says() -> None:
 def test_a_new_description_alone_updates_the_function_and_publishes_nothing() -> None:
     remote = deployed(aliases={"dev": "1"})
     plan = plan_push(dataclasses.replace(FN, description="new words"), "sha1", ROLE, remote, "dev")
-    assert kinds(plan) == [UpdateConfig]
-    assert [(c.field, c.new) for c in plan.steps[0].changes] == [("Description", "new words")]
+    # The digest tag changes too: what tells the next push's one read that $LATEST has it.
+    assert kinds(plan) == [UpdateTags, UpdateConfig]
+    assert list(plan.steps[0].set_tags) == ["lambdadeploy:description"]
+    assert [(c.field, c.new) for c in plan.steps[1].changes] == [("Description", "new words")]
 
 
 def test_a_published_version_carries_the_source() -> None:

@@ -198,9 +198,10 @@ def test_settings_in_defaults_are_reported_at_the_defaults(tmp_path: Path) -> No
 def test_tags_leave_room_for_the_settings_marker(tmp_path: Path) -> None:
     tags = "".join(f"      t{i}: v\n" for i in range(46))
     base = "functions:\n  hello:\n    handler: app.handler\n    tags:\n" + tags
-    assert load(write_project(tmp_path, base)).functions  # 46 + managed-by + 2 trigger markers = 49
-    found = issues(write_project(tmp_path, base + "    async: {retries: 0}\n"))  # + 2 settings markers = 51
-    assert any("tags" in i and "lambdadeploy keeps 5 tags of its own" in i for i in found), found
+    # 46 + managed-by + the description digest + 2 trigger markers = 50
+    assert load(write_project(tmp_path, base)).functions
+    found = issues(write_project(tmp_path, base + "    async: {retries: 0}\n"))  # + 2 settings markers = 52
+    assert any("tags" in i and "lambdadeploy keeps 6 tags of its own" in i for i in found), found
 
 
 def test_the_schema_knows_the_settings() -> None:

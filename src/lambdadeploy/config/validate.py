@@ -214,8 +214,10 @@ class Validator:
             self.error(origin("environment"),
                        f"the variables take {environment_size(environment)} bytes as JSON; Lambda allows "
                        f"{ENVIRONMENT_LIMIT} in all", "move large values to SSM Parameter Store or Secrets Manager")
-        # The tool's own tags count too: managed-by, and one trigger marker per alias.
-        own = {"managed-by": "lambdadeploy", **{f"lambdadeploy:triggers:{alias}": "none" for alias in aliases}}
+        # The tool's own tags count too: managed-by, the description's digest, and one trigger
+        # marker per alias (engine/plan.py desired_tags, engine/triggers.py).
+        own = {"managed-by": "lambdadeploy", "lambdadeploy:description": "none",
+               **{f"lambdadeploy:triggers:{alias}": "none" for alias in aliases}}
         if settings.marked:  # the settings the tool reconciles per alias (engine/settings_plan.py)
             own.update({SETTINGS_MARKER_PREFIX + alias: "none" for alias in aliases})
         for problem in tag_violations({**values.get("tags", {}), **own}):

@@ -7,6 +7,7 @@ trigger steps (planned by engine/triggers.py) come last, once the alias is right
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,11 @@ from .steps import (
 )
 
 MANAGED_BY_TAG = {"managed-by": "lambdadeploy"}
+# A published version's description records its provenance (provenance.py), so the fast
+# path's one read (the version the alias serves) cannot tell whether $LATEST still has
+# lambda.yaml's description; the function's tags, which that read returns, carry its digest.
+# A changed digest is a tag step, which takes the push to the read of $LATEST.
+DESCRIPTION_TAG = "lambdadeploy:description"
 # Tags the tool keeps for itself (trigger markers) or that AWS sets; never removed as stale.
 RESERVED_TAG_PREFIXES = ("lambdadeploy:", "aws:")
 
@@ -89,7 +95,12 @@ class PromoteConflict:
 
 
 def desired_tags(fn: FunctionConfig) -> dict[str, str]:
-    return {**fn.tags, **MANAGED_BY_TAG}
+    return {**fn.tags, **MANAGED_BY_TAG, DESCRIPTION_TAG: description_digest(fn.description)}
+
+
+def description_digest(description: str) -> str:
+    """What the function's DESCRIPTION_TAG holds for lambda.yaml's `description`."""
+    return hashlib.sha256(description.encode()).hexdigest()[:16] if description else "none"
 
 
 def tag_changes(fn: FunctionConfig, remote: RemoteFunction) -> UpdateTags | None:
