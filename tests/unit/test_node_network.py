@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from lambdadeploy.config.model import FunctionConfig
-from lambdadeploy.local.native import elf_architecture, host_architecture, host_runs_elf
+from lambdadeploy.local.native import host_architecture, host_runs_elf
 from lambdadeploy.local.runner import run_handler
 from lambdadeploy.packaging import build_artifact
+from lambdadeploy.runtimes.elf import elf_architecture
 
 pytestmark = pytest.mark.network
 

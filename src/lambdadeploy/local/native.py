@@ -17,16 +17,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-# ELF e_machine values, named as Lambda names architectures where it has a name for them.
-ELF_MACHINES = {3: "x86", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390x", 40: "arm", 62: "x86_64",
-                183: "arm64", 243: "riscv64"}  # fmt: skip
+from ..runtimes.elf import elf_architecture
+
 _MACHINE_NAMES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 
 
 @dataclass(frozen=True)
 class NativeFile:
     path: str  # relative to the folder scanned
-    architecture: str  # "x86_64", "arm64", ... (see ELF_MACHINES)
+    architecture: str  # "x86_64", "arm64", ... (see runtimes/elf.py)
 
 
 def host_architecture() -> str:
@@ -75,15 +74,3 @@ def native_files(root: Path) -> tuple[NativeFile, ...]:
     return tuple(sorted(found, key=lambda f: f.path))
 
 
-def elf_architecture(path: Path) -> str | None:
-    """The architecture an ELF file is built for, or None when it is not ELF."""
-    try:
-        with open(path, "rb") as f:
-            header = f.read(20)
-    except OSError:
-        return None
-    if len(header) < 20 or header[:4] != b"\x7fELF":
-        return None
-    order = "big" if header[5] == 2 else "little"
-    machine = int.from_bytes(header[18:20], order)
-    return ELF_MACHINES.get(machine, f"machine {machine}")

@@ -33,6 +33,7 @@ from typing import Any
 from ...errors import PackagingInputError
 from ..base import DependencySpec, InstalledDependencies
 from ..cache import cached_entry, install_entry
+from ..elf import elf_architecture
 from . import npm
 from .platform import Target, target_for
 
@@ -44,9 +45,6 @@ _LOCAL_PREFIXES = ("file:", "link:", "./", "../", "/", "~/")
 _TEST_FOLDERS = ("test", "tests", "__tests__")
 _NATIVE_BUILDERS = ("node-gyp", "prebuild-install", "node-pre-gyp", "cmake-js")
 _HOST_CPUS = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}
-_ELF_MACHINES = {62: "x86_64", 183: "arm64"}
-
-
 def read_manifest(path: Path, function: str = "") -> dict[str, Any]:
     """package.json as a mapping, or PackagingInputError saying what is wrong with it."""
     where = f"{function}: " if function else ""
@@ -287,20 +285,9 @@ def _packages(modules: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
 
 def _has_native_for(folder: Path, target: Target) -> bool:
     for path in folder.rglob("*.node"):
-        if "node_modules" not in path.relative_to(folder).parts and _elf_architecture(path) == target.architecture:
+        if "node_modules" not in path.relative_to(folder).parts and elf_architecture(path) == target.architecture:
             return True
     return False
-
-
-def _elf_architecture(path: Path) -> str | None:
-    try:
-        with open(path, "rb") as f:
-            header = f.read(20)
-    except OSError:
-        return None
-    if len(header) < 20 or header[:4] != b"\x7fELF":
-        return None
-    return _ELF_MACHINES.get(int.from_bytes(header[18:20], "big" if header[5] == 2 else "little"))
 
 
 def _read_json(path: Path) -> dict[str, Any]:
