@@ -4,7 +4,9 @@ The functions' `HttpApi` events (triggers/http.py) refer to these by logical id.
 serves one alias, so each API has the one stage named after it (push keeps one API with a
 stage per alias; a stack per alias gets an API per stack). Auth is the union of the
 triggers': each JWT issuer and audience an authorizer, IAM enabled when a route uses it;
-CORS as the triggers set it (validate has checked that they agree).
+CORS as the triggers set it (validate has checked that they agree). The alias's custom domain
+(`domains:`) is the HttpApi's `Domain` (SAM takes one per HttpApi, and a stack serves one
+alias, so one fits): a REGIONAL, TLS 1.2 domain name whose BasePath is the path.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ def resources(project: Project, alias: str) -> dict[str, Any]:
             if settings.cors:
                 api["CorsConfiguration"] = {key: value for key, value in settings.cors.items()
                                             if key in CORS_KEYS.values()}
+            domain = settings.domains.get(alias)
+            if domain is not None:
+                api["Domain"] = {"DomainName": domain.name, "CertificateArn": domain.certificate,
+                                 "EndpointConfiguration": "REGIONAL", "SecurityPolicy": "TLS_1_2",
+                                 **({"BasePath": [domain.path]} if domain.path else {})}
             auth = settings.auth
             if auth.type == "AWS_IAM":
                 api.setdefault("Auth", {})["EnableIamAuthorizer"] = True
@@ -44,7 +51,15 @@ def resources(project: Project, alias: str) -> dict[str, Any]:
 def outputs(project: Project, alias: str) -> dict[str, Any]:
     """Each API's stage URL, as push prints it."""
     names = sorted({t.settings.api for fn in project.functions for t in fn.triggers if t.kind == "http"})
-    return {f"{sam_api_id(name)}Url": {
+    found = {f"{sam_api_id(name)}Url": {
         "Description": f"HTTP API {name}, stage {alias}",
         "Value": {"Fn::Sub": "https://${" + sam_api_id(name) + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
                   + alias}} for name in names}
+    for fn in project.functions:
+        for trigger in fn.triggers:
+            domain = trigger.settings.domains.get(alias) if trigger.kind == "http" else None
+            if domain is not None:
+                found[f"{sam_api_id(trigger.settings.api)}DomainUrl"] = {
+                    "Description": f"HTTP API {trigger.settings.api}, stage {alias}, at its custom domain",
+                    "Value": domain.url}
+    return found

@@ -92,7 +92,9 @@ def is_api_request(environ: dict[str, Any]) -> bool:
 
 def install() -> None:
     """Patch moto's apigatewayv2 (idempotent, process-wide): local ApiEndpoints while a sandbox
-    serves, GetAuthorizers, and ConflictException for a duplicate route key."""
+    serves, GetAuthorizers, UpdateStage (its description, auto deploy and stage variables; the
+    variables map is taken as sent: lambdadeploy sends the whole map, which is right whether AWS
+    merges or replaces), and ConflictException for a duplicate route key."""
     from moto.apigatewayv2.models import Api
     from moto.apigatewayv2.responses import ApiGatewayV2Response
     from moto.core.exceptions import JsonRESTError
@@ -122,7 +124,19 @@ def install() -> None:
             api = self.apigatewayv2_backend.get_api(self.path.split("/")[-2])
             return 200, {}, json.dumps({"items": [a.to_json() for a in api.authorizers.values()]})
 
+        def update_stage(self: Any) -> Any:
+            api = self.apigatewayv2_backend.get_api(self.path.split("/")[-3])
+            stage = api.get_stage(unquote(self.path.split("/")[-1]))
+            body = json.loads(self.body or "{}")
+            if "stageVariables" in body:
+                stage.stage_variables = dict(body["stageVariables"] or {})
+            for key, attribute in (("description", "description"), ("autoDeploy", "auto_deploy")):
+                if key in body:
+                    setattr(stage, attribute, body[key])
+            return 200, {}, json.dumps(stage.to_json())
+
         Api.to_json = to_json
+        ApiGatewayV2Response.update_stage = update_stage
         Api.create_route = create_route
         ApiGatewayV2Response.get_authorizers = get_authorizers
         setattr(Api, _MARKER, True)

@@ -26,6 +26,7 @@ left on it; a stage the tool made goes when no lambdadeploy route is left.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any, ClassVar
 
@@ -50,6 +51,7 @@ from .base import (
 )
 from .http_apply import apply_step
 from .http_checks import check_aliases_agree, check_claims, check_cors
+from .http_domains import Domain, DomainsRule, DomainState, check_domains, preflight_domains
 from .http_settings import (
     API_NAME,
     DEFAULT_ROUTE,
@@ -83,6 +85,8 @@ class HttpKind(TriggerKind):
               doc='route keys, e.g. ["GET /items", "POST /items/{id}", "$default"]'),
         Field("auth", AuthRule(), doc="none (default), iam, or {jwt: {issuer: URL, audience: [...], scopes: [...]}}"),
         Field("cors", ApiCors(), doc="the API's CORS: true, {allow_origins: [...], ...}, or false to remove it"),
+        Field("domains", DomainsRule(), doc="custom domain per alias: {prod: {name: api.example.com, certificate: "
+              "ACM ARN, path: v1}}; every function on the API says the same"),
     ), HttpSettings)
 
     def check(self, settings: HttpSettings, report: Any) -> None:
@@ -106,12 +110,14 @@ class HttpKind(TriggerKind):
         state = observed or HttpState()
         wanted = wanted_routes(triggers)
         cors = {t.settings.api: t.settings.cors for t in triggers if t.settings.cors is not None}
+        domain = {t.settings.api: t.settings.domains.get(target.alias) for t in triggers}
         phases: dict[str, list[TriggerStep]] = defaultdict(list)
         for name in sorted(set(wanted) | set(state.apis)):
             api = state.apis.get(name, ApiState(name))
             if api.ambiguous or not api.stage_usable:
                 continue  # pre-flight says why; nothing is planned on an API we cannot tell apart
-            for phase, steps in plan_api(target, api, wanted.get(name, {}), cors.get(name)).items():
+            for phase, steps in plan_api(target, api, wanted.get(name, {}), cors.get(name),
+                                         domain.get(name), state.domains).items():
                 phases[phase] += steps
         adds, removes = plan_permissions(target, wanted, state)
         return [*phases["first"], *adds, *phases["routes"], *phases["last"], *removes, *phases["release"]]
@@ -129,6 +135,12 @@ class HttpKind(TriggerKind):
                 found.append(Wired("http", target.alias, f"api {name} route {key}", route_auth(route),
                                    state=None if permitted else "no invoke permission for this alias",
                                    detail=route_url(api.stage_url(target.alias), key)))
+            have = (observed or HttpState()).domains.get(api.domain or "")
+            mapping = have.mapping_of(api.api_id, target.alias) if have else None
+            if have is not None and mapping is not None:
+                url = Domain(have.name, have.certificate or "", mapping.key).url
+                found.append(Wired("http", target.alias, f"api {name} domain {have.name}",
+                                   f"custom domain of stage {target.alias}", detail=url))
         return found
 
     def preflight(self, items: list[PreflightItem], region: str) -> list[Problem]:
@@ -137,6 +149,10 @@ class HttpKind(TriggerKind):
         problems = []
         for item in items:
             names = {t.settings.api for t in item.triggers}
+            observed: HttpState = item.observed or HttpState()
+            problems += preflight_domains(item.key, item.target.alias, region,
+                                          {t.settings.api: t.settings.domains.get(item.target.alias) for t in item.triggers},
+                                          {n: a.api_id for n, a in observed.apis.items()}, observed.domains)
             for name, api in sorted(((item.observed or HttpState()).apis).items()):
                 if name not in names:
                     continue
@@ -162,7 +178,7 @@ class HttpKind(TriggerKind):
         return problems
 
     def check_uses(self, uses: list[TriggerUse]) -> list[UseProblem]:
-        return check_claims(uses) + check_cors(uses) + check_aliases_agree(uses)
+        return check_claims(uses) + check_cors(uses) + check_aliases_agree(uses) + check_domains(uses)
 
     def sam_events(self, trigger: Trigger, function: str, alias: str) -> list[SamEvent]:
         settings: HttpSettings = trigger.settings
@@ -184,7 +200,8 @@ class HttpKind(TriggerKind):
         base = f"arn:{scope.partition}:apigateway:{scope.region}::"
         return [{"Sid": "ManageHttpApis", "Effect": "Allow",
                  "Action": ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST"],
-                 "Resource": [f"{base}/apis", f"{base}/apis/*", f"{base}/tags/*"]}]
+                 "Resource": [f"{base}/apis", f"{base}/apis/*", f"{base}/domainnames", f"{base}/domainnames/*",
+                              f"{base}/tags/*"]}]
 
 
 # --- what is wanted --------------------------------------------------------------------
@@ -223,9 +240,11 @@ def _step(action: str, op: str, api: str, what: str, summary: str, changes: tupl
 # --- the plan ----------------------------------------------------------------------------
 
 
-def plan_api(target: Target, api: ApiState, want: dict[str, Auth], cors: Any) -> dict[str, list[TriggerStep]]:
+def plan_api(target: Target, api: ApiState, want: dict[str, Auth], cors: Any, domain: Domain | None = None,
+             domains: Mapping[str, DomainState] | None = None) -> dict[str, list[TriggerStep]]:
     """Steps for one API, by phase: first (API, CORS, stage, authorizers, integration), routes
-    (create and update), last (what this function no longer needs), release (the stage or API)."""
+    (create and update, the custom domain), last (what this function no longer needs), release
+    (the stage or API; it also unmaps the stage's domain)."""
     function, name = target.function, api.name
     phases: dict[str, list[TriggerStep]] = defaultdict(list)
     mine = api.mine(function)
@@ -242,6 +261,9 @@ def plan_api(target: Target, api: ApiState, want: dict[str, Auth], cors: Any) ->
                                          f"Lambda proxy (format 2.0) to {function}:${{stageVariables.{STAGE_VARIABLE}}}"))
         for key, auth in sorted(want.items()):
             phases["routes"] += _plan_route(api, function, key, auth, mine.get(key))
+        mapped, unmapped = _plan_domain(target, api, domain, domains or {})
+        phases["routes"] += mapped
+        phases["last"] += unmapped
     phases["last"] += [_step("delete", "delete_route", name, f"route {key}", route_auth(route), key=key)
                        for key, route in sorted(mine.items()) if key not in want]
     phases["last"] += [_step("delete", "delete_authorizer", name, f"authorizer {n}", "JWT", authorizer=n)
@@ -290,6 +312,29 @@ def _plan_route(api: ApiState, function: str, key: str, auth: Auth, have: RouteS
     if not changes:
         return []
     return [_step("update", "update_route", api.name, f"route {key}", auth.describe(), tuple(changes), **params)]
+
+
+def _plan_domain(target: Target, api: ApiState, want: Domain | None,
+                 domains: Mapping[str, DomainState]) -> tuple[list[TriggerStep], list[TriggerStep]]:
+    """(create the domain and map the alias's stage to it, unmap the domain the stage had before)."""
+    adds, removes = [], []
+    if want is not None:
+        have = domains.get(want.name, DomainState(want.name))
+        if not have.exists:
+            adds.append(_step("create", "create_domain", api.name, f"domain {want.name}",
+                              f"regional, TLS 1.2, certificate {want.certificate}", domain=asdict(want)))
+        mapping = have.mapping_of(api.api_id, target.alias)
+        if mapping is None or mapping.key != want.path or api.domain != want.name:
+            changes = (FieldChange("ApiMappingKey", mapping.key, want.path),) if mapping and mapping.key != want.path else ()
+            adds.append(_step("create" if mapping is None else "update", "map_domain", api.name, f"domain {want.name}",
+                              f"{want.url} serves stage {target.alias}", changes, domain=asdict(want)))
+    if api.domain and api.domain != (want.name if want else None):
+        made = domains.get(api.domain, DomainState(api.domain)).made_by_tool
+        removes.append(_step("delete", "unmap_domain", api.name, f"domain {api.domain}",
+                             f"remove its mapping to stage {target.alias}" + (", and the domain (lambdadeploy made it) "
+                                                                              "once no mapping is left" if made else ""),
+                             domain_name=api.domain))
+    return adds, removes
 
 
 def _releasable(api: ApiState, function: str) -> bool:

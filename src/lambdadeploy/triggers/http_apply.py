@@ -18,6 +18,16 @@ from typing import Any
 from ..aws import AwsNotFound, AwsSession
 from ..errors import AwsError
 from .base import PermissionStep, Target, TriggerStep
+from .http_domains import (
+    NO_DOMAIN,
+    Domain,
+    domain_lock,
+    ensure_domain,
+    map_stage,
+    remember,
+    remembered_domain,
+    unmap_stage,
+)
 from .http_settings import (
     INTEGRATION_TIMEOUT_MS,
     OWNER_TAGS,
@@ -220,14 +230,56 @@ def _release(api: Api, params: dict[str, Any]) -> str | None:
     routes = api.routes()
     if is_tool_api(found):
         if not routes:
+            for stage in [s for page in api.client.pages("get_stages", ApiId=api.id) for s in page.get("Items") or []]:
+                _unmap(api, stage, remembered_domain(stage))
             api.client.delete_api(ApiId=api.id)
         return None
     owners = {i["IntegrationId"]: integration_owner(i.get("Description")) for i in api.integrations()}
     ours = [r for r in routes if owners.get(str(r.get("Target", "")).removeprefix("integrations/"))]
     stage = api.stage()
     if stage is not None and is_tool_stage(stage) and not ours:
+        _unmap(api, stage, remembered_domain(stage))
         api.client.delete_stage(ApiId=api.id, StageName=api.target.alias)
     return None
+
+
+def _create_domain(api: Api, params: dict[str, Any]) -> str | None:
+    domain = Domain(**params["domain"])
+    with domain_lock(api.session.region, domain.name):
+        ensure_domain(api.client, domain.name, domain.certificate, OWNER_TAGS)
+    return None
+
+
+def _map_domain(api: Api, params: dict[str, Any]) -> str | None:
+    """Map the alias's stage at the domain's path (creating the domain if a concurrent release took
+    it), then record the domain on the stage so a later push can find the mapping again."""
+    domain = Domain(**params["domain"])
+    with domain_lock(api.session.region, domain.name):
+        ensure_domain(api.client, domain.name, domain.certificate, OWNER_TAGS)
+        map_stage(api.client, domain, api.id, api.target.alias)
+    stage = api.stage()
+    if stage is not None:
+        remember(api.client, api.id, stage, domain.name)
+    return domain.url
+
+
+def _unmap_domain(api: Api, params: dict[str, Any]) -> str | None:
+    if api.find() is not None:
+        stage = api.stage()
+        if stage is not None:
+            _unmap(api, stage, params["domain_name"])
+    return None
+
+
+def _unmap(api: Api, stage: dict[str, Any], name: str | None) -> None:
+    """Remove the domain's mapping to the stage (and the domain, if the tool made it and none is left),
+    and forget it on the stage unless the stage already names another domain."""
+    if name is None:
+        return
+    with domain_lock(api.session.region, name):
+        unmap_stage(api.client, name, api.id, stage["StageName"], OWNER_TAGS)
+    if remembered_domain(stage) == name:
+        remember(api.client, api.id, stage, NO_DOMAIN)
 
 
 def _permission(api: Api, params: dict[str, Any], action: str) -> str | None:
@@ -258,6 +310,9 @@ OPERATIONS: dict[str, Callable[[Api, dict[str, Any]], str | None]] = {
     "delete_authorizer": _delete_authorizer,
     "delete_integration": _delete_integration,
     "release": _release,
+    "create_domain": _create_domain,
+    "map_domain": _map_domain,
+    "unmap_domain": _unmap_domain,
     "add_permission": lambda api, params: _permission(api, params, "create"),
     "replace_permission": lambda api, params: _permission(api, params, "replace"),
     "remove_permission": lambda api, params: _permission(api, params, "delete"),

@@ -10,11 +10,12 @@ PUT, PATCH, DELETE, HEAD, OPTIONS or ANY, and path segments that are literal tex
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..fields import INVALID, Reporter, Rule, type_name
 from .base import MARK, short_hash
+from .http_domains import Domains
 from .url import Cors
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
@@ -54,6 +55,7 @@ class HttpSettings:
     routes: tuple[str, ...]
     auth: Auth = Auth()
     cors: Any = None  # None: leave the API's CORS alone; False: remove it; else the API's Cors mapping
+    domains: Domains = field(default_factory=Domains)  # alias -> custom domain of the alias's stage (http_domains.py)
 
 
 def route_problem(key: str) -> str | None:

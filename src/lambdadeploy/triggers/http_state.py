@@ -16,6 +16,7 @@ from typing import Any
 
 from ..aws import AwsNotFound
 from .base import MARK, ReadContext, Trigger, statement_source_arn
+from .http_domains import DomainState, read_domain, remembered_domain
 from .http_settings import OWNER_TAGS, STAGE_VARIABLE, integration_owner
 
 
@@ -48,6 +49,11 @@ class ApiState:
     def mine(self, function: str) -> dict[str, RouteState]:
         return {r.key: r for r in self.routes if r.owner == function}
 
+    @property
+    def domain(self) -> str | None:
+        """The custom domain the tool mapped the alias's stage to, as the stage remembers it."""
+        return remembered_domain(self.stage)
+
     def stage_url(self, stage: str) -> str | None:
         return f"{self.endpoint}/{stage}" if self.endpoint else None
 
@@ -65,6 +71,7 @@ class ApiState:
 class HttpState:
     apis: Mapping[str, ApiState] = field(default_factory=dict)
     statements: Mapping[str, str] = field(default_factory=dict)  # this alias's http statements: Sid -> SourceArn
+    domains: Mapping[str, DomainState] = field(default_factory=dict)  # wanted and remembered custom domains
 
 
 def is_tool_stage(stage: Mapping[str, Any]) -> bool:
@@ -104,7 +111,9 @@ def read_state(ctx: ReadContext, triggers: list[Trigger], owns: Any) -> HttpStat
     for name in sorted(names):
         api, ambiguous = choose([a for a in apis if a.get("Name") == name])
         found[name] = _api_state(ctx, name, api) if api else ApiState(name, ambiguous=ambiguous)
-    return HttpState(found, statements)
+    domains = {d.name for t in triggers for d in [t.settings.domains.get(ctx.target.alias)] if d}
+    domains |= {api.domain for api in found.values() if api.domain}
+    return HttpState(found, statements, {name: read_domain(client, name, OWNER_TAGS) for name in sorted(domains)})
 
 
 def _api_state(ctx: ReadContext, name: str, api: dict[str, Any]) -> ApiState:
