@@ -364,6 +364,28 @@ def test_every_call_wiring_http_apis_is_allowed_by_the_ci_policy(session: AwsSes
     assert not allows(policy, Request("apigateway:DeleteApi", "apigateway:DELETE", "arn:aws:apigateway:eu-west-1::/apis/x"))
 
 
+def test_every_call_managing_custom_domains_is_allowed_by_the_ci_policy(session: AwsSession, tmp_path: Path) -> None:
+    """Create, map, move and remove custom domains (and release the API with its mapping), as the CI user."""
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+    domains = (f'{{prod: {{name: api.example.com, certificate: "{cert}", path: v1}}, '
+               f'dev: {{name: dev-api.example.com, certificate: "{cert}"}}}}')
+    with_domains = http_project(tmp_path, '"GET /items"', f"true, domains: {domains}", f"none, domains: {domains}")
+    policy = ci_policy(with_domains, session.account_id(), session.region)
+    recorder = Recorder(session.account_id(), session.region)
+    recorder.install(session)
+    for project, alias in ((with_domains, "dev"), (with_domains, "prod"),
+                           (http_project(tmp_path, '"GET /items"', "true", "none"), "dev"),
+                           (http_project(tmp_path, "", "", ""), "prod")):
+        assert all(r.ok for r in Deployer(session, project, lambda event: None).push(project.functions, alias))
+    operations = {r.operation for r in recorder.requests if r.operation.startswith("apigateway:")}
+    assert {"apigateway:CreateDomainName", "apigateway:GetDomainName", "apigateway:CreateApiMapping",
+            "apigateway:GetApiMappings", "apigateway:DeleteApiMapping", "apigateway:DeleteDomainName",
+            "apigateway:UpdateStage"} <= operations
+    denied = sorted({(r.operation, r.action, r.resource) for r in recorder.requests if not allows(policy, r)})
+    assert denied == []
+    assert session.client("apigatewayv2").get_domain_names()["Items"] == []
+
+
 def test_every_call_of_the_settings_is_allowed_by_the_ci_policy(session: AwsSession, tmp_path: Path) -> None:
     """Push, change, promote, roll back and remove every function setting, as the CI user."""
     ec2 = session.client("ec2")

@@ -102,3 +102,28 @@ def test_invoke_http_builds_the_payload_2_event(tmp_path: Path, sandbox_server: 
     for bad in (["--http", "GET items"], ["--http", "GET /items", "-H", "no colon"], ["-H", "A: b"]):
         refused = run_cli(["invoke", "items", "--local", *bad], tmp_path)
         assert refused.code == 2 and "Traceback" not in refused.stderr, refused.stderr
+
+
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+
+
+def test_a_custom_domain_is_created_mapped_and_shown_by_status_json(tmp_path: Path, sandbox_server: Sandbox) -> None:
+    write(tmp_path)
+    text = (tmp_path / "lambda.yaml").read_text().replace(
+        '"POST /items"]}', f'"POST /items"], domains: {{dev: {{name: dev-api.example.com, certificate: "{CERT}", '
+        'path: shop}}}')
+    (tmp_path / "lambda.yaml").write_text(text)
+    pushed = run_cli(["--sandbox", "--region", "us-east-1", "push", "--alias", "dev"], tmp_path, sandbox_server)
+    assert pushed.code == 0, pushed.stderr
+    assert "domain dev-api.example.com" in pushed.stdout and "https://dev-api.example.com/shop" in pushed.stdout
+
+    shown = run_cli(["--sandbox", "--region", "us-east-1", "--json", "status"], tmp_path, sandbox_server)
+    assert shown.code == 0, shown.stderr
+    triggers = [t for fn in json.loads(shown.stdout)["functions"] for t in fn["triggers"]]
+    (domain,) = [t for t in triggers if "domain" in t["resource"]]
+    assert (domain["alias"], domain["resource"], domain["detail"]) == (
+        "dev", "api web domain dev-api.example.com", "https://dev-api.example.com/shop")
+    assert any(t["resource"] == "api web route GET /items" and "/_api/" in t["detail"] for t in triggers)
+
+    again = run_cli(["--sandbox", "--region", "us-east-1", "push", "--alias", "dev"], tmp_path, sandbox_server)
+    assert again.code == 0 and "domain" not in again.stdout, again.stdout

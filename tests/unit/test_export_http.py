@@ -81,3 +81,34 @@ def test_the_transform_routes_each_path_to_the_alias_and_permits_it(config: Proj
                    for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"}
     assert {"Ref": "CreateFunctionAliasprod"} in permissions.values()
     assert all(name["Ref"].endswith("Aliasprod") for name in permissions.values())
+
+
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+
+
+@pytest.mark.parametrize(("alias", "path"), [("prod", "v1"), ("dev", "")])
+def test_the_alias_domain_is_the_http_api_domain_and_passes_the_transform_and_cfn_lint(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, alias: str, path: str) -> None:
+    monkeypatch.setenv("LAMBDADEPLOY_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "functions" / "list").mkdir(parents=True)
+    (tmp_path / "functions" / "list" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    domains = (f"{{prod: {{name: api.example.com, certificate: \"{CERT}\", path: v1}}, "
+               f"dev: {{name: dev-api.example.com, certificate: \"{CERT}\"}}}}")
+    (tmp_path / "lambda.yaml").write_text("project: shop\naliases: [dev, prod]\nfunctions:\n  list:\n"
+                                          "    handler: app.handler\n    triggers:\n"
+                                          f"      - http: {{api: shop, routes: \"GET /items\", domains: {domains}}}\n")
+    out = tmp_path / "template.yaml"
+    rendered = load(tmp_path / "lambda.yaml", RenderContext(alias=alias))
+    template = yaml.safe_load(write_export(rendered, alias, out))
+    name = "api.example.com" if alias == "prod" else "dev-api.example.com"
+    expected = {"DomainName": name, "CertificateArn": CERT, "EndpointConfiguration": "REGIONAL",
+                "SecurityPolicy": "TLS_1_2", **({"BasePath": [path]} if path else {})}
+    assert template["Resources"]["ShopHttpApi"]["Properties"]["Domain"] == expected
+    assert template["Outputs"]["ShopHttpApiDomainUrl"]["Value"] == f"https://{name}/{path}".rstrip("/")
+    assert lint_all(out) == []
+    resources = sam_transform(yaml.safe_load(out.read_text()))["Resources"]
+    (domain,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::DomainName"]
+    assert domain["DomainName"] == name
+    assert domain["DomainNameConfigurations"][0]["EndpointType"] == "REGIONAL"
+    (mapping,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::ApiMapping"]
+    assert mapping.get("ApiMappingKey", "") == path and mapping["Stage"]
