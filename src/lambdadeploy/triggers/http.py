@@ -19,7 +19,7 @@ Ownership: the APIs and stages the tool creates carry the tag managed-by=lambdad
 a function's integration is the one whose description starts `lambdadeploy-FUNCTION:`;
 its routes are those targeting that integration; its JWT authorizers are named
 `lambdadeploy-FUNCTION-HASH`; its statements `lambdadeploy-http-HASH-ALIAS`. Nothing
-else on a shared API is touched. The API (if the tool made it) goes when no route is
+else on a shared API is touched. Custom domains (`domains:`, per alias) are http_domains.py's. The API (if the tool made it) goes when no route is
 left on it; a stage the tool made goes when no lambdadeploy route is left.
 """
 
