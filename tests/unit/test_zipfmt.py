@@ -130,3 +130,35 @@ def test_read_entries_refuses_other_methods_and_encryption() -> None:
         read_entries(zip_of(("a.py", b"a" * 100), compression=zipfile.ZIP_BZIP2))
     with pytest.raises(PackagingError, match="unsupported zip member"):
         read_entries(with_flags(zip_of(("a.py", b"a" * 100)), 0x1))  # encrypted
+
+
+def test_entries_read_back_from_an_own_zip_are_copied_whole_and_give_the_same_bytes() -> None:
+    entries = [compress("a/x.py", b"x = 1\n" * 40, False), compress("b\u00e9.bin", os.urandom(300), True),
+               compress("run.sh", b"#!/bin/sh\n", True)]
+    blob = write_zip(entries)
+    read = read_entries(blob)
+    assert all(e.local_record is not None for e in read)
+    assert read == entries  # local_record is not compared: same members
+    assert write_zip(read) == blob
+    # Mixed with freshly compressed entries, in a new order: the same bytes either way.
+    extra = compress("a/new.py", b"y = 2\n", False)
+    mixed = [read[2], extra, read[0], read[1]]
+    assert write_zip(mixed) == write_zip([entries[2], extra, entries[0], entries[1]])
+
+
+def test_entries_of_a_foreign_zip_are_rewritten_and_read_as_zipfile_reads_them() -> None:
+    blob = zip_of(("pkg/a.py", b"a = 1\n" * 50), ("pkg/b.txt", b"b"))
+    read = read_entries(blob)
+    assert all(e.local_record is None for e in read)  # zipfile's headers are not ours
+    with zipfile.ZipFile(io.BytesIO(write_zip(read))) as zf:
+        assert zf.testzip() is None
+        assert zf.read("pkg/a.py") == b"a = 1\n" * 50
+
+
+def test_a_zip_with_an_archive_comment_is_read_through_zipfile() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("a.py", b"a = 1\n")
+        zf.comment = b"made elsewhere"
+    (entry,) = read_entries(out.getvalue())
+    assert (entry.name, inflate(entry)) == ("a.py", b"a = 1\n")

@@ -11,6 +11,11 @@ Format: APPNOTE.TXT. Local headers carry sizes and CRC (no data descriptors),
 no extra fields, a fixed 1980-01-01 00:00 timestamp and Unix permissions. Sizes
 and offsets stay below 4 GiB (Lambda's own limits are far lower); only the
 entry count may need the zip64 end records.
+
+Speed matters here because a rebuild is mostly this module: an entry read from
+a zip this module wrote keeps its whole local record (header, name, data) as one
+slice, which write_zip copies as is, and the archive is joined once from those
+slices instead of being written piece by piece.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import io
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import PackagingError
 
@@ -42,7 +47,7 @@ _MAX16 = 0xFFFF
 _MAX32 = 0xFFFFFFFF
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawEntry:
     """One zip member with its data already in final (stored or deflated) form."""
 
@@ -53,6 +58,9 @@ class RawEntry:
     size: int
     mode: int  # 0o644 or 0o755
     data: bytes | memoryview
+    # The local header, name and data exactly as write_zip would write them, when the entry
+    # was read from a zip laid out by this module: copied in one piece. Not compared.
+    local_record: bytes | memoryview | None = field(default=None, compare=False, repr=False)
 
     @property
     def record_size(self) -> int:
@@ -87,50 +95,101 @@ def archive_size(entries: list[RawEntry]) -> int:
 
 def write_zip(entries: list[RawEntry]) -> bytes:
     """A zip of entries, in the order given. Same entries, same bytes."""
-    out = io.BytesIO()
-    central = io.BytesIO()
+    parts: list[bytes | memoryview] = []
+    central: list[bytes] = []
+    offset = 0
     for e in entries:
-        offset = out.tell()
         name = e.name.encode("utf-8")
-        flags = 0 if name.isascii() else _UTF8_FLAG
         if offset > _MAX32 or e.compressed_size > _MAX32 or e.size > _MAX32:
             raise PackagingError(f"{e.name}: too large for a zip without zip64 sizes")
-        # Fields shared by the local header and the central record, in APPNOTE order:
-        # method, time, date, crc-32, compressed size, size, name length.
-        shared = (e.method, _DOS_TIME, _DOS_DATE, e.crc, e.compressed_size, e.size, len(name))
-        out.write(_LOCAL.pack(0x04034B50, _VERSION_NEEDED, flags, *shared, 0))
-        out.write(name)
-        out.write(e.data)
+        flags, shared = _header_fields(e, name)
+        if e.local_record is not None:
+            parts.append(e.local_record)
+            offset_next = offset + len(e.local_record)
+        else:
+            parts += (_LOCAL.pack(0x04034B50, _VERSION_NEEDED, flags, *shared, 0), name, e.data)
+            offset_next = offset + _LOCAL.size + len(name) + e.compressed_size
         # extra length, comment length, disk number, internal attributes: all zero.
         attributes = (0o100000 | e.mode) << 16  # regular file, Unix permissions
         record = (0x02014B50, _VERSION_MADE_BY, _VERSION_NEEDED, flags, *shared, 0, 0, 0, 0)
-        central.write(_CENTRAL.pack(*record, attributes, offset))
-        central.write(name)
-    cd_offset = out.tell()
-    cd = central.getvalue()
-    out.write(cd)
+        central += (_CENTRAL.pack(*record, attributes, offset), name)
+        offset = offset_next
+    cd_offset = offset
+    cd = b"".join(central)
+    parts.append(cd)
     count = len(entries)
     if count >= _MAX16:
         # More entries than the classic end record can count: add the zip64 end records.
-        end64_offset = out.tell()
-        out.write(
+        end64_offset = cd_offset + len(cd)
+        parts.append(
             _END64.pack(
                 0x06064B50, _END64.size - 12, 45, 45, 0, 0, count, count, len(cd), cd_offset
             )
         )
-        out.write(_END64_LOCATOR.pack(0x07064B50, 0, end64_offset, 1))
-    out.write(
+        parts.append(_END64_LOCATOR.pack(0x07064B50, 0, end64_offset, 1))
+    parts.append(
         _END.pack(0x06054B50, 0, 0, min(count, _MAX16), min(count, _MAX16), len(cd), cd_offset, 0)
     )
-    return out.getvalue()
+    return b"".join(parts)
+
+
+def _header_fields(e: RawEntry, name: bytes) -> tuple[int, tuple[int, ...]]:
+    """The general purpose flags, and the fields the local header and the central record
+    share, in APPNOTE order: method, time, date, crc-32, compressed size, size, name length."""
+    flags = 0 if name.isascii() else _UTF8_FLAG
+    return flags, (e.method, _DOS_TIME, _DOS_DATE, e.crc, e.compressed_size, e.size, len(name))
 
 
 def read_entries(blob: bytes) -> list[RawEntry]:
     """The entries of a zip with their data still compressed, ready to copy raw.
 
-    Meant for the fragments this module wrote; accepts any zip whose members are
-    stored or deflated and not encrypted.
+    Meant for the fragments this module wrote, which are read straight from their central
+    directory; accepts any zip whose members are stored or deflated and not encrypted (an
+    archive comment, zip64 fields or an odd name take zipfile's slower reading).
     """
+    entries = _read_own_layout(blob)
+    return entries if entries is not None else _read_with_zipfile(blob)
+
+
+def _read_own_layout(blob: bytes) -> list[RawEntry] | None:
+    """read_entries for a zip without comment or zip64 fields, whose names zipfile would not
+    alter; None for any other zip. An entry whose local record is byte for byte what
+    write_zip writes keeps it as local_record."""
+    if len(blob) < _END.size:
+        return None
+    signature, _, _, _, count, cd_size, cd_offset, comment = _END.unpack_from(blob, len(blob) - _END.size)
+    if signature != 0x06054B50 or comment or count == _MAX16 or cd_offset + cd_size != len(blob) - _END.size:
+        return None
+    view = memoryview(blob)
+    result: list[RawEntry] = []
+    position = cd_offset
+    for _ in range(count):
+        if position + _CENTRAL.size > len(blob):
+            return None
+        (signature, _, _, flags, method, _, _, crc, compressed_size, size, name_len, extra_len,
+         comment_len, _, _, attributes, offset) = _CENTRAL.unpack_from(blob, position)
+        raw_name = bytes(view[position + _CENTRAL.size:position + _CENTRAL.size + name_len])
+        position += _CENTRAL.size + name_len + extra_len + comment_len
+        if signature != 0x02014B50 or _MAX32 in (compressed_size, size, offset) or b"\x00" in raw_name:
+            return None
+        name = raw_name.decode("utf-8" if flags & _UTF8_FLAG else "cp437")
+        if name.endswith("/"):
+            continue
+        if method not in (STORED, DEFLATED) or flags & 0x1:
+            raise PackagingError(f"{name}: unsupported zip member (method or encryption)")
+        header = _LOCAL.unpack_from(blob, offset)
+        start = offset + _LOCAL.size + header[9] + header[10]
+        own_flags = 0 if raw_name.isascii() else _UTF8_FLAG
+        ours = (0x04034B50, _VERSION_NEEDED, own_flags, method, _DOS_TIME, _DOS_DATE, crc, compressed_size,
+                size, name_len, 0)
+        whole = header == ours and own_flags == flags and view[offset + _LOCAL.size:start] == raw_name
+        entry = RawEntry(name, method, crc, compressed_size, size, 0o755 if (attributes >> 16) & 0o100 else 0o644,
+                         view[start:start + compressed_size], view[offset:start + compressed_size] if whole else None)
+        result.append(entry)
+    return result
+
+
+def _read_with_zipfile(blob: bytes) -> list[RawEntry]:
     view = memoryview(blob)
     result: list[RawEntry] = []
     with zipfile.ZipFile(io.BytesIO(blob)) as zf:
