@@ -97,8 +97,8 @@ def test_a_changed_path_moves_the_mapping_and_a_removed_domain_goes_with_its_map
 
     write(tmp_path, "{prod: {name: api.example.com, certificate: CERT, path: v2/shop}}")
     removed = domain_steps(push(session, path, "dev"))
-    assert removed == [("create", "delete", "api shop domain dev-api.example.com"),
-                       ("list", "delete", "api shop domain dev-api.example.com")]
+    assert removed == [("create", "delete", "api shop domain dev-api.example.com mapping"),
+                       ("list", "delete", "api shop domain dev-api.example.com mapping")]
     assert mappings(session) == {"api.example.com": [(api, "prod", "v2/shop")]}  # the tool's dev domain is gone
     assert domain_steps(push(session, path, "dev")) == []
     stage = session.client("apigatewayv2").get_stage(ApiId=api, StageName="dev")
@@ -148,3 +148,18 @@ def test_a_path_another_stage_holds_stops_the_push_at_preflight(session: AwsSess
     assert pushed.exit_code == 2
     assert all("ConflictException" in e.message for e in pushed.plan.errors) and pushed.plan.errors
     assert mappings(session)["dev-api.example.com"] == [(other, "live", "")]
+
+
+def test_an_api_released_by_the_last_function_takes_its_mappings_and_the_tool_domains(session: AwsSession,
+                                                                                      tmp_path: Path) -> None:
+    client = session.client("apigatewayv2")
+    client.create_domain_name(DomainName="api.example.com", DomainNameConfigurations=[
+        {"CertificateArn": CERT, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}])  # someone else's
+    path = write(tmp_path)
+    push(session, path, "dev")
+    push(session, path, "prod")
+    (tmp_path / "lambda.yaml").write_text("project: t\naliases: [dev, prod]\nfunctions:\n"
+                                          "  list: {handler: app.handler}\n  create: {handler: app.handler}\n")
+    push(session, path, "prod")  # no route left: the API goes, and with it both stages' mappings
+    assert client.get_apis()["Items"] == []
+    assert mappings(session) == {"api.example.com": []}  # the tool's dev domain went; theirs stays

@@ -147,19 +147,19 @@ def test_the_plan_creates_and_maps_then_nothing_then_moves_the_path_then_unmaps(
     kind = HttpKind()
     assert ops(kind.plan(TARGET, [trigger({"prod": PROD})], observed(None, {}))) == [
         ("create_domain", "create", "api shop domain api.example.com"),
-        ("map_domain", "create", "api shop domain api.example.com")]
+        ("map_domain", "create", "api shop domain api.example.com mapping")]
     done = DomainState("api.example.com", True, True, CERT, "REGIONAL", (MappingState("m1", "abc123", "prod", "v1"),))
     assert kind.plan(TARGET, [trigger({"prod": PROD})], observed("api.example.com", {"api.example.com": done})) == []
     moved = kind.plan(TARGET, [trigger({"prod": {**PROD, "path": "v2"}})],
                       observed("api.example.com", {"api.example.com": done}))
-    assert ops(moved) == [("map_domain", "update", "api shop domain api.example.com")]
+    assert ops(moved) == [("map_domain", "update", "api shop domain api.example.com mapping")]
     assert [(c.field, c.old, c.new) for c in moved[0].changes] == [("ApiMappingKey", "v1", "v2")]
     gone = kind.plan(TARGET, [trigger(None)], observed("api.example.com", {"api.example.com": done}))
-    assert ops(gone) == [("unmap_domain", "delete", "api shop domain api.example.com")]
+    assert ops(gone) == [("unmap_domain", "delete", "api shop domain api.example.com mapping")]
     assert "and the domain (lambdadeploy made it) once no mapping is left" in gone[0].summary
     # a mapping someone made that is exactly what lambda.yaml says is adopted (remembered on the stage)
     assert ops(kind.plan(TARGET, [trigger({"prod": PROD})], observed(None, {"api.example.com": done}))) == [
-        ("map_domain", "update", "api shop domain api.example.com")]
+        ("map_domain", "update", "api shop domain api.example.com mapping")]
 
 
 def test_preflight_refuses_a_certificate_of_another_region_and_a_non_regional_domain() -> None:

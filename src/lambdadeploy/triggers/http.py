@@ -326,11 +326,11 @@ def _plan_domain(target: Target, api: ApiState, want: Domain | None,
         mapping = have.mapping_of(api.api_id, target.alias)
         if mapping is None or mapping.key != want.path or api.domain != want.name:
             changes = (FieldChange("ApiMappingKey", mapping.key, want.path),) if mapping and mapping.key != want.path else ()
-            adds.append(_step("create" if mapping is None else "update", "map_domain", api.name, f"domain {want.name}",
+            adds.append(_step("create" if mapping is None else "update", "map_domain", api.name, f"domain {want.name} mapping",
                               f"{want.url} serves stage {target.alias}", changes, domain=asdict(want)))
     if api.domain and api.domain != (want.name if want else None):
         made = domains.get(api.domain, DomainState(api.domain)).made_by_tool
-        removes.append(_step("delete", "unmap_domain", api.name, f"domain {api.domain}",
+        removes.append(_step("delete", "unmap_domain", api.name, f"domain {api.domain} mapping",
                              f"remove its mapping to stage {target.alias}" + (", and the domain (lambdadeploy made it) "
                                                                               "once no mapping is left" if made else ""),
                              domain_name=api.domain))
