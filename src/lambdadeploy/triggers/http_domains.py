@@ -30,7 +30,7 @@ from typing import Any
 
 from ..aws import AwsNotFound
 from ..fields import INVALID, Reporter, Rule, type_name
-from .base import TriggerUse, UseProblem
+from .base import Problem, TriggerUse, UseProblem
 
 DOMAIN_VARIABLE = "lambdadeployDomain"  # on each stage: the domain the tool mapped it to, or NO_DOMAIN
 NO_DOMAIN = "none"
@@ -281,6 +281,10 @@ def _line(use: TriggerUse) -> str:
     return f"{use.field} (line {use.trigger.line})" if use.trigger.line else use.field
 
 
+def _said(domain: Domain | None) -> str:
+    return domain.url if domain else "no domain"
+
+
 def check_domains(uses: list[TriggerUse]) -> list[UseProblem]:
     """Every function routing on an API says the same domain for an alias (omitted: none); one path of a
     domain serves one API and alias; a domain has one certificate; `domains` names aliases the trigger serves."""
@@ -307,9 +311,8 @@ def check_domains(uses: list[TriggerUse]) -> list[UseProblem]:
         theirs = other.trigger.settings.domains.get(use.alias)
         if other is not use and theirs != mine and place not in reported:
             reported.add(place)
-            said = lambda d: d.url if d else "no domain"  # noqa: E731
-            problems.append(UseProblem(use, f"for alias {use.alias}, api {settings.api} gets {said(mine)} here but "
-                                       f"{said(theirs)} at {_line(other)}: an API's domain is one setting, so every "
+            problems.append(UseProblem(use, f"for alias {use.alias}, api {settings.api} gets {_said(mine)} here but "
+                                       f"{_said(theirs)} at {_line(other)}: an API's domain is one setting, so every "
                                        "function routing on it must say the same", "repeat the same domains on each "
                                        "http trigger of the API (a YAML anchor helps: domains: *shop_domains)",
                                        "domains"))
@@ -332,13 +335,11 @@ def check_domains(uses: list[TriggerUse]) -> list[UseProblem]:
 
 
 def preflight_domains(function: str, alias: str, region: str, wanted: Mapping[str, Domain | None],
-                      api_ids: Mapping[str, str | None], domains: Mapping[str, DomainState]) -> list[Any]:
+                      api_ids: Mapping[str, str | None], domains: Mapping[str, DomainState]) -> list[Problem]:
     """What AWS would refuse before any write: a certificate in another region (a regional domain
     takes only its own region's), an existing domain that is not REGIONAL (HTTP APIs map to no
     other), a path another stage holds (ConflictException); and, as a warning, an existing domain
     whose certificate is not the one lambda.yaml names (the tool does not change a domain)."""
-    from .base import Problem
-
     problems = []
     for api, domain in sorted(wanted.items()):
         if domain is None:
