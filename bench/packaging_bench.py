@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ class PackagingResults:
     internal: dict[tuple[str, str], list[float]] = field(default_factory=dict)  # build_artifact seconds
     cores: dict[str, list[float]] = field(default_factory=dict)  # sample -> CPU/wall of cold ld runs
     startup: Series = field(default_factory=Series)  # `python -m lambdadeploy --version`
+    floor: Series = field(default_factory=Series)  # Python importing click, yaml and pathspec
     sam_missing: str | None = None
 
     def series(self, table: dict[tuple[str, str], Series], sample: str, tool: str) -> Series:
@@ -161,6 +163,8 @@ class PackagingBench:
                 r.series(r.rebuild, sample.key, LD).add(seconds)
                 r.startup.add(measure(lambdadeploy_cmd(self.config, "--version"), env=base_env(),
                                       cwd=self.project, label=f"startup-{sample.key}-{run}").seconds)
+                r.floor.add(measure([sys.executable, "-c", "import click, yaml, pathspec"], env=base_env(),
+                                    cwd=self.project, label=f"floor-{sample.key}-{run}").seconds)
                 r.peak(sample.key, "rebuild", rss)
                 if self.sam.available:
                     tdir = self.project / "sam" / sample.key
@@ -210,7 +214,9 @@ def cold_table(r: PackagingResults, runs: int) -> str:
 def startup_text(r: PackagingResults) -> str:
     if r.startup.median is None:
         return ""
-    return (f"CLI start-up alone (`python -m lambdadeploy --version`, median): {fmt_seconds(r.startup.median)}; "
+    floor = (f"; Python importing only the libraries a lambda.yaml packer needs (click, yaml, pathspec): "
+             f"{fmt_seconds(r.floor.median)}" if r.floor.median is not None else "")
+    return (f"CLI start-up alone (`python -m lambdadeploy --version`, median): {fmt_seconds(r.startup.median)}{floor}; "
             "the \"in-process build\" column is build_artifact's own time from `package --json`.")
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import WORK, BenchError, fmt_mb, fmt_ratio, fresh_dir, ratio
+from common import WORK, BenchError, compile_bytecode, fmt_mb, fmt_ratio, fresh_dir, ratio
 from fleet_bench import FleetBench
 from packaging_bench import (
     LD,
@@ -235,6 +235,7 @@ def main(argv: list[str]) -> int:
     busy_before, own_before = cpu_busy_seconds(), own_cpu_seconds()
     WORK.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(WORK / "logs", ignore_errors=True)
+    compile_bytecode()
     project = WORK / "project"
     write_projects(project)
     log(f"sections: {', '.join(s for s in SECTIONS if s in args.sections)}; {args.runs} run(s) each; "

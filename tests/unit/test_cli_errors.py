@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 
+from lambdadeploy import config
 from lambdadeploy.aws.errors import translate
-from lambdadeploy.cli import app as cli_app
 from lambdadeploy.cli import main
 from lambdadeploy.errors import InvalidInputError
 from lambdadeploy.output import MASKER
@@ -23,7 +23,7 @@ def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp
     def load(*args: object, **kwargs: object) -> None:
         raise error
 
-    monkeypatch.setattr(cli_app.config, "load", load)
+    monkeypatch.setattr(config, "load", load)  # what App.project() calls
     monkeypatch.setattr(MASKER, "_values", [SECRET])
     with pytest.raises(SystemExit) as exited:
         main([*options, "-c", str(tmp_path / "lambda.yaml"), "validate"])

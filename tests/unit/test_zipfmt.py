@@ -3,6 +3,7 @@ limits on the zips it accepts. test_packaging_archive.py covers the round trips.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import struct
@@ -144,6 +145,16 @@ def test_entries_read_back_from_an_own_zip_are_copied_whole_and_give_the_same_by
     extra = compress("a/new.py", b"y = 2\n", False)
     mixed = [read[2], extra, read[0], read[1]]
     assert write_zip(mixed) == write_zip([entries[2], extra, entries[0], entries[1]])
+
+
+def test_an_entry_read_back_and_renamed_is_written_under_its_new_name() -> None:
+    (entry,) = read_entries(write_zip([compress("uuid/index.js", b"module.exports = 1\n" * 20, False)]))
+    renamed = dataclasses.replace(entry, name="nodejs/node_modules/uuid/index.js")  # a layer's prefix
+    blob = write_zip([renamed])
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        assert zf.testzip() is None
+        assert zf.read("nodejs/node_modules/uuid/index.js") == b"module.exports = 1\n" * 20
+    assert blob == write_zip([compress("nodejs/node_modules/uuid/index.js", b"module.exports = 1\n" * 20, False)])
 
 
 def test_entries_of_a_foreign_zip_are_rewritten_and_read_as_zipfile_reads_them() -> None:

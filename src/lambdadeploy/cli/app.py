@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .. import config
 from ..aws import AwsSession, AwsSettings
-from ..config.model import FunctionConfig, Project
 from ..errors import ConfigError, InvalidInputError
 from ..output import MASKER, Output
 
-if TYPE_CHECKING:  # imported on use: `package`, `validate` and `init` start faster without it
+if TYPE_CHECKING:  # imported on use: `--version` needs no config, `package` no deploy engine
+    from ..config.model import FunctionConfig, Project
     from ..engine.deploy import Deployer
     from ..engine.report import FunctionReport
 
@@ -82,6 +81,8 @@ class App:
     def project(self, alias: str | None = None) -> Project:
         """The rendered and validated config; `alias` is the template's `alias` variable."""
         if alias not in self._projects:
+            from .. import config
+
             context = config.RenderContext(
                 alias=alias,
                 region=lambda: self.session().region,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
-import traceback
 from pathlib import Path
 
 import click
@@ -12,7 +12,6 @@ from .. import __version__
 from ..aws import AwsSettings, has_credentials
 from ..errors import EXIT_FAILED, EXIT_INVALID_INPUT, ConfigError, LambdaDeployError
 from ..output import MASKER, Output, documents_printed, error_document, print_document
-from . import deploying, inspecting, lineage, project
 from .app import App, require_sandbox
 
 GLOBAL_HELP = """Deploy Python and Node.js AWS Lambda functions from lambda.yaml: package, publish a
@@ -25,7 +24,31 @@ Quick start, no AWS account needed:
 """
 
 
-@click.group(help=GLOBAL_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+# Each command's module, imported only when that command runs (or help lists them all):
+# `package` need not load the deploy engine, nor `--version` the config model.
+COMMANDS = {
+    "init": "project", "validate": "project", "package": "project", "plan": "deploying",
+    "push": "deploying", "promote": "deploying", "rollback": "deploying", "invoke": "inspecting",
+    "status": "inspecting", "history": "lineage", "diff": "lineage", "logs": "inspecting",
+    "prune": "inspecting", "policy": "project", "export": "project", "schema": "project",
+    "sandbox": "project",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use; help lists them by name, as click does."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        return getattr(importlib.import_module(f"{__package__}.{module}"), cmd_name)
+
+
+@click.group(cls=LazyGroup, help=GLOBAL_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lambdadeploy")
 @click.option("-c", "--config", "config_path", default="lambda.yaml", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="The project file.")
@@ -54,15 +77,10 @@ def cli(ctx: click.Context, config_path: Path, profile: str | None, region: str 
     ctx.call_on_close(ctx.obj.resources.close)
 
 
-for command in (project.init, project.validate, project.package, deploying.plan, deploying.push,
-                deploying.promote, deploying.rollback, inspecting.invoke, inspecting.status,
-                lineage.history, lineage.diff, inspecting.logs, inspecting.prune, project.policy,
-                project.export, project.schema, project.sandbox):
-    cli.add_command(command)
-
-
 def print_traceback() -> None:
     """The traceback of the error being handled (for -v), masked like every other output."""
+    import traceback  # only -v shows one
+
     click.echo(MASKER(traceback.format_exc()).rstrip("\n"), err=True)
 
 

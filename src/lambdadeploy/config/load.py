@@ -1,4 +1,4 @@
-"""Load lambda.yaml: read it, render it (template.py), parse it keeping line numbers
+"""Load lambda.yaml: read it, render it (rendering.py), parse it keeping line numbers
 (parse.py), then validate it (validate.py).
 
 Validation collects every problem before failing, so a user fixes the file in one pass;
@@ -21,9 +21,9 @@ from .aliases import check_one_source_per_alias
 from .model import Project
 from .parse import parse
 from .read import read_config_text
+from .rendering import render as render_template
 from .secrets import SECRET_KEY, secret_values
 from .template import MIN_SECRET_LENGTH, Env, Lazy
-from .template import render as render_template
 from .validate import Validator
 
 DEFAULT_CONFIG = Path("lambda.yaml")

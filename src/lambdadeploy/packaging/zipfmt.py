@@ -59,7 +59,8 @@ class RawEntry:
     mode: int  # 0o644 or 0o755
     data: bytes | memoryview
     # The local header, name and data exactly as write_zip would write them, when the entry
-    # was read from a zip laid out by this module: copied in one piece. Not compared.
+    # was read from a zip laid out by this module: copied in one piece while the header and
+    # name still match the fields (write_zip checks). Not compared.
     local_record: bytes | memoryview | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -103,12 +104,12 @@ def write_zip(entries: list[RawEntry]) -> bytes:
         if offset > _MAX32 or e.compressed_size > _MAX32 or e.size > _MAX32:
             raise PackagingError(f"{e.name}: too large for a zip without zip64 sizes")
         flags, shared = _header_fields(e, name)
-        if e.local_record is not None:
+        header = _LOCAL.pack(0x04034B50, _VERSION_NEEDED, flags, *shared, 0)
+        if _still_whole(e.local_record, header, name):
             parts.append(e.local_record)
-            offset_next = offset + len(e.local_record)
         else:
-            parts += (_LOCAL.pack(0x04034B50, _VERSION_NEEDED, flags, *shared, 0), name, e.data)
-            offset_next = offset + _LOCAL.size + len(name) + e.compressed_size
+            parts += (header, name, e.data)
+        offset_next = offset + _LOCAL.size + len(name) + e.compressed_size
         # extra length, comment length, disk number, internal attributes: all zero.
         attributes = (0o100000 | e.mode) << 16  # regular file, Unix permissions
         record = (0x02014B50, _VERSION_MADE_BY, _VERSION_NEEDED, flags, *shared, 0, 0, 0, 0)
@@ -131,6 +132,14 @@ def write_zip(entries: list[RawEntry]) -> bytes:
         _END.pack(0x06054B50, 0, 0, min(count, _MAX16), min(count, _MAX16), len(cd), cd_offset, 0)
     )
     return b"".join(parts)
+
+
+def _still_whole(record: bytes | memoryview | None, header: bytes, name: bytes) -> bool:
+    """Whether an entry's local record still says what its fields say: an entry copied with
+    a new name (a layer's folder prefix) or other fields must be written anew."""
+    if record is None or len(record) != len(header) + len(name) + int.from_bytes(header[18:22], "little"):
+        return False
+    return record[:_LOCAL.size] == header and record[_LOCAL.size:_LOCAL.size + len(name)] == name
 
 
 def _header_fields(e: RawEntry, name: bytes) -> tuple[int, tuple[int, ...]]:
@@ -172,7 +181,8 @@ def _read_own_layout(blob: bytes) -> list[RawEntry] | None:
         position += _CENTRAL.size + name_len + extra_len + comment_len
         if signature != 0x02014B50 or _MAX32 in (compressed_size, size, offset) or b"\x00" in raw_name:
             return None
-        name = raw_name.decode("utf-8" if flags & _UTF8_FLAG else "cp437")
+        # ASCII reads the same either way; decoding it as cp437 would import that codec.
+        name = raw_name.decode("utf-8" if flags & _UTF8_FLAG or raw_name.isascii() else "cp437")
         if name.endswith("/"):
             continue
         if method not in (STORED, DEFLATED) or flags & 0x1:

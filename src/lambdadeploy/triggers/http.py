@@ -49,7 +49,6 @@ from .base import (
     Wired,
     short_hash,
 )
-from .http_apply import apply_step
 from .http_checks import check_aliases_agree, check_claims, check_cors
 from .http_domains import Domain, DomainsRule, DomainState, check_domains, preflight_domains
 from .http_settings import (
@@ -123,6 +122,8 @@ class HttpKind(TriggerKind):
         return [*phases["first"], *adds, *phases["routes"], *phases["last"], *removes, *phases["release"]]
 
     def apply(self, session: AwsSession, target: Target, step: TriggerStep) -> str | None:
+        from .http_apply import apply_step  # the API Gateway writes: only a push needs them
+
         return apply_step(session, target, step)
 
     def wired(self, target: Target, observed: HttpState | None) -> list[Wired]:

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -190,6 +188,9 @@ def _linked_packages(names: tuple[str, ...], version: tuple[int, int], prefix: s
     Only the packages whose Requires-Python admits ``version`` are linked (they are pure
     Python, so one copy serves every interpreter that they support).
     """
+    import importlib.metadata  # slow to import, and only this lookup needs it
+    import importlib.util
+
     distributions = importlib.metadata.packages_distributions()
     sources = []
     for name in names:
