@@ -13,7 +13,7 @@ from lambdadeploy.aws import AwsSession, AwsSettings
 from lambdadeploy.config import load
 from lambdadeploy.config.model import Project
 from lambdadeploy.local.http_apis import install as install_http_apis
-from lambdadeploy.local.sandbox import install_invoke_seam
+from lambdadeploy.local.seam import install_invoke_seam
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from lambdadeploy.aws import AwsSession
 from lambdadeploy.config.model import Project
 from lambdadeploy.engine.deploy import Deployer
 from lambdadeploy.local import deliveries, seam
-from lambdadeploy.local.sandbox import install_invoke_seam
+from lambdadeploy.local.seam import install_invoke_seam
 
 from .conftest import write_project
 

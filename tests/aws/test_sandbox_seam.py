@@ -37,10 +37,10 @@ from lambdadeploy.local.sandbox import (
     SANDBOX_URL_ENV,
     Sandbox,
     SandboxError,
-    install_invoke_seam,
     sandbox_answers,
     sandbox_endpoint,
 )
+from lambdadeploy.local.seam import install_invoke_seam
 
 REGION = "us-east-1"
 TRUST = json.dumps(

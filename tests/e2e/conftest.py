@@ -130,11 +130,13 @@ def cli_environment(cwd: Path, sandbox: Sandbox | None = None,
 
 
 def run_cli(args: list[str], cwd: Path, sandbox: Sandbox | None = None, stdin: str | None = None,
-            env: dict[str, str | None] | None = None) -> CliResult:
-    """Run the installed CLI as a user would, with no AWS credentials in the environment."""
+            env: dict[str, str | None] | None = None, python_code: str | None = None) -> CliResult:
+    """Run the installed CLI as a user would, with no AWS credentials in the environment;
+    python_code: run this instead of `-m lambdadeploy` (it calls the CLI's main() itself)."""
     environment = cli_environment(cwd, sandbox, env)
+    entry = ["-c", python_code] if python_code is not None else ["-m", "lambdadeploy"]
     process = subprocess.run(
-        [sys.executable, "-m", "lambdadeploy", *args], cwd=cwd, env=environment, input=stdin,
+        [sys.executable, *entry, *args], cwd=cwd, env=environment, input=stdin,
         capture_output=True, text=True, timeout=300,
     )
     return CliResult(process.returncode, process.stdout, process.stderr)

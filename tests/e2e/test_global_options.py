@@ -13,7 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from lambdadeploy.local.sandbox import install_invoke_seam
+from lambdadeploy.local.seam import install_invoke_seam
 
 from ..reliability.faults import FaultProxy
 from .conftest import Sandbox, free_port, run_cli, run_on_terminal

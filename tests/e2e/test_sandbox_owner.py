@@ -128,3 +128,21 @@ def test_moto_control_endpoints_are_not_served(sandbox_server: Sandbox) -> None:
     assert raw(sandbox_server, "GET", "/moto-api/config", {"Host": host})[0] == 404
     assert "survives-the-reset" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert sandbox_answers(sandbox_server.url)  # how --sandbox finds it instead
+
+
+def test_a_command_that_talks_to_a_running_sandbox_does_not_load_the_server(tmp_path: Path,
+                                                                            sandbox_server: Sandbox) -> None:
+    """The server's modules (moto, the guard, the invoke seam) are for the process that serves;
+    a `--sandbox` command against a running one only probes it and signs its requests."""
+    source = tmp_path / "functions" / "fn"
+    source.mkdir(parents=True)
+    (source / "app.py").write_text("def handler(event, context):\n    return {'ok': True}\n")
+    (tmp_path / "lambda.yaml").write_text("project: light\nfunctions:\n  fn:\n    handler: app.handler\n"
+                                          "    test:\n      payload: {}\n      expect: {ok: true}\n")
+    script = ("import atexit, sys; atexit.register(lambda: print('server modules:', sorted("
+              "m for m in sys.modules if m.split('.')[0] == 'moto' or m in ('lambdadeploy.local.guard', "
+              "'lambdadeploy.local.seam')), file=sys.stderr)); from lambdadeploy.cli import main; main()")
+    pushed = run_cli(["--sandbox", "push", "--alias", "dev"], tmp_path, sandbox_server, python_code=script)
+    assert pushed.code == 0, pushed.stderr
+    assert "ok light-fn" in pushed.stderr or "ok light-fn" in pushed.stdout
+    assert pushed.stderr.rstrip().endswith("server modules: []")

@@ -33,6 +33,7 @@ from ..awsrules import Violation, lambda_api
 from . import behaviour, http_apis, limits
 from .credentials import SandboxCredentials
 from .operations import Call, identify
+from .probe import PROBE_PATH
 from .revisions import ANSWERS as REVISION_ANSWERS
 from .revisions import Revisions
 from .sigv4 import AuthProblem, scope_of, verify
@@ -40,7 +41,6 @@ from .timing import Clock, metrics_delay
 from .wire import Answer, Incoming, auth_violation, error, protocol_of, service_for
 from .world import World
 
-PROBE_PATH = "/_lambdadeploy/sandbox"
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 # Services whose every input is checked against the model, and the code each answers with.
 # Lambda, EventBridge, IAM and STS codes are confirmed from AWS answers; CloudWatch Logs answers

@@ -5,22 +5,19 @@ front door (guard.py: owner-only, AWS's limits, rules and timing), with the invo
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import signal
 import socket
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..errors import InvalidInputError
-from . import endpoints, http_apis
+from . import endpoints
 from .credentials import (
     CREDENTIALS_ENV,
     SandboxCredentials,
@@ -29,9 +26,14 @@ from .credentials import (
     remove_credentials,
     write_credentials,
 )
-from .guard import PROBE_PATH, Guard, KeyRing
-from .seam import install_invoke_seam
-from .timing import Clock, Timing, install_metric_delays, timing_named
+from .probe import probe, sandbox_answers
+
+if TYPE_CHECKING:
+    from .timing import Timing
+
+# The server's modules (the guard, moto, the invoke seam) are imported when a sandbox starts:
+# a command that only talks to a running sandbox (every `--sandbox` command but the first)
+# should not pay for loading moto.
 
 DEFAULT_PORT = 4599
 SANDBOX_URL_ENV = "LAMBDADEPLOY_SANDBOX_URL"
@@ -39,7 +41,7 @@ DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 SANDBOX_REGION = "us-east-1"
 
 __all__ = ["DEFAULT_PORT", "DEFAULT_URL", "SANDBOX_REGION", "SANDBOX_URL_ENV", "Sandbox", "SandboxAccess",
-           "SandboxError", "install_invoke_seam", "probe", "sandbox_answers", "sandbox_endpoint", "serve_forever"]
+           "SandboxError", "probe", "sandbox_answers", "sandbox_endpoint", "serve_forever"]
 
 
 class SandboxError(InvalidInputError):
@@ -61,6 +63,8 @@ class Sandbox:
 
     def __init__(self, port: int = 0, *, log_requests: bool = False, timing: Timing | str | None = None,
                  credentials: SandboxCredentials | None = None) -> None:
+        from .timing import Timing, timing_named
+
         self.port = port
         self.log_requests = log_requests
         self.timing = timing if isinstance(timing, Timing) else timing_named(timing)
@@ -77,6 +81,11 @@ class Sandbox:
             create_backend_app,
         )
         from werkzeug.serving import make_server
+
+        from . import http_apis
+        from .guard import Guard, KeyRing
+        from .seam import install_invoke_seam
+        from .timing import Clock, install_metric_delays
 
         if self._server is not None:
             return self
@@ -106,6 +115,8 @@ class Sandbox:
         server, self._server = self._server, None
         if server is None:
             return
+        from . import http_apis  # loaded by start()
+
         endpoints.unregister(self.url)
         http_apis.unregister(self.url)
         server.shutdown()
@@ -174,25 +185,6 @@ class SandboxAccess:
     credentials: SandboxCredentials
     started_here: bool
     region: str = SANDBOX_REGION
-
-
-def probe(url: str, timeout: float = 3.0) -> dict[str, Any] | None:
-    """What a lambdadeploy sandbox at ``url`` says about itself (None: none answers there), quickly."""
-    # Refused connections answer at once; the timeout only matters for a busy server that is there.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(f"{url.rstrip('/')}{PROBE_PATH}", timeout=timeout) as response:
-            document = json.loads(response.read(65536))
-    except (OSError, ValueError, urllib.error.URLError):
-        return None
-    if isinstance(document, dict) and document.get("service") == "lambdadeploy-sandbox":
-        return document
-    return None
-
-
-def sandbox_answers(url: str, timeout: float = 3.0) -> bool:
-    """Whether a lambdadeploy sandbox answers at ``url``."""
-    return probe(url, timeout) is not None
 
 
 def _port_of(url: str) -> int:

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import struct
 import uuid
+import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..errors import PackagingError
 from . import zipfmt
 from .files import SourceFile, walk_tree
 from .zipfmt import RawEntry
@@ -46,9 +49,9 @@ def dependency_entries(site: Path, entry: Path, verify_site: Callable[[], bool],
     one; they may both write it, with identical content.
     """
     for fragment in sorted(entry.glob(f"{FRAGMENT_PREFIX}*.zip")):
-        blob = fragment.read_bytes()
-        if fragment.name == _fragment_name(blob):
-            return zipfmt.read_entries(blob)
+        entries = _verified_entries(fragment)
+        if entries is not None:
+            return entries
         report(f"warning: the cached zip of the dependencies ({fragment}) is corrupt; rebuilt it")
         fragment.unlink(missing_ok=True)
     if not verify_site():
@@ -59,6 +62,24 @@ def dependency_entries(site: Path, entry: Path, verify_site: Callable[[], bool],
     temp.write_bytes(blob)
     os.replace(temp, entry / _fragment_name(blob))
     return zipfmt.read_entries(blob)
+
+
+def _verified_entries(fragment: Path) -> list[RawEntry] | None:
+    """The fragment's entries if its bytes hash to its name, else None. The digest is computed
+    on another thread while this one reads the zip's directory (sha256 releases the GIL): a
+    rebuild pays for the longer of the two, not both. Entries of a fragment that fails the
+    check are never returned, whatever its directory said."""
+    blob = fragment.read_bytes()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(_fragment_name, blob)
+        try:
+            entries: list[RawEntry] | None = zipfmt.read_entries(blob)
+        except (PackagingError, ValueError, struct.error, zipfile.BadZipFile):
+            entries = None  # corrupt bytes may not parse; the digest decides what they are
+        intact = fragment.name == digest.result()
+    if not intact:
+        return None
+    return entries if entries is not None else zipfmt.read_entries(blob)  # raises what it is
 
 
 def _fragment_name(blob: bytes) -> str:
