@@ -78,9 +78,10 @@ class App:
         return dataclasses.replace(self.settings, endpoint_url=access.url, static_credentials=credentials,
                                    region=self.settings.region or access.region)
 
-    def project(self, alias: str | None = None) -> Project:
-        """The rendered and validated config; `alias` is the template's `alias` variable."""
-        if alias not in self._projects:
+    def project(self, alias: str | None = None, fresh: bool = False) -> Project:
+        """The rendered and validated config; `alias` is the template's `alias` variable;
+        `fresh`: read the file again (`package --watch` after lambda.yaml changed)."""
+        if fresh or alias not in self._projects:
             from .. import config
 
             context = config.RenderContext(

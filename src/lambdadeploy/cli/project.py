@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..config.model import Project
+from ..config.model import FunctionConfig, Project
 from ..config.rules import NAME
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, LambdaDeployError
 from ..fields import as_mapping
-from ..output import human_size
+from ..output import error_document, human_size
 from ..runtimes import DEFAULT_RUNTIME, RUNTIMES, family_of
 from .app import App, check_alias, functions_argument, require_sandbox
 from .durations import parse_duration
@@ -94,15 +95,26 @@ def project_document(project: Project) -> dict[str, Any]:
 @functions_argument
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="Where to write the zips.")
+@click.option("--watch", is_flag=True,
+              help="Keep running: rebuild a zip as soon as its function's files, its layers or lambda.yaml "
+                   "change (Ctrl-C stops).")
 @click.pass_obj
-def package(app: App, names: tuple[str, ...], out_dir: Path) -> None:
+def package(app: App, names: tuple[str, ...], out_dir: Path, watch: bool) -> None:
     """Build the deployment zips (and the project layers they use) only; nothing is uploaded."""
-    from ..packaging import build_artifact, build_layer, check_function_with_layers
-    from ..packaging.files import tag_as_output
-
     project = app.project()
     functions = app.functions(project, names)
     _check_out_dir(project, out_dir)
+    if not watch:
+        app.out.document(_build_zips(app, project, functions, out_dir))
+        return
+    _watch(app, names, out_dir)
+
+
+def _build_zips(app: App, project: Project, functions: tuple[FunctionConfig, ...], out_dir: Path) -> dict[str, Any]:
+    """Write the functions' zips and their layers' into out_dir; the command's --json document."""
+    from ..packaging import build_artifact, build_layer, check_function_with_layers
+    from ..packaging.files import tag_as_output
+
     out_dir.mkdir(parents=True, exist_ok=True)
     tag_as_output(out_dir, "lambdadeploy package output")  # a later `source: .` build never packs it
     layers = {}
@@ -124,7 +136,61 @@ def package(app: App, names: tuple[str, ...], out_dir: Path) -> None:
         path.write_bytes(artifact.zip_bytes)
         _package_summary(app, fn.key, path, artifact)
         built.append({"function": fn.key, "name": fn.name, **_package_fields(path, artifact)})
-    app.out.document({"command": "package", "ok": True, "functions": built, "layers": layer_documents})
+    return {"command": "package", "ok": True, "functions": built, "layers": layer_documents}
+
+
+def _watch(app: App, names: tuple[str, ...], out_dir: Path) -> None:
+    """`package --watch`: build, then rebuild what changed until SIGINT or SIGTERM.
+
+    A changed function is rebuilt alone; a changed layer or lambda.yaml rebuilds every function
+    named (lambda.yaml is loaded again). A rebuild that fails is reported, --json as a document
+    with ok false, and watching goes on: the next save may fix it. Under --json every build is
+    one document on one line."""
+    from ..packaging.build import build_inputs
+    from ..packaging.watch import POLL_SECONDS, Snapshot, snapshot, watch
+
+    state = {"project": app.project()}
+    stop = {"now": False}
+
+    def inputs() -> dict[str, Snapshot]:
+        project = state["project"]
+        found = {"config": snapshot([app.config_path.resolve()])}
+        for fn in app.functions(project, names):
+            roots, packed = build_inputs(fn)
+            found[f"function {fn.key}"] = snapshot([r.resolve() for r in roots], packed)
+        for layer in project.layers_of(app.functions(project, names)):
+            roots = [p.resolve() for p in (layer.source, layer.requirements) if p is not None]
+            found[f"layer {layer.key}"] = snapshot(roots)
+        return found
+
+    def rebuild(keys: list[str]) -> None:
+        try:
+            if "config" in keys:
+                state["project"] = app.project(fresh=True)
+            project = state["project"]
+            functions = app.functions(project, names)
+            if not any(k == "config" or k.startswith("layer ") for k in keys):
+                functions = tuple(fn for fn in functions if f"function {fn.key}" in keys)
+            _check_out_dir(project, out_dir)
+            app.out.info(f"changed: {', '.join(keys)}")
+            app.out.document_line(_build_zips(app, project, functions, out_dir))
+        except LambdaDeployError as error:
+            app.out.error(f"error: {error.render()}")
+            app.out.document_line(error_document(error.message, error.exit_code, error.hint))
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop["now"] = True
+
+    built_from = inputs()  # before the first build: a save made while it runs is not missed
+    app.out.document_line(_build_zips(app, state["project"], app.functions(state["project"], names), out_dir))
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    app.out.info(f"watching for changes every {POLL_SECONDS * 1000:.0f} ms (Ctrl-C stops)")
+    try:
+        watch(inputs, rebuild, lambda: stop["now"], built_from)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    app.out.info("stopped watching")
 
 
 def _check_out_dir(project: Project, out_dir: Path) -> None:

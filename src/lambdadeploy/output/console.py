@@ -165,14 +165,20 @@ class Output:
             self.end_progress()
             print_document(document)
 
+    def document_line(self, document: dict[str, Any]) -> None:
+        """One of a command's many --json documents (`package --watch`), each on one line."""
+        if self.json_mode:
+            self.end_progress()
+            print_document(document, one_line=True)
+
 
 _documents = [0]  # how many --json documents this process printed (main() answers once)
 
 
-def print_document(document: dict[str, Any]) -> None:
+def print_document(document: dict[str, Any], one_line: bool = False) -> None:
     """Print a --json document on stdout, masked like everything else."""
     _documents[0] += 1
-    click.echo(MASKER(json.dumps(document, indent=2, sort_keys=False, default=str)))
+    click.echo(MASKER(json.dumps(document, indent=None if one_line else 2, sort_keys=False, default=str)))
 
 
 def documents_printed() -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import threading
 import uuid
 import zipfile
 from collections.abc import Callable, Sequence
@@ -64,10 +65,41 @@ def dependency_entries(site: Path, entry: Path, verify_site: Callable[[], bool],
     return zipfmt.read_entries(blob)
 
 
+# Fragments this process has verified, by path, with the file's identity when it was read:
+# a long-running process (`package --watch`, a push of many functions sharing requirements)
+# verifies each once, not once per build. Capped, oldest first out, as each holds its bytes.
+VERIFIED_CACHE_BYTES = 256 * 1024 * 1024
+_verified: dict[Path, tuple[tuple[int, int, int, int], int, list[RawEntry]]] = {}
+_verified_lock = threading.Lock()
+
+
 def _verified_entries(fragment: Path) -> list[RawEntry] | None:
+    """The fragment's entries if its bytes hash to its name, else None. A fragment already
+    verified by this process is used again while its file is the same one (inode, size, change
+    and modification times): any write to it, or a new file in its place, is verified anew."""
+    try:
+        info = fragment.stat()
+    except OSError:
+        return None
+    identity = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    with _verified_lock:
+        known = _verified.get(fragment)
+    if known is not None and known[0] == identity:
+        return known[2]
+    entries = _read_and_verify(fragment)
+    if entries is not None and info.st_size <= VERIFIED_CACHE_BYTES:
+        with _verified_lock:
+            _verified.pop(fragment, None)
+            _verified[fragment] = (identity, info.st_size, entries)
+            while sum(size for _, size, _ in _verified.values()) > VERIFIED_CACHE_BYTES:
+                del _verified[next(iter(_verified))]
+    return entries
+
+
+def _read_and_verify(fragment: Path) -> list[RawEntry] | None:
     """The fragment's entries if its bytes hash to its name, else None. The digest is computed
     on another thread while this one reads the zip's directory (sha256 releases the GIL): a
-    rebuild pays for the longer of the two, not both. Entries of a fragment that fails the
+    build pays for the longer of the two, not both. Entries of a fragment that fails the
     check are never returned, whatever its directory said."""
     blob = fragment.read_bytes()
     with ThreadPoolExecutor(max_workers=1) as pool:
