@@ -55,18 +55,23 @@ def test_a_snapshot_skips_what_the_package_leaves_out(tmp_path: Path) -> None:
     assert seen_folders == ["__pycache__"]  # asked once, and not entered
 
 
-def test_the_loop_rebuilds_what_changed_and_stops_when_asked() -> None:
-    polls = iter([{"function a": {"x": (1, 1, 1)}, "config": {}},           # nothing changed
-                  {"function a": {"x": (2, 2, 1)}, "config": {}},           # a changed
-                  {"function a": {"x": (2, 2, 1)}, "config": {"c": (1, 1, 1)}}])  # config changed
+def test_the_loop_rebuilds_what_changed_once_it_settles_and_stops_when_asked() -> None:
+    a1, a2, a3 = {"x": (1, 1, 1)}, {"x": (0, 2, 1)}, {"x": (9, 3, 1)}
+    polls = iter([{"function a": a1, "config": {}},        # nothing changed
+                  {"function a": a2, "config": {}},        # a truncated ...
+                  {"function a": a3, "config": {}},        # ... then written: not settled yet
+                  {"function a": a3, "config": {}},        # settled: one rebuild
+                  {"function a": a3, "config": {"c": (1, 1, 1)}},  # config changed
+                  {"function a": a3, "config": {"c": (1, 1, 1)}}])  # settled
     rebuilt: list[list[str]] = []
     sleeps: list[float] = []
-    stop_after = iter([False, False, False, False, False, True])  # before each poll, and before each rebuild
-    built_from = {"function a": {"x": (1, 1, 1)}, "config": {}}  # taken before the first build
+    # stopping() is asked before each poll, before each settling poll and before each rebuild.
+    stop_after = iter([False] * 8 + [True])
+    built_from = {"function a": a1, "config": {}}  # taken before the first build
     watch(lambda: next(polls), rebuilt.append, lambda: next(stop_after), built_from, poll_seconds=0.5,
           sleep=sleeps.append)
     assert rebuilt == [["function a"], ["config"]]
-    assert sleeps == [0.5, 0.5, 0.5]
+    assert sleeps == [0.5] * 6
 
 
 @pytest.fixture

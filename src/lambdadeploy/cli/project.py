@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 from pathlib import Path
@@ -130,10 +131,17 @@ def _build_zips(app: App, project: Project, functions: tuple[FunctionConfig, ...
         layer_documents.append({"layer": layer.key, "name": layer.name, **_package_fields(path, artifact)})
     built = []
     for fn in functions:
-        artifact = build_artifact(fn, on_progress=lambda m, key=fn.key: app.out.info(f"{key}: {m}"), uploading=False)
-        check_function_with_layers(fn, artifact, layers)
         path = out_dir / f"{fn.name}.zip"
-        path.write_bytes(artifact.zip_bytes)
+        # Written under a temporary name, renamed once checked: a zip at `path` is always whole
+        # and within the limits (a watcher of the folder, or a failed build, never leaves less).
+        partial = out_dir / f".{fn.name}.zip.partial"
+        try:
+            artifact = build_artifact(fn, on_progress=lambda m, key=fn.key: app.out.info(f"{key}: {m}"),
+                                      uploading=False, write_to=partial)
+            check_function_with_layers(fn, artifact, layers)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
         _package_summary(app, fn.key, path, artifact)
         built.append({"function": fn.key, "name": fn.name, **_package_fields(path, artifact)})
     return {"command": "package", "ok": True, "functions": built, "layers": layer_documents}

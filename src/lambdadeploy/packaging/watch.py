@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-POLL_SECONDS = 0.025
+POLL_SECONDS = 0.01
 
 # path -> (size, modification time in ns, inode); a missing input is (-1, -1, -1): its
 # appearance is a change too.
@@ -61,13 +61,24 @@ def watch(inputs: Callable[[], dict[str, Snapshot]], rebuild: Callable[[list[str
           stopping: Callable[[], bool], built_from: dict[str, Snapshot], poll_seconds: float = POLL_SECONDS,
           sleep: Callable[[float], None] = time.sleep) -> None:
     """Poll `inputs()` until `stopping()`; call `rebuild(keys)` with what changed since
-    `built_from`, the snapshot taken before the first build. Each snapshot is taken before the
-    rebuild it triggers, so an edit made while a build runs is seen at the next poll."""
+    `built_from`, the snapshot taken before the first build, once a poll sees no further
+    change. Each snapshot is taken before the rebuild it triggers, so an edit made while a
+    build runs is seen at the next poll."""
     last = built_from
     while not stopping():
         sleep(poll_seconds)
         current = inputs()
-        keys = changed_keys(last, current)
+        keys = set(changed_keys(last, current))
+        # A save is often more than one write (truncate, then write; or several files): wait
+        # until a poll sees nothing new, so one save is one rebuild of the finished files.
+        while keys and not stopping():
+            sleep(poll_seconds)
+            settled = inputs()
+            more = changed_keys(current, settled)
+            current = settled
+            if not more:
+                break
+            keys.update(more)
         last = current
         if keys and not stopping():
-            rebuild(keys)
+            rebuild(sorted(keys))

@@ -99,22 +99,30 @@ def write_zip(entries: list[RawEntry]) -> bytes:
     parts: list[bytes | memoryview] = []
     central: list[bytes] = []
     offset = 0
+    local, central_pack, local_size = _LOCAL.pack, _CENTRAL.pack, _LOCAL.size  # hot loop: 1,000s of entries
     for e in entries:
         name = e.name.encode("utf-8")
-        if offset > _MAX32 or e.compressed_size > _MAX32 or e.size > _MAX32:
+        size, compressed_size = e.size, e.compressed_size
+        if offset > _MAX32 or compressed_size > _MAX32 or size > _MAX32:
             raise PackagingError(f"{e.name}: too large for a zip without zip64 sizes")
-        flags, shared = _header_fields(e, name)
-        header = _LOCAL.pack(0x04034B50, _VERSION_NEEDED, flags, *shared, 0)
-        if _still_whole(e.local_record, header, name):
-            parts.append(e.local_record)
+        # Fields shared by the local header and the central record, in APPNOTE order:
+        # method, time, date, crc-32, compressed size, size, name length.
+        flags = 0 if name.isascii() else _UTF8_FLAG
+        shared = (e.method, _DOS_TIME, _DOS_DATE, e.crc, compressed_size, size, len(name))
+        header = local(0x04034B50, _VERSION_NEEDED, flags, *shared, 0)
+        record = e.local_record
+        end = local_size + len(name)
+        # A local record read from a zip of ours is copied whole while it still says what the
+        # entry's fields say; an entry renamed (a layer's folder prefix) is written anew.
+        if record is not None and len(record) == end + compressed_size and record[:end] == header + name:
+            parts.append(record)
         else:
             parts += (header, name, e.data)
-        offset_next = offset + _LOCAL.size + len(name) + e.compressed_size
-        # extra length, comment length, disk number, internal attributes: all zero.
-        attributes = (0o100000 | e.mode) << 16  # regular file, Unix permissions
-        record = (0x02014B50, _VERSION_MADE_BY, _VERSION_NEEDED, flags, *shared, 0, 0, 0, 0)
-        central += (_CENTRAL.pack(*record, attributes, offset), name)
-        offset = offset_next
+        # extra length, comment length, disk number, internal attributes: all zero; then the
+        # external attributes: a regular file with its Unix permissions.
+        central += (central_pack(0x02014B50, _VERSION_MADE_BY, _VERSION_NEEDED, flags, *shared, 0, 0, 0, 0,
+                                 (0o100000 | e.mode) << 16, offset), name)
+        offset += end + compressed_size
     cd_offset = offset
     cd = b"".join(central)
     parts.append(cd)
@@ -132,21 +140,6 @@ def write_zip(entries: list[RawEntry]) -> bytes:
         _END.pack(0x06054B50, 0, 0, min(count, _MAX16), min(count, _MAX16), len(cd), cd_offset, 0)
     )
     return b"".join(parts)
-
-
-def _still_whole(record: bytes | memoryview | None, header: bytes, name: bytes) -> bool:
-    """Whether an entry's local record still says what its fields say: an entry copied with
-    a new name (a layer's folder prefix) or other fields must be written anew."""
-    if record is None or len(record) != len(header) + len(name) + int.from_bytes(header[18:22], "little"):
-        return False
-    return record[:_LOCAL.size] == header and record[_LOCAL.size:_LOCAL.size + len(name)] == name
-
-
-def _header_fields(e: RawEntry, name: bytes) -> tuple[int, tuple[int, ...]]:
-    """The general purpose flags, and the fields the local header and the central record
-    share, in APPNOTE order: method, time, date, crc-32, compressed size, size, name length."""
-    flags = 0 if name.isascii() else _UTF8_FLAG
-    return flags, (e.method, _DOS_TIME, _DOS_DATE, e.crc, e.compressed_size, e.size, len(name))
 
 
 def read_entries(blob: bytes) -> list[RawEntry]:
