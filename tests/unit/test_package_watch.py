@@ -69,9 +69,9 @@ def test_the_loop_rebuilds_what_changed_once_it_settles_and_stops_when_asked() -
     stop_after = iter([False] * 8 + [True])
     built_from = {"function a": a1, "config": {}}  # taken before the first build
     watch(lambda: next(polls), rebuilt.append, lambda: next(stop_after), built_from, poll_seconds=0.5,
-          sleep=sleeps.append)
+          sleep=sleeps.append, settle_seconds=0.1)
     assert rebuilt == [["function a"], ["config"]]
-    assert sleeps == [0.5] * 6
+    assert sleeps == [0.5, 0.5, 0.1, 0.1, 0.5, 0.1]
 
 
 @pytest.fixture
@@ -116,3 +116,14 @@ def test_the_memo_holds_at_most_its_byte_cap(tmp_path: Path, monkeypatch: pytest
     for path in paths:
         assert archive._verified_entries(path) is not None
     assert list(archive._verified) == paths[1:]  # the oldest went first
+
+
+def test_replace_output_puts_the_new_zip_in_place_whether_or_not_one_was_there(tmp_path: Path) -> None:
+    from lambdadeploy.packaging.files import replace_output
+
+    target = tmp_path / "fn.zip"
+    for content in (b"first", b"second"):
+        new = tmp_path / ".fn.zip.partial"
+        new.write_bytes(content)
+        replace_output(new, target)
+        assert target.read_bytes() == content and not new.exists()

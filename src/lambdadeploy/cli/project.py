@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 from pathlib import Path
@@ -114,7 +113,7 @@ def package(app: App, names: tuple[str, ...], out_dir: Path, watch: bool) -> Non
 def _build_zips(app: App, project: Project, functions: tuple[FunctionConfig, ...], out_dir: Path) -> dict[str, Any]:
     """Write the functions' zips and their layers' into out_dir; the command's --json document."""
     from ..packaging import build_artifact, build_layer, check_function_with_layers
-    from ..packaging.files import tag_as_output
+    from ..packaging.files import replace_output, tag_as_output
 
     out_dir.mkdir(parents=True, exist_ok=True)
     tag_as_output(out_dir, "lambdadeploy package output")  # a later `source: .` build never packs it
@@ -139,7 +138,7 @@ def _build_zips(app: App, project: Project, functions: tuple[FunctionConfig, ...
             artifact = build_artifact(fn, on_progress=lambda m, key=fn.key: app.out.info(f"{key}: {m}"),
                                       uploading=False, write_to=partial)
             check_function_with_layers(fn, artifact, layers)
-            os.replace(partial, path)
+            replace_output(partial, path)
         finally:
             partial.unlink(missing_ok=True)
         _package_summary(app, fn.key, path, artifact)
@@ -157,24 +156,30 @@ def _watch(app: App, names: tuple[str, ...], out_dir: Path) -> None:
     from ..packaging.build import build_inputs
     from ..packaging.watch import POLL_SECONDS, Snapshot, snapshot, watch
 
+    def watched_inputs(project: Project) -> list[tuple[str, list[Path], Any]]:
+        """(key, roots, which paths count) per input, worked out once per load of lambda.yaml."""
+        found: list[tuple[str, list[Path], Any]] = [("config", [app.config_path.resolve()], None)]
+        functions = app.functions(project, names)
+        for fn in functions:
+            roots, packed = build_inputs(fn)
+            found.append((f"function {fn.key}", [r.resolve() for r in roots], packed))
+        for layer in project.layers_of(functions):
+            found.append((f"layer {layer.key}",
+                          [p.resolve() for p in (layer.source, layer.requirements) if p is not None], None))
+        return found
+
     state = {"project": app.project()}
+    state["inputs"] = watched_inputs(state["project"])
     stop = {"now": False}
 
     def inputs() -> dict[str, Snapshot]:
-        project = state["project"]
-        found = {"config": snapshot([app.config_path.resolve()])}
-        for fn in app.functions(project, names):
-            roots, packed = build_inputs(fn)
-            found[f"function {fn.key}"] = snapshot([r.resolve() for r in roots], packed)
-        for layer in project.layers_of(app.functions(project, names)):
-            roots = [p.resolve() for p in (layer.source, layer.requirements) if p is not None]
-            found[f"layer {layer.key}"] = snapshot(roots)
-        return found
+        return {key: snapshot(roots, packed) for key, roots, packed in state["inputs"]}
 
     def rebuild(keys: list[str]) -> None:
         try:
             if "config" in keys:
                 state["project"] = app.project(fresh=True)
+                state["inputs"] = watched_inputs(state["project"])
             project = state["project"]
             functions = app.functions(project, names)
             if not any(k == "config" or k.startswith("layer ") for k in keys):

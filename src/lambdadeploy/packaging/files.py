@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,20 @@ def tag_as_output(folder: Path, what: str) -> None:
     tag = folder / CACHEDIR_TAG
     if not tag.exists():
         tag.write_bytes(CACHEDIR_SIGNATURE + f"\n# {what}, written by lambdadeploy; never packed.\n".encode())
+
+
+def replace_output(new: Path, target: Path) -> None:
+    """Rename `new` over `target` (atomic: a reader sees the old file or the new one), and let
+    the old file's space go on another thread. Renaming over a file frees its pages at once,
+    about 25 ms for a 30 MB zip, which `package --watch` would add to every rebuild; holding the
+    old file open makes the rename cheap, and closing it later does the freeing."""
+    try:
+        old = os.open(target, os.O_RDONLY)
+    except OSError:
+        old = None
+    os.replace(new, target)
+    if old is not None:
+        threading.Thread(target=os.close, args=(old,), name="release-old-zip", daemon=True).start()
 
 
 def _is_tagged(folder: Path) -> bool:

@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 POLL_SECONDS = 0.01
+# After a change, how long a poll waits to see whether the save goes on: the writes of one
+# save (truncate then write, a temporary file renamed) come microseconds apart.
+SETTLE_SECONDS = 0.003
 
 # path -> (size, modification time in ns, inode); a missing input is (-1, -1, -1): its
 # appearance is a change too.
@@ -59,7 +62,7 @@ def changed_keys(before: Mapping[str, Snapshot], after: Mapping[str, Snapshot]) 
 
 def watch(inputs: Callable[[], dict[str, Snapshot]], rebuild: Callable[[list[str]], None],
           stopping: Callable[[], bool], built_from: dict[str, Snapshot], poll_seconds: float = POLL_SECONDS,
-          sleep: Callable[[float], None] = time.sleep) -> None:
+          sleep: Callable[[float], None] = time.sleep, settle_seconds: float = SETTLE_SECONDS) -> None:
     """Poll `inputs()` until `stopping()`; call `rebuild(keys)` with what changed since
     `built_from`, the snapshot taken before the first build, once a poll sees no further
     change. Each snapshot is taken before the rebuild it triggers, so an edit made while a
@@ -72,7 +75,7 @@ def watch(inputs: Callable[[], dict[str, Snapshot]], rebuild: Callable[[list[str
         # A save is often more than one write (truncate, then write; or several files): wait
         # until a poll sees nothing new, so one save is one rebuild of the finished files.
         while keys and not stopping():
-            sleep(poll_seconds)
+            sleep(settle_seconds)
             settled = inputs()
             more = changed_keys(current, settled)
             current = settled
