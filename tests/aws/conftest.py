@@ -49,3 +49,14 @@ def event_texts(events: list) -> list[str]:
 
     return [one_line(e.step, e.version) if isinstance(e, StepStarted) else e.message for e in events
             if not isinstance(e, FunctionDone)]  # the counter of finished functions is not a line of text
+
+
+def push_alias(session: AwsSession, path: Path, alias: str) -> list:
+    """Push every function of the lambda.yaml at `path` to `alias`; each must succeed."""
+    from lambdadeploy.config import RenderContext
+    from lambdadeploy.engine.deploy import Deployer
+
+    project: Project = load(path, RenderContext(alias=alias))
+    reports = Deployer(session, project, lambda event: None).push(project.functions, alias)
+    assert all(r.ok for r in reports), [r.error for r in reports]
+    return reports

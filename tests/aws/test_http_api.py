@@ -19,15 +19,14 @@ from werkzeug.test import Client
 
 from lambdadeploy.aws import AwsSession
 from lambdadeploy.config import load
-from lambdadeploy.config.load import RenderContext
-from lambdadeploy.config.model import Project
-from lambdadeploy.engine.deploy import Deployer
 from lambdadeploy.engine.status import read_status
 from lambdadeploy.engine.steps import SetPermission, WireTrigger
 from lambdadeploy.local import http_apis
 from lambdadeploy.local.credentials import SandboxCredentials
 from lambdadeploy.local.guard import Guard, KeyRing
 from lambdadeploy.local.timing import Clock, timing_named
+
+from .conftest import push_alias
 
 HANDLER = """\
 import json
@@ -64,10 +63,7 @@ def write(root: Path, list_routes: str = '"GET /items", "GET /items/{id}"') -> P
 
 
 def push(session: AwsSession, path: Path, alias: str) -> list[Any]:
-    project: Project = load(path, RenderContext(alias=alias))
-    reports = Deployer(session, project, lambda event: None).push(project.functions, alias)
-    assert all(r.ok for r in reports), [r.error for r in reports]
-    return reports
+    return push_alias(session, path, alias)
 
 
 def wiring(reports: list[Any]) -> list[tuple[str, str, str]]:

@@ -11,10 +11,11 @@ from typing import Any
 from lambdadeploy.aws import AwsSession
 from lambdadeploy.config import load
 from lambdadeploy.config.load import RenderContext
-from lambdadeploy.config.model import Project
 from lambdadeploy.engine.deploy import Deployer
 from lambdadeploy.engine.status import read_status
 from lambdadeploy.engine.steps import WireTrigger
+
+from .conftest import push_alias
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
 OTHER_REGION_CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
@@ -35,10 +36,7 @@ def write(root: Path, domains: str | None = DOMAINS, cert: str = CERT) -> Path:
 
 
 def push(session: AwsSession, path: Path, alias: str) -> list[Any]:
-    project: Project = load(path, RenderContext(alias=alias))
-    reports = Deployer(session, project, lambda event: None).push(project.functions, alias)
-    assert all(r.ok for r in reports), [r.error for r in reports]
-    return reports
+    return push_alias(session, path, alias)
 
 
 def domain_steps(reports: list[Any]) -> list[tuple[str, str, str]]:
