@@ -77,4 +77,7 @@ def test_package_watch_rebuilds_on_each_save_and_stops_on_sigint(tmp_path: Path)
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=30)
     assert code == 0
-    assert "stopped watching" in process.stderr.read()
+    errors = process.stderr.read()
+    assert "stopped watching" in errors
+    assert "error: lambda.yaml:5: functions.api.memory:" in errors  # once, where and what
+    assert "error: error:" not in errors

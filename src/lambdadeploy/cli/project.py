@@ -188,7 +188,7 @@ def _watch(app: App, names: tuple[str, ...], out_dir: Path) -> None:
             app.out.info(f"changed: {', '.join(keys)}")
             app.out.document_line(_build_zips(app, project, functions, out_dir))
         except LambdaDeployError as error:
-            app.out.error(f"error: {error.render()}")
+            app.out.error(error.render())
             app.out.document_line(error_document(error.message, error.exit_code, error.hint))
 
     def request_stop(signum: int, frame: object) -> None:
