@@ -79,5 +79,6 @@ def test_package_watch_rebuilds_on_each_save_and_stops_on_sigint(tmp_path: Path)
     assert code == 0
     errors = process.stderr.read()
     assert "stopped watching" in errors
-    assert "error: lambda.yaml:5: functions.api.memory:" in errors  # once, where and what
+    assert "error: 1 error in configuration:" in errors  # once, then where and what
+    assert "lambda.yaml:5: functions.api.memory: must be a whole number of MB" in errors
     assert "error: error:" not in errors
