@@ -95,11 +95,6 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
     process, server = start_sandbox_server(tmp_path_factory.mktemp("sandbox"), "--aws-timing", "off")
     yield server
     stop_sandbox_server(process)
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 @dataclass

@@ -118,13 +118,7 @@ def build_artifact(
     unzipped_size = sum(e.size for e in entries)
     needs_s3 = limits.check_limits(fn, entries, {e.name for e in own}, zipped_size, uploading=uploading, report=report)
     blob = zipfmt.write_zip(entries)
-    if write_to is None:
-        digest = hashlib.sha256(blob).digest()
-    else:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            hashing = pool.submit(lambda: hashlib.sha256(blob).digest())
-            write_to.write_bytes(blob)
-            digest = hashing.result()
+    digest = _sha256_writing(blob, write_to)
     seconds = time.perf_counter() - started
     report(
         f"packaged {len(entries)} files, {limits.mb(zipped_size)} zipped "
@@ -145,6 +139,17 @@ def build_artifact(
         seconds=seconds,
         needs_s3=needs_s3,
     )
+
+
+def _sha256_writing(blob: bytes, write_to: Path | None) -> bytes:
+    """The zip's sha256; with write_to, the zip is written there meanwhile (hashing and writing
+    both release the GIL, so the two overlap)."""
+    if write_to is None:
+        return hashlib.sha256(blob).digest()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(lambda: hashlib.sha256(blob).digest())
+        write_to.write_bytes(blob)
+        return hashing.result()
 
 
 def build_inputs(fn: FunctionConfig) -> tuple[tuple[Path, ...], Callable[[Path, bool], bool]]:
