@@ -15,6 +15,12 @@ from lambdadeploy.config.model import Project
 from lambdadeploy.local.http_apis import install as install_http_apis
 from lambdadeploy.local.seam import install_invoke_seam
 
+from .moto_policies import parse_managed_policies_once
+
+# Once per worker, for every moto IAM backend the tests start (mock_aws here, and the
+# in-process sandboxes of tests/reliability, which import this module).
+parse_managed_policies_once()
+
 
 @pytest.fixture
 def session(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[AwsSession]:
