@@ -75,11 +75,12 @@ def test_the_loop_rebuilds_what_changed_once_it_settles_and_stops_when_asked() -
 
 
 @pytest.fixture
-def fragment(tmp_path: Path) -> Path:
+def fragment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     blob = zipfmt.write_zip([zipfmt.compress("pkg/mod.py", b"VALUE = 1\n" * 100, False)])
     path = tmp_path / archive._fragment_name(blob)
     path.write_bytes(blob)
     archive._verified.pop(path, None)
+    monkeypatch.setattr(archive, "_keep_verified", [True])  # as `package --watch` asks
     return path
 
 
@@ -94,6 +95,16 @@ def test_a_fragment_is_verified_once_per_process_while_its_file_is_unchanged(
     assert reads == [fragment]
 
 
+def test_without_watch_a_fragment_is_verified_at_every_use(fragment: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(archive, "_keep_verified", [False])  # a push or a single `package`
+    reads: list[Path] = []
+    verify = archive._read_and_verify
+    monkeypatch.setattr(archive, "_read_and_verify", lambda path: reads.append(path) or verify(path))
+    assert archive._verified_entries(fragment) is not None
+    assert archive._verified_entries(fragment) is not None
+    assert reads == [fragment, fragment] and fragment not in archive._verified
+
+
 def test_a_fragment_changed_after_its_verification_is_verified_again_and_refused(fragment: Path) -> None:
     assert archive._verified_entries(fragment) is not None
     corrupt = bytearray(fragment.read_bytes())
@@ -106,6 +117,7 @@ def test_a_fragment_changed_after_its_verification_is_verified_again_and_refused
 
 def test_the_memo_holds_at_most_its_byte_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(archive, "_verified", {})
+    monkeypatch.setattr(archive, "_keep_verified", [True])
     paths = []
     for n in range(3):
         blob = zipfmt.write_zip([zipfmt.compress(f"m{n}.py", os.urandom(1000), False)])

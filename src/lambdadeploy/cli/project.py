@@ -153,8 +153,11 @@ def _watch(app: App, names: tuple[str, ...], out_dir: Path) -> None:
     named (lambda.yaml is loaded again). A rebuild that fails is reported, --json as a document
     with ok false, and watching goes on: the next save may fix it. Under --json every build is
     one document on one line."""
+    from ..packaging.archive import keep_verified_fragments
     from ..packaging.build import build_inputs
     from ..packaging.watch import POLL_SECONDS, Snapshot, snapshot, watch
+
+    keep_verified_fragments()  # this process rebuilds the same functions: verify each fragment once
 
     def watched_inputs(project: Project) -> list[tuple[str, list[Path], Any]]:
         """(key, roots, which paths count) per input, worked out once per load of lambda.yaml."""

@@ -65,12 +65,19 @@ def dependency_entries(site: Path, entry: Path, verify_site: Callable[[], bool],
     return zipfmt.read_entries(blob)
 
 
-# Fragments this process has verified, by path, with the file's identity when it was read:
-# a long-running process (`package --watch`, a push of many functions sharing requirements)
-# verifies each once, not once per build. Capped, oldest first out, as each holds its bytes.
+# Fragments this process has verified, by path, with the file's identity when it was read, for a
+# long-running process (`package --watch`) that rebuilds the same functions: it verifies each
+# fragment once, not once per build. Off unless asked for (keep_verified_fragments), since each
+# holds its bytes: a push of many functions should not keep them all. Capped, oldest first out.
 VERIFIED_CACHE_BYTES = 256 * 1024 * 1024
 _verified: dict[Path, tuple[tuple[int, int, int, int], int, list[RawEntry]]] = {}
 _verified_lock = threading.Lock()
+_keep_verified = [False]
+
+
+def keep_verified_fragments() -> None:
+    """From now on, remember verified fragments (see above); for `package --watch`."""
+    _keep_verified[0] = True
 
 
 def _verified_entries(fragment: Path) -> list[RawEntry] | None:
@@ -87,7 +94,7 @@ def _verified_entries(fragment: Path) -> list[RawEntry] | None:
     if known is not None and known[0] == identity:
         return known[2]
     entries = _read_and_verify(fragment)
-    if entries is not None and info.st_size <= VERIFIED_CACHE_BYTES:
+    if entries is not None and _keep_verified[0] and info.st_size <= VERIFIED_CACHE_BYTES:
         with _verified_lock:
             _verified.pop(fragment, None)
             _verified[fragment] = (identity, info.st_size, entries)
