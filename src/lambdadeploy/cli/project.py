@@ -154,25 +154,12 @@ def _watch(app: App, names: tuple[str, ...], out_dir: Path) -> None:
     with ok false, and watching goes on: the next save may fix it. Under --json every build is
     one document on one line."""
     from ..packaging.archive import keep_verified_fragments
-    from ..packaging.build import build_inputs
     from ..packaging.watch import POLL_SECONDS, Snapshot, snapshot, watch
 
     keep_verified_fragments()  # this process rebuilds the same functions: verify each fragment once
 
-    def watched_inputs(project: Project) -> list[tuple[str, list[Path], Any]]:
-        """(key, roots, which paths count) per input, worked out once per load of lambda.yaml."""
-        found: list[tuple[str, list[Path], Any]] = [("config", [app.config_path.resolve()], None)]
-        functions = app.functions(project, names)
-        for fn in functions:
-            roots, packed = build_inputs(fn)
-            found.append((f"function {fn.key}", [r.resolve() for r in roots], packed))
-        for layer in project.layers_of(functions):
-            found.append((f"layer {layer.key}",
-                          [p.resolve() for p in (layer.source, layer.requirements) if p is not None], None))
-        return found
-
     state = {"project": app.project()}
-    state["inputs"] = watched_inputs(state["project"])
+    state["inputs"] = _watched_inputs(app, state["project"], names)
     stop = {"now": False}
 
     def inputs() -> dict[str, Snapshot]:
@@ -182,7 +169,7 @@ def _watch(app: App, names: tuple[str, ...], out_dir: Path) -> None:
         try:
             if "config" in keys:
                 state["project"] = app.project(fresh=True)
-                state["inputs"] = watched_inputs(state["project"])
+                state["inputs"] = _watched_inputs(app, state["project"], names)
             project = state["project"]
             functions = app.functions(project, names)
             if not any(k == "config" or k.startswith("layer ") for k in keys):
@@ -207,6 +194,22 @@ def _watch(app: App, names: tuple[str, ...], out_dir: Path) -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     app.out.info("stopped watching")
+
+
+def _watched_inputs(app: App, project: Project, names: tuple[str, ...]) -> list[tuple[str, list[Path], Any]]:
+    """What `package --watch` looks at: (key, roots, which paths count) per input, worked out
+    once per load of lambda.yaml."""
+    from ..packaging.build import build_inputs
+
+    found: list[tuple[str, list[Path], Any]] = [("config", [app.config_path.resolve()], None)]
+    functions = app.functions(project, names)
+    for fn in functions:
+        roots, packed = build_inputs(fn)
+        found.append((f"function {fn.key}", [r.resolve() for r in roots], packed))
+    for layer in project.layers_of(functions):
+        found.append((f"layer {layer.key}",
+                      [p.resolve() for p in (layer.source, layer.requirements) if p is not None], None))
+    return found
 
 
 def _check_out_dir(project: Project, out_dir: Path) -> None:
