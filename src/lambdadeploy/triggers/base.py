@@ -200,6 +200,11 @@ class TriggerUse:
     def field(self) -> str:
         return f"functions.{self.function}.triggers.{self.index}.{self.trigger.kind}"
 
+    @property
+    def place(self) -> str:
+        """The field with its line, for a message that names two places."""
+        return f"{self.field} (line {self.trigger.line})" if self.trigger.line else self.field
+
 
 @dataclass(frozen=True)
 class UseProblem:
@@ -344,6 +349,11 @@ def statement_source_arn(statement: Mapping[str, Any]) -> str | None:
             if key.lower() == "aws:sourcearn":
                 return value if isinstance(value, str) else (value[0] if value else None)
     return None
+
+
+def region_of(arn: str) -> str:
+    """The region field of an ARN (a queue's, a topic's, a certificate's, ...)."""
+    return arn.split(":")[3]
 
 
 def name_of(arn: str) -> str:

@@ -11,10 +11,6 @@ from .http_settings import Auth
 from .url import normal_cors
 
 
-def _line(use: TriggerUse) -> str:
-    return f"{use.field} (line {use.trigger.line})" if use.trigger.line else use.field
-
-
 def check_claims(uses: list[TriggerUse]) -> list[UseProblem]:
     """A route of an API belongs to one function: claimed twice is an error naming both places."""
     problems = []
@@ -24,7 +20,7 @@ def check_claims(uses: list[TriggerUse]) -> list[UseProblem]:
             first = claimed.setdefault((use.alias, use.trigger.settings.api, key), use)
             if first is not use and (first.function, first.index) != (use.function, use.index):
                 problems.append(UseProblem(use, f"route {key} of api {use.trigger.settings.api} is also claimed by "
-                                           f"{_line(first)}: a route invokes one function",
+                                           f"{first.place}: a route invokes one function",
                                            "keep the route in one function's triggers", "routes"))
     return problems
 
@@ -44,7 +40,7 @@ def check_cors(uses: list[TriggerUse]) -> list[UseProblem]:
             reported.add((use.function, use.index))
             aliases = f" for alias {use.alias}" if use.alias != first.alias else ""
             problems.append(UseProblem(use, f"the CORS of api {use.trigger.settings.api}{aliases} differs from "
-                                       f"{_line(first)}{f' for alias {first.alias}' if aliases else ''}: an API has "
+                                       f"{first.place}{f' for alias {first.alias}' if aliases else ''}: an API has "
                                        "one CORS configuration", "set the same cors on both, or on one of them only",
                                        "cors"))
     return problems

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..aws import AwsNotFound
 from ..fields import INVALID, Reporter, Rule, type_name
-from .base import Problem, TriggerUse, UseProblem
+from .base import Problem, TriggerUse, UseProblem, region_of
 
 DOMAIN_VARIABLE = "lambdadeployDomain"  # on each stage: the domain the tool mapped it to, or NO_DOMAIN
 NO_DOMAIN = "none"
@@ -68,10 +68,6 @@ class Domains:
 
     def as_config(self) -> dict[str, Any]:
         return {alias: domain.as_config() for alias, domain in self.by_alias}
-
-
-def certificate_region(arn: str) -> str:
-    return arn.split(":")[3]
 
 
 def domain_problem(name: str) -> str | None:
@@ -277,10 +273,6 @@ def remember(client: Any, api_id: str, stage: Mapping[str, Any], value: str) -> 
 # --- rules across functions and aliases ----------------------------------------------------------
 
 
-def _line(use: TriggerUse) -> str:
-    return f"{use.field} (line {use.trigger.line})" if use.trigger.line else use.field
-
-
 def _said(domain: Domain | None) -> str:
     return domain.url if domain else "no domain"
 
@@ -312,7 +304,7 @@ def check_domains(uses: list[TriggerUse]) -> list[UseProblem]:
         if other is not use and theirs != mine and place not in reported:
             reported.add(place)
             problems.append(UseProblem(use, f"for alias {use.alias}, api {settings.api} gets {_said(mine)} here but "
-                                       f"{_said(theirs)} at {_line(other)}: an API's domain is one setting, so every "
+                                       f"{_said(theirs)} at {other.place}: an API's domain is one setting, so every "
                                        "function routing on it must say the same", "repeat the same domains on each "
                                        "http trigger of the API (a YAML anchor helps: domains: *shop_domains)",
                                        "domains"))
@@ -323,13 +315,13 @@ def check_domains(uses: list[TriggerUse]) -> list[UseProblem]:
         if holder[0].trigger.settings.api != settings.api and place not in reported:
             reported.add(place)
             problems.append(UseProblem(use, f"{mine.url} is also api {holder[0].trigger.settings.api}'s at "
-                                       f"{_line(holder[0])}: one path of a domain maps to one stage",
+                                       f"{holder[0].place}: one path of a domain maps to one stage",
                                        "give each API its own domain or path", "domains"))
             continue
         owner = certificates.setdefault(mine.name, use)
         if owner.trigger.settings.domains.get(owner.alias).certificate != mine.certificate and place not in reported:
             reported.add(place)
-            problems.append(UseProblem(use, f"domain {mine.name} has another certificate at {_line(owner)}: a domain "
+            problems.append(UseProblem(use, f"domain {mine.name} has another certificate at {owner.place}: a domain "
                                        "name has one certificate", "use the same certificate ARN", "domains"))
     return problems
 
@@ -344,9 +336,9 @@ def preflight_domains(function: str, alias: str, region: str, wanted: Mapping[st
     for api, domain in sorted(wanted.items()):
         if domain is None:
             continue
-        if certificate_region(domain.certificate) != region:
+        if region_of(domain.certificate) != region:
             problems.append(Problem(function, f"the certificate of domain {domain.name} (api {api}, alias {alias}) is "
-                                    f"in {certificate_region(domain.certificate)}, but the API is in {region}: a "
+                                    f"in {region_of(domain.certificate)}, but the API is in {region}: a "
                                     "regional custom domain takes an ACM certificate of its own region",
                                     f"request or import the certificate in {region} and name that ARN"))
             continue

@@ -32,6 +32,7 @@ from .base import (
     TriggerStep,
     Wired,
     name_of,
+    region_of,
 )
 
 GONE_STATES = ("Deleting",)
@@ -200,10 +201,6 @@ def _mappings(ctx: ReadContext) -> tuple[dict[str, Any], ...]:
 
 def _service(source_arn: str) -> str:
     return source_arn.split(":")[2]
-
-
-def region_of(arn: str) -> str:
-    return arn.split(":")[3]
 
 
 def describe(params: dict[str, Any]) -> str:

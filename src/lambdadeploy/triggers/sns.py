@@ -26,6 +26,7 @@ from .base import (
     TriggerStep,
     Wired,
     name_of,
+    region_of,
     short_hash,
 )
 
@@ -147,10 +148,6 @@ class SnsKind(TriggerKind):
              "Action": ["sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"],
              "Resource": "*"},
         ]
-
-
-def region_of(arn: str) -> str:
-    return arn.split(":")[3]
 
 
 def _filter_policy(ctx: ReadContext, topic: str, subscription_arn: str) -> Any:

@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 from ..aws import AwsNotFound
 from ..awsrules.lambda_api import sqs_mapping_violations, visibility_violation
 from ..fields import Boolean, Field, Integer, Record, Text
-from .base import PolicyScope, PreflightItem, Problem, ReadContext, Trigger
+from .base import PolicyScope, PreflightItem, Problem, ReadContext, Trigger, region_of
 from .mapping_settings import Filters
-from .mappings import MappingKind, region_of
+from .mappings import MappingKind
 
 # AWS advises a queue visibility timeout of six times the function's timeout plus the batching window,
 # so a throttled batch can be retried before its messages come back.
