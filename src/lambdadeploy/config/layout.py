@@ -127,27 +127,30 @@ def project_layers(value: Any, functions: list[FunctionConfig], project: str | N
     return tuple(result)
 
 
+def _layer_path(settings: dict[str, Any], field: str, root: Path, at: Reporter, exists: Callable[[Path], bool],
+                what: str, hint: str) -> tuple[Path | None, bool]:
+    """A layer's path setting resolved against the project folder, and whether it is usable
+    (inside that folder and present); a problem is reported at the field."""
+    if field not in settings:
+        return None, True
+    path = (root / settings[field]).resolve()
+    if not inside(path, root):
+        at.at(field)(f"{settings[field]!r} leads outside the project folder ({root})")
+        return path, False
+    if not exists(path):
+        at.at(field)(f"{what} not found: {path}", hint)
+        return path, False
+    return path, True
+
+
 def _layer(key: str, name: str, settings: dict[str, Any], users: list[FunctionConfig], root: Path,
            at: Reporter) -> LayerConfig | None:
     """Long because each check names its own field: paths, then runtimes, then architectures."""
-    ok = True
-    source = requirements = None
-    if "source" in settings:
-        source = (root / settings["source"]).resolve()
-        if not inside(source, root):
-            at.at("source")(f"{settings['source']!r} leads outside the project folder ({root})")
-            ok = False
-        elif not source.is_dir():
-            at.at("source")(f"layer source folder not found: {source}", "a folder relative to lambda.yaml")
-            ok = False
-    if "requirements" in settings:
-        requirements = (root / settings["requirements"]).resolve()
-        if not inside(requirements, root):
-            at.at("requirements")(f"{settings['requirements']!r} leads outside the project folder ({root})")
-            ok = False
-        elif not requirements.is_file():
-            at.at("requirements")(f"requirements file not found: {requirements}", "a file relative to lambda.yaml")
-            ok = False
+    source, source_ok = _layer_path(settings, "source", root, at, Path.is_dir, "layer source folder",
+                                    "a folder relative to lambda.yaml")
+    requirements, requirements_ok = _layer_path(settings, "requirements", root, at, Path.is_file,
+                                                "requirements file", "a file relative to lambda.yaml")
+    ok = source_ok and requirements_ok
     order = {name: index for index, name in enumerate(runtimes.RUNTIMES)}
     given = settings.get("runtimes")
     wanted = tuple(sorted({fn.runtime for fn in users}, key=order.__getitem__))
