@@ -124,7 +124,9 @@ def _build_zips(app: App, project: Project, functions: tuple[FunctionConfig, ...
                                uploading=False)
         path = out_dir / "layers" / f"{layer.name}.zip"
         path.parent.mkdir(exist_ok=True)
-        path.write_bytes(artifact.zip_bytes)
+        partial = path.with_name(f".{path.name}.partial")  # whole or absent, as the functions' zips below
+        partial.write_bytes(artifact.zip_bytes)
+        replace_output(partial, path)
         layers[layer.key] = artifact
         _package_summary(app, f"layer {layer.key}", path, artifact)
         layer_documents.append({"layer": layer.key, "name": layer.name, **_package_fields(path, artifact)})
